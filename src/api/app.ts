@@ -1,0 +1,88 @@
+// The HTTP API: Fastify with zod schemas, an OpenAPI document at /api/docs, one error mapping and
+// one authentication hook. Handlers live in routes/, one file per resource.
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Services } from '../services';
+import { registerAuth } from './auth-hook';
+import { registerErrorHandling } from './errors';
+import { accountRoutes } from './routes/accounts';
+import { authRoutes } from './routes/auth';
+import { dataRoutes } from './routes/data';
+import { healthRoutes } from './routes/health';
+import { riskCaseRoutes } from './routes/risk-cases';
+import { riskConfigRoutes } from './routes/risk-config';
+import { userRoutes } from './routes/users';
+
+export interface AppOptions {
+  logger?: boolean;
+  /** Largest JSON body accepted, in bytes. */
+  bodyLimit?: number;
+  /** Largest CSV upload accepted, in bytes. */
+  csvLimit?: number;
+}
+
+export { API_VERSION } from './version';
+import { API_VERSION } from './version';
+
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger
+      ? {
+          level: 'info',
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
+        }
+      : false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(fastifyCookie);
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'buffer', bodyLimit: options.csvLimit ?? 200 * 1024 * 1024 },
+    (_request, body, done) => done(null, body),
+  );
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('x-frame-options', 'DENY');
+    void reply.header('referrer-policy', 'no-referrer');
+    void reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Retain API',
+        description:
+          'Customer-retention platform: accounts, contacts, risk cases and their lifecycle. Authenticate with a ' +
+          'session cookie (POST /api/v1/auth/login; writes need the x-csrf-token header) or `Authorization: Bearer <token>`.',
+        version: API_VERSION,
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'retain_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs/ui' });
+  app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger());
+
+  registerAuth(app, services);
+  await app.register(healthRoutes(services));
+  await app.register(authRoutes(services), { prefix: '/api/v1' });
+  await app.register(userRoutes(services), { prefix: '/api/v1' });
+  await app.register(accountRoutes(services), { prefix: '/api/v1' });
+  await app.register(riskConfigRoutes(services), { prefix: '/api/v1' });
+  await app.register(riskCaseRoutes(services), { prefix: '/api/v1' });
+  await app.register(dataRoutes(services), { prefix: '/api/v1' });
+  return app;
+}

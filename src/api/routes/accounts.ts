@@ -1,0 +1,163 @@
+// Accounts, their contacts, timeline and risk cases.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services';
+import { actorOf } from '../auth-hook';
+import { attributes, calendarDate, idParams, pageQuery } from '../schemas';
+
+const accountBody = z.object({
+  externalId: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(500),
+  ownerId: z.number().int().positive().nullable().optional(),
+  teamId: z.number().int().positive().nullable().optional(),
+  tier: z.string().max(100).nullable().optional(),
+  arr: z.number().min(0).max(1e12).optional(),
+  renewalDate: calendarDate.nullable().optional(),
+  lifecycleStage: z.string().max(100).nullable().optional(),
+  attributes: attributes.optional(),
+});
+
+const contactBody = z.object({
+  email: z
+    .email()
+    .max(320)
+    .transform((email) => email.toLowerCase()),
+  name: z.string().max(300).nullable().optional(),
+  role: z.string().max(200).nullable().optional(),
+  isChampion: z.boolean().optional(),
+  attributes: attributes.optional(),
+});
+
+export const accountRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get(
+      '/accounts',
+      {
+        schema: {
+          tags: ['accounts'],
+          querystring: z.object({
+            q: z.string().max(200).optional(),
+            ownerId: z.coerce.number().int().positive().optional(),
+            teamId: z.coerce.number().int().positive().optional(),
+            tier: z.string().max(100).optional(),
+            lifecycleStage: z.string().max(100).optional(),
+            renewalBefore: calendarDate.optional(),
+            sort: z.enum(['name', 'arr', 'renewal_date', 'updated_at']).default('name'),
+            ...pageQuery,
+          }),
+        },
+      },
+      async (request) => {
+        const { sort, limit, offset, ...filter } = request.query;
+        return services.accounts.list(filter, sort, { limit, offset });
+      },
+    );
+
+    app.post(
+      '/accounts',
+      { config: { access: 'account.write' }, schema: { tags: ['accounts'], body: accountBody } },
+      async (request, reply) =>
+        reply.status(201).send(await services.accounts.create(actorOf(request), request.body)),
+    );
+
+    app.get('/accounts/:id', { schema: { tags: ['accounts'], params: idParams } }, (request) =>
+      services.accounts.get(request.params.id),
+    );
+
+    app.get(
+      '/accounts/by-external-id/:externalId',
+      { schema: { tags: ['accounts'], params: z.object({ externalId: z.string().min(1).max(200) }) } },
+      (request) => services.accounts.getByExternalId(request.params.externalId),
+    );
+
+    app.patch(
+      '/accounts/:id',
+      {
+        config: { access: 'account.write' },
+        schema: {
+          tags: ['accounts'],
+          params: idParams,
+          body: accountBody.partial().extend({ version: z.number().int().positive().optional() }).strict(),
+        },
+      },
+      (request) => {
+        const { version, ...changes } = request.body;
+        return services.accounts.update(actorOf(request), request.params.id, changes, version);
+      },
+    );
+
+    app.delete(
+      '/accounts/:id',
+      { config: { access: 'account.write' }, schema: { tags: ['accounts'], params: idParams } },
+      async (request, reply) => {
+        await services.accounts.delete(actorOf(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get(
+      '/accounts/:id/timeline',
+      {
+        schema: {
+          tags: ['accounts'],
+          params: idParams,
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+            before: z.coerce.number().int().positive().optional(),
+          }),
+        },
+      },
+      async (request) => ({
+        items: await services.accounts.timeline(request.params.id, request.query.limit, request.query.before),
+      }),
+    );
+
+    app.get(
+      '/accounts/:id/risk-cases',
+      { schema: { tags: ['accounts'], params: idParams } },
+      async (request) => {
+        await services.accounts.get(request.params.id);
+        return { items: await services.riskCases.listForAccount(request.params.id) };
+      },
+    );
+
+    app.get(
+      '/accounts/:id/contacts',
+      { schema: { tags: ['contacts'], params: idParams } },
+      async (request) => ({
+        items: await services.accounts.contacts(request.params.id),
+      }),
+    );
+
+    app.post(
+      '/accounts/:id/contacts',
+      {
+        config: { access: 'contact.write' },
+        schema: { tags: ['contacts'], params: idParams, body: contactBody },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(await services.accounts.addContact(actorOf(request), request.params.id, request.body)),
+    );
+
+    app.patch(
+      '/contacts/:id',
+      {
+        config: { access: 'contact.write' },
+        schema: { tags: ['contacts'], params: idParams, body: contactBody.partial().strict() },
+      },
+      (request) => services.accounts.updateContact(actorOf(request), request.params.id, request.body),
+    );
+
+    app.delete(
+      '/contacts/:id',
+      { config: { access: 'contact.write' }, schema: { tags: ['contacts'], params: idParams } },
+      async (request, reply) => {
+        await services.accounts.deleteContact(actorOf(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
+    done();
+  };

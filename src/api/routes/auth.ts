@@ -1,0 +1,87 @@
+// Login, logout, the current session, and API tokens.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services';
+import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
+import { actorOf, SESSION_COOKIE } from '../auth-hook';
+import { idParams } from '../schemas';
+
+export const authRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.post(
+      '/auth/login',
+      {
+        config: { access: 'public' },
+        schema: {
+          tags: ['auth'],
+          body: z.object({
+            email: z.string().min(3).max(320),
+            password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const previous = request.cookies[SESSION_COOKIE];
+        if (previous) await services.auth.logout(previous);
+        const result = await services.auth.login(request.body.email, request.body.password);
+        void reply.setCookie(SESSION_COOKIE, result.sessionToken, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: request.protocol === 'https',
+          expires: new Date(result.expiresAt),
+        });
+        return { user: result.user, csrfToken: result.csrfToken, expiresAt: result.expiresAt };
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      { config: { access: 'public' }, schema: { tags: ['auth'] } },
+      async (request, reply) => {
+        const token = request.cookies[SESSION_COOKIE];
+        if (token) await services.auth.logout(token);
+        void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+      },
+    );
+
+    app.get('/auth/session', { schema: { tags: ['auth'] } }, (request) => {
+      actorOf(request);
+      return { user: request.auth?.user, via: request.auth?.via, csrfToken: request.auth?.csrfToken ?? null };
+    });
+
+    app.get('/auth/tokens', { schema: { tags: ['auth'] } }, async (request) => ({
+      items: await services.auth.listApiTokens(actorOf(request)),
+    }));
+
+    app.post(
+      '/auth/tokens',
+      {
+        config: { access: 'read' },
+        schema: {
+          tags: ['auth'],
+          body: z.object({
+            name: z.string().min(1).max(100),
+            scope: z.enum(['full', 'ingest']).default('full'),
+            userId: z.number().int().positive().optional(),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const created = await services.auth.createApiToken(actorOf(request), request.body);
+        return reply.status(201).send({ token: created.token, apiToken: created.apiToken });
+      },
+    );
+
+    app.delete(
+      '/auth/tokens/:id',
+      { config: { access: 'read' }, schema: { tags: ['auth'], params: idParams } },
+      async (request, reply) => {
+        await services.auth.revokeApiToken(actorOf(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
+    done();
+  };

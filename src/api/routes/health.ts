@@ -1,0 +1,15 @@
+// Liveness and store check.
+import { sql } from 'kysely';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../services';
+import { API_VERSION } from '../version';
+
+export const healthRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get('/api/health', { config: { access: 'public' }, schema: { tags: ['health'] } }, async () => {
+      await sql`select 1`.execute(services.store.db);
+      return { status: 'ok', version: API_VERSION, store: services.store.kind };
+    });
+    done();
+  };

@@ -1,0 +1,97 @@
+// Configuration of the risk process: stages, reasons and settings.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { settingsSchema } from '../../domain/settings';
+import type { Services } from '../../services';
+import { actorOf } from '../auth-hook';
+import { keyParams, reasonKey } from '../schemas';
+
+const stageBody = z.object({
+  key: reasonKey,
+  name: z.string().trim().min(1).max(100),
+  position: z.number().int().min(0).max(1000),
+  isEnd: z.boolean().default(false),
+  outcome: z.enum(['recovered', 'lost']).nullable().default(null),
+  active: z.boolean().default(true),
+});
+
+const reasonBody = z.object({
+  key: reasonKey,
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).nullable().default(null),
+  position: z.number().int().min(0).max(1000).optional(),
+  active: z.boolean().default(true),
+});
+
+export const riskConfigRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get('/risk-stages', { schema: { tags: ['configuration'] } }, async () => ({
+      items: await services.config.listStages(),
+    }));
+
+    app.post(
+      '/risk-stages',
+      { config: { access: 'config.write' }, schema: { tags: ['configuration'], body: stageBody } },
+      async (request, reply) =>
+        reply.status(201).send(await services.config.createStage(actorOf(request), request.body)),
+    );
+
+    app.patch(
+      '/risk-stages/:key',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['configuration'],
+          params: keyParams,
+          body: z
+            .object({
+              name: z.string().trim().min(1).max(100),
+              position: z.number().int().min(0).max(1000),
+              isEnd: z.boolean(),
+              outcome: z.enum(['recovered', 'lost']).nullable(),
+              active: z.boolean(),
+            })
+            .partial()
+            .strict(),
+        },
+      },
+      (request) => services.config.updateStage(actorOf(request), request.params.key, request.body),
+    );
+
+    app.get('/risk-reasons', { schema: { tags: ['configuration'] } }, async () => ({
+      items: await services.config.listReasons(),
+    }));
+
+    app.post(
+      '/risk-reasons',
+      { config: { access: 'config.write' }, schema: { tags: ['configuration'], body: reasonBody } },
+      async (request, reply) =>
+        reply.status(201).send(await services.config.createReason(actorOf(request), request.body)),
+    );
+
+    app.patch(
+      '/risk-reasons/:key',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['configuration'],
+          params: keyParams,
+          body: reasonBody.omit({ key: true }).partial().strict(),
+        },
+      },
+      (request) => services.config.updateReason(actorOf(request), request.params.key, request.body),
+    );
+
+    app.get('/settings', { schema: { tags: ['configuration'] } }, () => services.config.settings());
+
+    app.patch(
+      '/settings',
+      {
+        config: { access: 'config.write' },
+        schema: { tags: ['configuration'], body: settingsSchema.partial().strict() },
+      },
+      (request) => services.config.updateSettings(actorOf(request), request.body),
+    );
+    done();
+  };

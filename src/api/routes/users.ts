@@ -1,0 +1,72 @@
+// Users and teams.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services';
+import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
+import { actorOf } from '../auth-hook';
+import { idParams, role } from '../schemas';
+
+export const userRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get('/teams', { schema: { tags: ['users'] } }, async () => ({
+      items: await services.users.listTeams(),
+    }));
+
+    app.post(
+      '/teams',
+      {
+        config: { access: 'users.manage' },
+        schema: { tags: ['users'], body: z.object({ name: z.string().min(1).max(100) }) },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await services.users.createTeam(actorOf(request), request.body.name)),
+    );
+
+    app.get('/users', { schema: { tags: ['users'] } }, async () => ({
+      items: await services.users.listUsers(),
+    }));
+
+    app.get('/users/:id', { schema: { tags: ['users'], params: idParams } }, (request) =>
+      services.users.get(request.params.id),
+    );
+
+    app.post(
+      '/users',
+      {
+        config: { access: 'users.manage' },
+        schema: {
+          tags: ['users'],
+          body: z.object({
+            email: z.email().max(320),
+            name: z.string().min(1).max(200),
+            role,
+            teamId: z.number().int().positive().nullable().optional(),
+            password: z.string().max(MAX_PASSWORD_LENGTH).optional(),
+          }),
+        },
+      },
+      async (request, reply) =>
+        reply.status(201).send(await services.users.create(actorOf(request), request.body)),
+    );
+
+    app.patch(
+      '/users/:id',
+      {
+        config: { access: 'users.manage' },
+        schema: {
+          tags: ['users'],
+          params: idParams,
+          body: z.object({
+            name: z.string().min(1).max(200).optional(),
+            role: role.optional(),
+            teamId: z.number().int().positive().nullable().optional(),
+            active: z.boolean().optional(),
+            password: z.string().max(MAX_PASSWORD_LENGTH).optional(),
+          }),
+        },
+      },
+      (request) => services.users.update(actorOf(request), request.params.id, request.body),
+    );
+    done();
+  };

@@ -1,0 +1,156 @@
+// `retain demo`, `retain import …`, `retain export …`, `retain migrate`.
+import { createReadStream, statSync } from 'node:fs';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import { AppError } from '../../domain/errors';
+import { SYSTEM_ACTOR, type Actor } from '../../domain/policy';
+import { actorOf } from '../../services/auth';
+import { parseMappingOption } from '../../services/csv-mapping';
+import { generateDemoBook } from '../../services/demo';
+import type { ExportFormat } from '../../services/exports';
+import type { Services } from '../../services';
+import { migrateStore, openStore, resolveStoreTarget } from '../../store/db';
+import { UserRepository } from '../../store/user.repository';
+import { withServices } from '../run';
+
+const CLI_ACTOR: Actor = { ...SYSTEM_ACTOR, label: 'cli' };
+
+async function actorFor(services: Services, email: string | undefined): Promise<Actor> {
+  if (!email) return CLI_ACTOR;
+  const found = await new UserRepository(services.store.db).findUserForLogin(email.toLowerCase());
+  if (!found) throw new AppError('USER_NOT_FOUND', `No user "${email}" to act as.`, { email });
+  return actorOf(found.user);
+}
+
+export function dataCommands(program: Command): void {
+  program
+    .command('demo')
+    .description('generate the deterministic demo book into an empty store')
+    .option('--db <target>', 'SQLite file path or postgres:// URL')
+    .option('--accounts <n>', 'number of accounts', '5000')
+    .option('--seed <s>', 'random seed', '42')
+    .option('--password <p>', 'password for every demo user (generated if absent)')
+    .action(async (options: { db?: string; accounts: string; seed: string; password?: string }) => {
+      await withServices(options, async (services) => {
+        const started = Date.now();
+        const summary = await generateDemoBook(services, {
+          accounts: positiveInt(options.accounts, '--accounts'),
+          seed: Number(options.seed),
+          password: options.password,
+        });
+        process.stdout.write(
+          `Demo book: ${summary.accounts} accounts, ${summary.contacts} contacts, ${summary.users} users, ` +
+            `${summary.openCases} open and ${summary.closedCases} closed risk cases (${Date.now() - started} ms).\n` +
+            `Log in as ${summary.adminEmail} with password ${summary.password}\n`,
+        );
+      });
+    });
+
+  const importer = program.command('import').description('import accounts or contacts from a CRM CSV export');
+  for (const kind of ['accounts', 'contacts'] as const) {
+    importer
+      .command(kind)
+      .argument('<file>', 'CSV file with a header row')
+      .description(`import ${kind}; all or nothing unless --partial`)
+      .option('--db <target>', 'SQLite file path or postgres:// URL')
+      .option('--map <pairs>', 'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore"')
+      .option('--partial', 'import the good rows and report the bad ones')
+      .option('--as <email>', 'attribute the changes to this user in the audit log')
+      .action(
+        async (file: string, options: { db?: string; map?: string; partial?: boolean; as?: string }) => {
+          await withServices(options, async (services) => {
+            const actor = await actorFor(services, options.as);
+            const size = statSync(file).size;
+            const input = createReadStream(file);
+            const bar = process.stderr.isTTY
+              ? new SingleBar(
+                  { format: ' {bar} {percentage}% | {rows} rows | {eta}s left', stream: process.stderr },
+                  Presets.shades_classic,
+                )
+              : null;
+            bar?.start(size, 0, { rows: 0 });
+            const importOptions = {
+              partial: options.partial ?? false,
+              ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
+              onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
+            };
+            try {
+              const report =
+                kind === 'accounts'
+                  ? await services.imports.importAccounts(actor, input, importOptions)
+                  : await services.imports.importContacts(actor, input, importOptions);
+              bar?.update(size, { rows: report.rows });
+              bar?.stop();
+              process.stdout.write(
+                `Imported ${kind} from ${file}: ${report.rows} rows, ${report.created} created, ${report.updated} updated, ` +
+                  `${report.unchanged} unchanged, ${report.rejected} rejected.\n`,
+              );
+              for (const error of report.errors.slice(0, 50)) {
+                process.stdout.write(
+                  `  rejected line ${error.line}${error.column ? `, column "${error.column}"` : ''}: ${error.message}\n`,
+                );
+              }
+              if (report.rejected > 0) process.exitCode = 3;
+            } finally {
+              bar?.stop();
+            }
+          });
+        },
+      );
+  }
+
+  const exporter = program.command('export').description('export accounts, contacts or risk cases to stdout');
+  for (const kind of ['accounts', 'contacts', 'cases'] as const) {
+    exporter
+      .command(kind)
+      .description(`write ${kind} as CSV or JSON to stdout`)
+      .option('--db <target>', 'SQLite file path or postgres:// URL')
+      .option('--format <format>', 'csv or json', 'csv')
+      .action(async (options: { db?: string; format: string }) => {
+        if (options.format !== 'csv' && options.format !== 'json') {
+          throw new AppError('VALIDATION_FAILED', `--format must be csv or json, not "${options.format}".`, {
+            field: 'format',
+          });
+        }
+        const format: ExportFormat = options.format;
+        await withServices(options, async (services) => {
+          const chunks =
+            kind === 'accounts'
+              ? services.exports.accounts(format)
+              : kind === 'contacts'
+                ? services.exports.contacts(format)
+                : services.exports.cases(format);
+          for await (const chunk of chunks) {
+            if (!process.stdout.write(chunk))
+              await new Promise((resolve) => process.stdout.once('drain', resolve));
+          }
+        });
+      });
+  }
+
+  program
+    .command('migrate')
+    .description('bring the store schema up to date')
+    .option('--db <target>', 'SQLite file path or postgres:// URL')
+    .action(async (options: { db?: string }) => {
+      const store = await openStore(resolveStoreTarget(options.db), { migrate: false });
+      try {
+        const applied = await migrateStore(store.db);
+        process.stdout.write(
+          applied.length > 0 ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n',
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new AppError('VALIDATION_FAILED', `${flag} must be a whole number, not "${text}".`, {
+      field: flag,
+    });
+  }
+  return value;
+}

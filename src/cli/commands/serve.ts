@@ -1,0 +1,48 @@
+// `retain serve`: run the API server; an empty store gets the demo book and its admin login.
+import type { Command } from 'commander';
+import { buildApp } from '../../api/app';
+import { createServices } from '../../services';
+import { generateDemoBook } from '../../services/demo';
+import { openStore, resolveStoreTarget } from '../../store/db';
+import { UserRepository } from '../../store/user.repository';
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (seeds the demo book into an empty store unless --no-demo)')
+    .option('--db <target>', 'SQLite file path or postgres:// URL')
+    .option('--port <port>', 'port to listen on', process.env.PORT ?? '3000')
+    .option('--host <host>', 'address to bind', process.env.HOST ?? '127.0.0.1')
+    .option('--no-demo', 'start with an empty store instead of the demo book')
+    .option('--demo-accounts <n>', 'accounts in the demo book', '5000')
+    .action(
+      async (options: { db?: string; port: string; host: string; demo: boolean; demoAccounts: string }) => {
+        const store = await openStore(resolveStoreTarget(options.db));
+        const services = createServices(store);
+        if (options.demo && (await new UserRepository(store.db).countUsers()) === 0) {
+          process.stdout.write(`Empty store at ${store.location}: generating the demo book…\n`);
+          const demo = await generateDemoBook(services, {
+            accounts: Number(options.demoAccounts),
+            seed: 42,
+            password: process.env.RETAIN_DEMO_PASSWORD,
+          });
+          process.stdout.write(
+            `Demo book ready: ${demo.accounts} accounts, ${demo.openCases} open risk cases.\n` +
+              `Log in as ${demo.adminEmail} with password ${demo.password}\n` +
+              `(every *@retain.demo user shares this password: lead1@, csm1@, viewer@ …)\n`,
+          );
+        }
+        const app = await buildApp(services, { logger: process.env.RETAIN_LOG !== 'off' });
+        const close = async () => {
+          await app.close();
+          await store.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void close());
+        process.once('SIGTERM', () => void close());
+        const address = await app.listen({ port: Number(options.port), host: options.host });
+        process.stdout.write(`Retain is listening on ${address} (store: ${store.kind} ${store.location})\n`);
+        process.stdout.write(`API docs: ${address}/api/docs/ui\n`);
+      },
+    );
+}

@@ -1,0 +1,70 @@
+// `retain user create|list` and `retain team create`: bootstrap and manage users from the shell.
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { AppError } from '../../domain/errors';
+import { ROLES, SYSTEM_ACTOR, type Actor, type Role } from '../../domain/policy';
+import { withServices } from '../run';
+
+const CLI_ACTOR: Actor = { ...SYSTEM_ACTOR, label: 'cli' };
+
+export function userCommands(program: Command): void {
+  const user = program.command('user').description('manage users');
+  user
+    .command('create')
+    .description('create a user; prints a generated password unless --password is given')
+    .requiredOption('--email <email>', 'login email')
+    .option('--name <name>', 'display name')
+    .option('--role <role>', `one of ${ROLES.join(', ')}`, 'csm')
+    .option('--team <name>', 'team name (created if missing)')
+    .option('--password <password>', 'initial password (at least 10 characters)')
+    .option('--db <target>', 'SQLite file path or postgres:// URL')
+    .action(
+      async (options: {
+        email: string;
+        name?: string;
+        role: string;
+        team?: string;
+        password?: string;
+        db?: string;
+      }) => {
+        if (!ROLES.includes(options.role as Role)) {
+          throw new AppError('VALIDATION_FAILED', `--role must be one of ${ROLES.join(', ')}.`, {
+            field: 'role',
+          });
+        }
+        await withServices(options, async (services) => {
+          let teamId: number | null = null;
+          if (options.team) {
+            const teams = await services.users.listTeams();
+            teamId =
+              teams.find((team) => team.name === options.team)?.id ??
+              (await services.users.createTeam(CLI_ACTOR, options.team)).id;
+          }
+          const password = options.password ?? randomBytes(12).toString('base64url');
+          const created = await services.users.create(CLI_ACTOR, {
+            email: options.email,
+            name: options.name ?? options.email.split('@')[0] ?? options.email,
+            role: options.role as Role,
+            teamId,
+            password,
+          });
+          process.stdout.write(`Created ${created.role} ${created.email} (id ${created.id}).\n`);
+          if (!options.password) process.stdout.write(`Password: ${password}\n`);
+        });
+      },
+    );
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--db <target>', 'SQLite file path or postgres:// URL')
+    .action(async (options: { db?: string }) => {
+      await withServices(options, async (services) => {
+        for (const entry of await services.users.listUsers()) {
+          process.stdout.write(
+            `${entry.id}\t${entry.role}\t${entry.email}\t${entry.name}${entry.active ? '' : '\t(inactive)'}\n`,
+          );
+        }
+      });
+    });
+}

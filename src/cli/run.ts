@@ -1,0 +1,43 @@
+// Shared plumbing of CLI commands: open the store from --db, wire services, report errors.
+import { AppError } from '../domain/errors';
+import { createServices, type Services } from '../services';
+import { openStore, resolveStoreTarget } from '../store/db';
+
+export interface DbOption {
+  db?: string;
+}
+
+/** Opens the store named by --db (or DATABASE_URL, or the default file), runs `work`, closes it. */
+export async function withServices<T>(
+  options: DbOption,
+  work: (services: Services) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(resolveStoreTarget(options.db));
+  try {
+    return await work(createServices(store));
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints an error as `error CODE: message` (plus row errors for imports) and sets the exit code. */
+export function reportError(error: unknown): void {
+  if (error instanceof AppError) {
+    process.stderr.write(`error ${error.code}: ${error.message}\n`);
+    const rows = error.details?.errors;
+    if (Array.isArray(rows)) {
+      for (const row of rows.slice(0, 50) as { line: number; column: string | null; message: string }[]) {
+        process.stderr.write(
+          `  line ${row.line}${row.column ? `, column "${row.column}"` : ''}: ${row.message}\n`,
+        );
+      }
+      if (rows.length > 50) process.stderr.write(`  … and ${rows.length - 50} more\n`);
+    }
+    process.exitCode = 1;
+    return;
+  }
+  process.stderr.write(
+    `error INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 2;
+}

@@ -1,0 +1,64 @@
+// The one error type of Retain. Its `code` is part of the public contract shared by the API, the CLI
+// and the web app; the HTTP status for each code is decided here and nowhere else.
+
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_FILTER: 400,
+  INVALID_DATE: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  SESSION_EXPIRED: 401,
+  CSRF_TOKEN_INVALID: 403,
+  FORBIDDEN: 403,
+  LOGIN_THROTTLED: 429,
+  NOT_FOUND: 404,
+  ACCOUNT_NOT_FOUND: 404,
+  CONTACT_NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  TEAM_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
+  RISK_CASE_NOT_FOUND: 404,
+  RISK_STAGE_NOT_FOUND: 404,
+  RISK_REASON_NOT_FOUND: 404,
+  ACCOUNT_EXTERNAL_ID_TAKEN: 409,
+  CONTACT_EMAIL_TAKEN: 409,
+  USER_EMAIL_TAKEN: 409,
+  TEAM_NAME_TAKEN: 409,
+  RISK_STAGE_KEY_TAKEN: 409,
+  RISK_REASON_KEY_TAKEN: 409,
+  RISK_CASE_ALREADY_OPEN: 409,
+  RISK_CASE_SAME_STAGE: 409,
+  RISK_STAGE_IN_USE: 409,
+  VERSION_CONFLICT: 409,
+  IMPORT_INVALID: 422,
+  IMPORT_MAPPING_INVALID: 400,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export type ErrorDetails = Record<string, unknown>;
+
+/** An expected failure with a stable code, a readable message and optional structured details. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/** Narrows an unknown thrown value to an AppError with the given code. */
+export function isAppError(value: unknown, code?: ErrorCode): value is AppError {
+  return value instanceof AppError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,43 @@
+// Tunable settings of the risk process, stored as data and editable by admins.
+import { z } from 'zod';
+
+export const settingsSchema = z.object({
+  /** A case whose last weekly update is older than this is overdue. */
+  updateOverdueDays: z.number().int().min(1).max(90),
+  /** Cases with a lifetime value under this go to the digital track. */
+  digitalLtvThreshold: z.number().min(0),
+  /** Expected remaining customer lifetime used to derive LTV from ARR. */
+  expectedLifetimeYears: z.number().min(0.1).max(50),
+  priorityWeights: z.object({
+    arrAtRisk: z.number().min(0),
+    ltv: z.number().min(0),
+    timeInStage: z.number().min(0),
+  }),
+  /** How long a login session lasts without activity. */
+  sessionIdleHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30),
+});
+
+export type RetainSettings = z.infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: RetainSettings = {
+  updateOverdueDays: 7,
+  digitalLtvThreshold: 10_000,
+  expectedLifetimeYears: 3,
+  priorityWeights: { arrAtRisk: 0.5, ltv: 0.3, timeInStage: 0.2 },
+  sessionIdleHours: 12,
+};
+
+/** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */
+export function isUpdateOverdue(
+  lastUpdateAt: Date | null,
+  openedAt: Date,
+  now: Date,
+  overdueDays: number,
+): boolean {
+  const since = lastUpdateAt ?? openedAt;
+  return now.getTime() - since.getTime() > overdueDays * 86_400_000;
+}

@@ -1,0 +1,260 @@
+// Accounts and contacts: create, read, update, delete, with permission checks and an audit trail.
+import type { Kysely } from 'kysely';
+import { diffFields, type Account, type AccountFields, type Contact } from '../domain/account';
+import { AppError } from '../domain/errors';
+import { assertCan, type Actor } from '../domain/policy';
+import {
+  AccountRepository,
+  type AccountFilter,
+  type AccountSort,
+  type ContactFields,
+} from '../store/account.repository';
+import { AuditRepository, type AuditEntry } from '../store/audit.repository';
+import { isUniqueViolation } from '../store/errors';
+import type { Database } from '../store/schema';
+import { UserRepository } from '../store/user.repository';
+import { inTransaction, type ServiceContext } from './context';
+
+export type AccountInput = Omit<
+  AccountFields,
+  'ownerId' | 'teamId' | 'tier' | 'renewalDate' | 'lifecycleStage' | 'attributes' | 'arr'
+> &
+  Partial<AccountFields>;
+
+export type ContactInput = Omit<ContactFields, 'accountId' | 'attributes' | 'name' | 'role' | 'isChampion'> &
+  Partial<Omit<ContactFields, 'accountId'>>;
+
+export class AccountService {
+  constructor(private readonly context: ServiceContext) {}
+
+  private get repo() {
+    return new AccountRepository(this.context.store.db);
+  }
+
+  list(filter: AccountFilter, sort: AccountSort, page: { limit: number; offset: number }) {
+    return this.repo.list(filter, sort, page);
+  }
+
+  async get(id: number): Promise<Account> {
+    const account = await this.repo.findById(id);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
+    return account;
+  }
+
+  async getByExternalId(externalId: string): Promise<Account> {
+    const account = await this.repo.findByExternalId(externalId);
+    if (!account)
+      throw new AppError('ACCOUNT_NOT_FOUND', `No account with external id "${externalId}".`, { externalId });
+    return account;
+  }
+
+  async create(actor: Actor, input: AccountInput): Promise<Account> {
+    const fields: AccountFields = {
+      ownerId: null,
+      teamId: null,
+      tier: null,
+      arr: 0,
+      renewalDate: null,
+      lifecycleStage: null,
+      attributes: {},
+      ...input,
+    };
+    assertCan(actor, 'account.write', fields);
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (db) => {
+      await checkOwnerAndTeam(db, fields);
+      const repo = new AccountRepository(db);
+      const accountId = await repo.insert(fields, now).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw externalIdTaken(fields.externalId);
+        throw error;
+      });
+      await new AuditRepository(db).append(actor, now, [
+        { entityType: 'account', entityId: accountId, accountId, action: 'created', changes: { ...fields } },
+      ]);
+      return accountId;
+    });
+    return this.get(id);
+  }
+
+  async update(
+    actor: Actor,
+    id: number,
+    changes: Partial<AccountFields>,
+    version?: number,
+  ): Promise<Account> {
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const before = await repo.findById(id);
+      if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
+      assertCan(actor, 'account.write', before);
+      // Moving an account to another team or owner needs the right over the destination too.
+      assertCan(actor, 'account.write', {
+        ownerId: changes.ownerId ?? before.ownerId,
+        teamId: changes.teamId ?? before.teamId,
+      });
+      await checkOwnerAndTeam(db, changes);
+      const diff = diffFields<AccountFields>(before, changes);
+      if (Object.keys(diff).length === 0) return;
+      const updated = await repo.update(id, changes, now, version).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw externalIdTaken(changes.externalId ?? '');
+        throw error;
+      });
+      if (!updated) {
+        throw new AppError(
+          'VERSION_CONFLICT',
+          `Account ${id} was changed by someone else; reload and try again.`,
+          {
+            accountId: id,
+            currentVersion: before.version,
+          },
+        );
+      }
+      await new AuditRepository(db).append(actor, now, [
+        { entityType: 'account', entityId: id, accountId: id, action: 'updated', changes: diff },
+      ]);
+    });
+    return this.get(id);
+  }
+
+  async delete(actor: Actor, id: number): Promise<void> {
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const account = await repo.findById(id);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
+      assertCan(actor, 'account.write', account);
+      await repo.delete(id);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'account',
+          entityId: id,
+          accountId: id,
+          action: 'deleted',
+          changes: { externalId: account.externalId, name: account.name },
+        },
+      ]);
+    });
+  }
+
+  /** Every recorded change to the account and what hangs off it, newest first. */
+  async timeline(id: number, limit = 100, before?: number): Promise<AuditEntry[]> {
+    await this.get(id);
+    return new AuditRepository(this.context.store.db).timelineOfAccount(id, limit, before);
+  }
+
+  async contacts(accountId: number): Promise<Contact[]> {
+    await this.get(accountId);
+    return this.repo.listContacts(accountId);
+  }
+
+  async addContact(actor: Actor, accountId: number, input: ContactInput): Promise<Contact> {
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const account = await repo.findById(accountId);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+      assertCan(actor, 'contact.write', account);
+      const fields: ContactFields = {
+        name: null,
+        role: null,
+        isChampion: false,
+        attributes: {},
+        ...input,
+        accountId,
+      };
+      const contactId = await repo.insertContact(fields, now).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw contactTaken(input.email);
+        throw error;
+      });
+      await new AuditRepository(db).append(actor, now, [
+        { entityType: 'contact', entityId: contactId, accountId, action: 'created', changes: { ...fields } },
+      ]);
+      return contactId;
+    });
+    return this.requireContact(id);
+  }
+
+  async updateContact(
+    actor: Actor,
+    contactId: number,
+    changes: Partial<Omit<ContactFields, 'accountId'>>,
+  ): Promise<Contact> {
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const before = await repo.findContact(contactId);
+      if (!before) throw new AppError('CONTACT_NOT_FOUND', `No contact ${contactId}.`, { contactId });
+      const account = await repo.findById(before.accountId);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${before.accountId}.`);
+      assertCan(actor, 'contact.write', account);
+      const diff = diffFields<Omit<ContactFields, 'accountId'>>(before, changes);
+      if (Object.keys(diff).length === 0) return;
+      await repo.updateContact(contactId, changes, now).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw contactTaken(changes.email ?? '');
+        throw error;
+      });
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'contact',
+          entityId: contactId,
+          accountId: account.id,
+          action: 'updated',
+          changes: diff,
+        },
+      ]);
+    });
+    return this.requireContact(contactId);
+  }
+
+  async deleteContact(actor: Actor, contactId: number): Promise<void> {
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const contact = await repo.findContact(contactId);
+      if (!contact) throw new AppError('CONTACT_NOT_FOUND', `No contact ${contactId}.`, { contactId });
+      const account = await repo.findById(contact.accountId);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${contact.accountId}.`);
+      assertCan(actor, 'contact.write', account);
+      await repo.deleteContact(contactId);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'contact',
+          entityId: contactId,
+          accountId: account.id,
+          action: 'deleted',
+          changes: { email: contact.email },
+        },
+      ]);
+    });
+  }
+
+  private async requireContact(id: number): Promise<Contact> {
+    const contact = await this.repo.findContact(id);
+    if (!contact) throw new AppError('CONTACT_NOT_FOUND', `No contact ${id}.`, { contactId: id });
+    return contact;
+  }
+}
+
+async function checkOwnerAndTeam(
+  db: Kysely<Database>,
+  fields: { ownerId?: number | null; teamId?: number | null },
+) {
+  const users = new UserRepository(db);
+  if (fields.ownerId !== undefined && fields.ownerId !== null && !(await users.findUser(fields.ownerId))) {
+    throw new AppError('USER_NOT_FOUND', `No user ${fields.ownerId} to own the account.`, {
+      field: 'ownerId',
+    });
+  }
+  if (fields.teamId !== undefined && fields.teamId !== null && !(await users.findTeam(fields.teamId))) {
+    throw new AppError('TEAM_NOT_FOUND', `No team ${fields.teamId}.`, { field: 'teamId' });
+  }
+}
+
+const externalIdTaken = (externalId: string) =>
+  new AppError('ACCOUNT_EXTERNAL_ID_TAKEN', `An account with external id "${externalId}" exists.`, {
+    externalId,
+  });
+
+const contactTaken = (email: string) =>
+  new AppError('CONTACT_EMAIL_TAKEN', `The account already has a contact "${email}".`, { email });

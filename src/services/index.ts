@@ -1,0 +1,31 @@
+// Wires the services over one store and one clock.
+import type { Store } from '../store/db';
+import { AccountService } from './accounts';
+import { AuthService } from './auth';
+import { systemClock, type Clock } from './clock';
+import type { ServiceContext } from './context';
+import { ExportService } from './exports';
+import { ImportService } from './imports';
+import { RiskCaseService } from './risk-cases';
+import { RiskConfigService } from './risk-config';
+import { UserService } from './users';
+
+export function createServices(store: Store, clock: Clock = systemClock) {
+  const context: ServiceContext = { store, clock };
+  const config = new RiskConfigService(context);
+  const riskCases = new RiskCaseService(context, config);
+  return {
+    context,
+    store,
+    clock,
+    config,
+    accounts: new AccountService(context),
+    users: new UserService(context),
+    auth: new AuthService(context, config),
+    riskCases,
+    imports: new ImportService(context),
+    exports: new ExportService(context, riskCases),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

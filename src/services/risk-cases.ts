@@ -1,0 +1,628 @@
+// Risk cases: open one by hand, move it through stages, set reasons and its place on the matrix,
+// write weekly updates, and list the worklist in priority order.
+import type { Kysely } from 'kysely';
+import type { Account } from '../domain/account';
+import { AppError } from '../domain/errors';
+import {
+  decideTrack,
+  deriveLtv,
+  quadrantOf,
+  QUADRANTS,
+  type CaseTrack,
+  type MatrixQuadrant,
+} from '../domain/matrix';
+import { assertCan, type Actor } from '../domain/policy';
+import { casePriority } from '../domain/priority';
+import type { CaseAccountFacts, CaseReason, RiskCaseRecord, WeeklyUpdate } from '../domain/risk-case';
+import {
+  caseClock,
+  initialStage,
+  msToDays,
+  planStageMove,
+  type CaseOutcome,
+  type RiskStage,
+  type StageTime,
+} from '../domain/risk-lifecycle';
+import { isUpdateOverdue, type RetainSettings } from '../domain/settings';
+import { AccountRepository } from '../store/account.repository';
+import { AuditRepository, type AuditEntry } from '../store/audit.repository';
+import { isUniqueViolation } from '../store/errors';
+import {
+  RiskCaseRepository,
+  type CaseWithAccount,
+  type RiskCaseChanges,
+} from '../store/risk-case.repository';
+import type { Database } from '../store/schema';
+import { inTransaction, type ServiceContext } from './context';
+import type { RiskConfigService } from './risk-config';
+
+export interface OpenCaseInput {
+  accountId: number;
+  reasons: string[];
+  stage?: string;
+  expected?: boolean | null;
+  avoidable?: boolean | null;
+  arrAtRisk?: number;
+  ltv?: number;
+  note?: string;
+}
+
+export interface CaseDetailsInput {
+  expected?: boolean | null;
+  avoidable?: boolean | null;
+  arrAtRisk?: number;
+  /** A given LTV, or null to derive it from ARR again. */
+  ltv?: number | null;
+  version?: number;
+}
+
+export interface WeeklyUpdateInput {
+  background: string;
+  doneSoFar: string;
+  nextSteps: string;
+}
+
+export type WorklistSort = 'priority' | 'time_in_stage' | 'arr_at_risk' | 'ltv' | 'opened_at' | 'last_update';
+
+export interface WorklistQuery {
+  status?: 'open' | 'closed' | 'all';
+  stages?: string[];
+  ownerId?: number;
+  teamId?: number;
+  reason?: string;
+  overdue?: boolean;
+  track?: CaseTrack;
+  quadrant?: MatrixQuadrant;
+  q?: string;
+  sort?: WorklistSort;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+/** A case as users see it: facts, clock, reasons, matrix, priority. */
+export interface RiskCaseView {
+  id: number;
+  accountId: number;
+  account: CaseAccountFacts;
+  stage: { id: number; key: string; name: string; isEnd: boolean };
+  status: 'open' | 'closed';
+  source: RiskCaseRecord['source'];
+  openedAt: string;
+  openedByUserId: number | null;
+  reasons: CaseReason[];
+  matrix: { expected: boolean | null; avoidable: boolean | null; quadrant: MatrixQuadrant };
+  arrAtRisk: number;
+  ltv: number;
+  ltvSource: 'given' | 'derived';
+  track: CaseTrack;
+  trackReasons: string[];
+  priority: number;
+  stageEnteredAt: string;
+  timeInStageDays: number;
+  totalOpenDays: number;
+  closedAt: string | null;
+  outcome: CaseOutcome | null;
+  lastUpdateAt: string | null;
+  updateOverdue: boolean;
+  version: number;
+}
+
+export interface RiskCaseDetail extends RiskCaseView {
+  stageTimes: (Omit<StageTime, 'totalMs'> & { days: number })[];
+  stageHistory: { from: string | null; to: string; at: string; by: string | null; note: string | null }[];
+  updates: WeeklyUpdate[];
+}
+
+export class RiskCaseService {
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly config: RiskConfigService,
+  ) {}
+
+  private now(): Date {
+    return this.context.clock.now();
+  }
+
+  /** Opens a case on an account; an account has at most one open case. */
+  async open(actor: Actor, input: OpenCaseInput): Promise<RiskCaseDetail> {
+    const [stages, settings] = await Promise.all([this.config.listStages(), this.config.settings()]);
+    const reasons = await this.config.reasonsByKeys(input.reasons);
+    if (reasons.length === 0) {
+      throw new AppError('VALIDATION_FAILED', 'A risk case needs at least one reason.', { field: 'reasons' });
+    }
+    const stage = input.stage ? stageByKey(stages, input.stage) : initialStage(stages);
+    if (stage.isEnd) {
+      throw new AppError('VALIDATION_FAILED', 'A case opens in an open stage, not an end stage.', {
+        field: 'stage',
+      });
+    }
+    const now = this.now();
+    const id = await inTransaction(this.context, async (db) => {
+      const account = await requireAccount(db, input.accountId);
+      assertCan(actor, 'case.write', account);
+      const cases = new RiskCaseRepository(db);
+      const existing = await cases.findOpenByAccount(account.id);
+      if (existing) throw alreadyOpen(account, existing.id);
+      const arrAtRisk = input.arrAtRisk ?? account.arr;
+      const ltv = input.ltv ?? deriveLtv(arrAtRisk, settings.expectedLifetimeYears);
+      const expected = input.expected ?? null;
+      const avoidable = input.avoidable ?? null;
+      const { track } = decideTrack({ expected, avoidable, ltv }, settings.digitalLtvThreshold);
+      const at = now.toISOString();
+      const caseId = await cases
+        .insert(
+          {
+            accountId: account.id,
+            stageId: stage.id,
+            stageEnteredAt: at,
+            openMsBeforeStage: 0,
+            openedAt: at,
+            openedByUserId: actor.userId,
+            source: 'manual',
+            expected,
+            avoidable,
+            arrAtRisk,
+            ltv,
+            ltvGiven: input.ltv !== undefined,
+            track,
+            closedAt: null,
+            outcome: null,
+            lastUpdateAt: null,
+          },
+          now,
+        )
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error)) throw alreadyOpen(account, null);
+          throw error;
+        });
+      await cases.addReasons(
+        caseId,
+        reasons.map((reason) => reason.id),
+        now,
+        actor.userId,
+      );
+      await cases.appendStageHistory(
+        caseId,
+        { fromStageId: null, toStageId: stage.id, at: now, byUserId: actor.userId },
+        input.note ?? null,
+      );
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'risk_case',
+          entityId: caseId,
+          accountId: account.id,
+          action: 'opened',
+          changes: {
+            stage: stage.key,
+            reasons: reasons.map((reason) => reason.key),
+            arrAtRisk,
+            ltv,
+            track,
+            ...(input.note && { note: input.note }),
+          },
+        },
+      ]);
+      return caseId;
+    });
+    return this.get(id);
+  }
+
+  /** One case with its clock, stage history and weekly updates. */
+  async get(id: number): Promise<RiskCaseDetail> {
+    const db = this.context.store.db;
+    const cases = new RiskCaseRepository(db);
+    const record = await cases.findById(id);
+    if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
+    const [stages, settings, [withAccount], history, updates] = await Promise.all([
+      this.config.listStages(),
+      this.config.settings(),
+      cases
+        .findCases({ status: 'all', accountId: record.accountId })
+        .then((all) => all.filter((c) => c.id === id)),
+      cases.stageHistoryOf(id),
+      cases.updatesOf(id),
+    ]);
+    if (!withAccount) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
+    const reasons = (await cases.reasonsOf([id])).get(id) ?? [];
+    const now = this.now();
+    const view = toView(withAccount, reasons, stages, settings, now);
+    const clock = caseClock(history, stages, now);
+    const stageName = (stageId: number | null) =>
+      stageId === null ? null : (stages.find((stage) => stage.id === stageId)?.key ?? String(stageId));
+    return {
+      ...view,
+      totalOpenDays: msToDays(clock.totalOpenMs),
+      stageTimes: clock.stageTimes.map(({ totalMs, ...rest }) => ({ ...rest, days: msToDays(totalMs) })),
+      stageHistory: history.map((entry) => ({
+        from: stageName(entry.fromStageId),
+        to: stageName(entry.toStageId) ?? '',
+        at: entry.at.toISOString(),
+        by: entry.byEmail,
+        note: entry.note,
+      })),
+      updates,
+    };
+  }
+
+  /** The cases of one account, newest first. */
+  async listForAccount(accountId: number): Promise<RiskCaseView[]> {
+    const page = await this.worklist(
+      { status: 'all', sort: 'opened_at', order: 'desc', limit: 1000 },
+      accountId,
+    );
+    return page.items;
+  }
+
+  /** Moves a case to another stage; entering an end stage closes it, leaving one reopens it. */
+  async moveStage(
+    actor: Actor,
+    id: number,
+    input: { stage: string; note?: string; version?: number },
+  ): Promise<RiskCaseDetail> {
+    const stages = await this.config.listStages();
+    const target = stageByKey(stages, input.stage);
+    const now = this.now();
+    await inTransaction(this.context, async (db) => {
+      const { record, account } = await this.loadForWrite(db, actor, id, input.version);
+      const current = stages.find((stage) => stage.id === record.stageId);
+      if (!current) throw new Error(`case ${id} is in unknown stage ${record.stageId}`);
+      const move = planStageMove(current, target);
+      const cases = new RiskCaseRepository(db);
+      if (move.kind === 'reopen') {
+        const other = await cases.findOpenByAccount(record.accountId);
+        if (other) throw alreadyOpen(account, other.id);
+      }
+      const spentInCurrent = current.isEnd ? 0 : now.getTime() - new Date(record.stageEnteredAt).getTime();
+      const changes: RiskCaseChanges = {
+        stageId: target.id,
+        stageEnteredAt: now.toISOString(),
+        openMsBeforeStage: record.openMsBeforeStage + Math.max(0, spentInCurrent),
+        closedAt: target.isEnd ? now.toISOString() : null,
+        outcome: target.isEnd ? (target.outcome ?? 'lost') : null,
+      };
+      const updated = await cases.update(id, changes, now, input.version).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw alreadyOpen(account, null);
+        throw error;
+      });
+      if (!updated) throw await this.versionConflict(id);
+      await cases.appendStageHistory(
+        id,
+        { fromStageId: current.id, toStageId: target.id, at: now, byUserId: actor.userId },
+        input.note ?? null,
+      );
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'risk_case',
+          entityId: id,
+          accountId: record.accountId,
+          action: move.kind === 'advance' ? 'stage_changed' : move.kind === 'reclose' ? 'closed' : move.kind,
+          changes: {
+            stage: { from: current.key, to: target.key },
+            ...(target.isEnd && { outcome: target.outcome }),
+            ...(input.note && { note: input.note }),
+          },
+        },
+      ]);
+    });
+    return this.get(id);
+  }
+
+  /** Replaces the set of reasons on a case; the audit log records what was added and removed. */
+  async setReasons(actor: Actor, id: number, keys: string[], version?: number): Promise<RiskCaseDetail> {
+    const wanted = await this.config.reasonsByKeys(keys);
+    if (wanted.length === 0) {
+      throw new AppError('VALIDATION_FAILED', 'A risk case needs at least one reason.', { field: 'reasons' });
+    }
+    const now = this.now();
+    await inTransaction(this.context, async (db) => {
+      const { record } = await this.loadForWrite(db, actor, id, version);
+      const cases = new RiskCaseRepository(db);
+      const current = (await cases.reasonsOf([id])).get(id) ?? [];
+      const catalog = await this.config.listReasons();
+      const currentKeys = new Set(current.map((reason) => reason.key));
+      const wantedKeys = new Set(wanted.map((reason) => reason.key));
+      const added = wanted.filter((reason) => !currentKeys.has(reason.key));
+      const removed = catalog.filter((reason) => currentKeys.has(reason.key) && !wantedKeys.has(reason.key));
+      if (added.length === 0 && removed.length === 0) return;
+      await cases.addReasons(
+        id,
+        added.map((reason) => reason.id),
+        now,
+        actor.userId,
+      );
+      await cases.removeReasons(
+        id,
+        removed.map((reason) => reason.id),
+      );
+      if (!(await cases.update(id, {}, now, version))) throw await this.versionConflict(id);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'risk_case',
+          entityId: id,
+          accountId: record.accountId,
+          action: 'reasons_changed',
+          changes: { added: added.map((reason) => reason.key), removed: removed.map((reason) => reason.key) },
+        },
+      ]);
+    });
+    return this.get(id);
+  }
+
+  /** Places the case on the matrix and sets ARR at risk and LTV; the track follows. */
+  async updateDetails(actor: Actor, id: number, input: CaseDetailsInput): Promise<RiskCaseDetail> {
+    const settings = await this.config.settings();
+    const now = this.now();
+    await inTransaction(this.context, async (db) => {
+      const { record } = await this.loadForWrite(db, actor, id, input.version);
+      const expected = input.expected !== undefined ? input.expected : record.expected;
+      const avoidable = input.avoidable !== undefined ? input.avoidable : record.avoidable;
+      const arrAtRisk = input.arrAtRisk ?? record.arrAtRisk;
+      const ltvGiven = input.ltv === null ? false : input.ltv !== undefined ? true : record.ltvGiven;
+      const ltv =
+        input.ltv !== undefined && input.ltv !== null
+          ? input.ltv
+          : ltvGiven
+            ? record.ltv
+            : deriveLtv(arrAtRisk, settings.expectedLifetimeYears);
+      const { track } = decideTrack({ expected, avoidable, ltv }, settings.digitalLtvThreshold);
+      const changes: RiskCaseChanges = { expected, avoidable, arrAtRisk, ltv, ltvGiven, track };
+      const diff: Record<string, { from: unknown; to: unknown }> = {};
+      for (const key of ['expected', 'avoidable', 'arrAtRisk', 'ltv', 'track'] as const) {
+        if (record[key] !== changes[key]) diff[key] = { from: record[key], to: changes[key] };
+      }
+      if (!(await new RiskCaseRepository(db).update(id, changes, now, input.version))) {
+        throw await this.versionConflict(id);
+      }
+      if (Object.keys(diff).length > 0) {
+        await new AuditRepository(db).append(actor, now, [
+          {
+            entityType: 'risk_case',
+            entityId: id,
+            accountId: record.accountId,
+            action: 'details_changed',
+            changes: diff,
+          },
+        ]);
+      }
+    });
+    return this.get(id);
+  }
+
+  /** Writes the weekly update: Background / What we've done so far / Next steps. */
+  async addUpdate(actor: Actor, id: number, input: WeeklyUpdateInput): Promise<WeeklyUpdate> {
+    const now = this.now();
+    return inTransaction(this.context, async (db) => {
+      const { record } = await this.loadForWrite(db, actor, id);
+      const cases = new RiskCaseRepository(db);
+      const updateId = await cases.insertUpdate(id, input, actor.userId, now);
+      await cases.update(id, { lastUpdateAt: now.toISOString() }, now);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'risk_case',
+          entityId: id,
+          accountId: record.accountId,
+          action: 'weekly_update',
+          changes: {
+            updateId,
+            background: input.background,
+            doneSoFar: input.doneSoFar,
+            nextSteps: input.nextSteps,
+          },
+        },
+      ]);
+      const [update] = await cases.updatesOf(id, 1);
+      if (!update || update.id !== updateId) throw new Error('weekly update vanished after insert');
+      return update;
+    });
+  }
+
+  async updates(id: number): Promise<WeeklyUpdate[]> {
+    await this.requireCase(id);
+    return new RiskCaseRepository(this.context.store.db).updatesOf(id);
+  }
+
+  async auditTrail(id: number): Promise<AuditEntry[]> {
+    await this.requireCase(id);
+    return new AuditRepository(this.context.store.db).historyOfEntity('risk_case', id);
+  }
+
+  /** The worklist: cases filtered, sorted (priority by default) and paged. */
+  async worklist(
+    query: WorklistQuery,
+    accountId?: number,
+  ): Promise<{ total: number; items: RiskCaseView[] }> {
+    const [stages, settings, catalog] = await Promise.all([
+      this.config.listStages(),
+      this.config.settings(),
+      this.config.listReasons(),
+    ]);
+    const now = this.now();
+    const reasonId =
+      query.reason === undefined
+        ? undefined
+        : (catalog.find((reason) => reason.key === query.reason)?.id ??
+          raise(
+            new AppError('RISK_REASON_NOT_FOUND', `No risk reason "${query.reason}".`, {
+              reason: query.reason,
+            }),
+          ));
+    const cases = new RiskCaseRepository(this.context.store.db);
+    const rows = await cases.findCases({
+      status: query.status ?? 'open',
+      stageIds: query.stages?.map((key) => stageByKey(stages, key).id),
+      ownerId: query.ownerId,
+      teamId: query.teamId,
+      reasonId,
+      track: query.track,
+      accountId,
+      q: query.q,
+      lastTouchedBefore: query.overdue
+        ? new Date(now.getTime() - settings.updateOverdueDays * 86_400_000).toISOString()
+        : undefined,
+    });
+    const views = rows.map((row) => toView(row, [], stages, settings, now));
+    const filtered = views.filter(
+      (view) =>
+        (query.quadrant === undefined || view.matrix.quadrant === query.quadrant) &&
+        (query.overdue !== false || !view.updateOverdue),
+    );
+    sortViews(filtered, query.sort ?? 'priority', query.order);
+    const offset = query.offset ?? 0;
+    const page = filtered.slice(offset, offset + (query.limit ?? 50));
+    const reasons = await cases.reasonsOf(page.map((view) => view.id));
+    return {
+      total: filtered.length,
+      items: page.map((view) => ({ ...view, reasons: reasons.get(view.id) ?? [] })),
+    };
+  }
+
+  /** Open cases per matrix quadrant, with counts and ARR at risk. */
+  async matrixSummary(
+    query: Pick<WorklistQuery, 'ownerId' | 'teamId'>,
+  ): Promise<{ quadrant: MatrixQuadrant; cases: number; arrAtRisk: number; ltv: number }[]> {
+    const { items } = await this.worklist({ ...query, status: 'open', limit: Number.MAX_SAFE_INTEGER });
+    return QUADRANTS.map((quadrant) => {
+      const inCell = items.filter((view) => view.matrix.quadrant === quadrant);
+      return {
+        quadrant,
+        cases: inCell.length,
+        arrAtRisk: round2(inCell.reduce((sum, view) => sum + view.arrAtRisk, 0)),
+        ltv: round2(inCell.reduce((sum, view) => sum + view.ltv, 0)),
+      };
+    });
+  }
+
+  private async requireCase(id: number): Promise<RiskCaseRecord> {
+    const record = await new RiskCaseRepository(this.context.store.db).findById(id);
+    if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
+    return record;
+  }
+
+  private async loadForWrite(db: Kysely<Database>, actor: Actor, id: number, version?: number) {
+    const record = await new RiskCaseRepository(db).findById(id);
+    if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
+    const account = await requireAccount(db, record.accountId);
+    assertCan(actor, 'case.write', account);
+    if (version !== undefined && version !== record.version) throw await this.versionConflict(id);
+    return { record, account };
+  }
+
+  private async versionConflict(id: number): Promise<AppError> {
+    const current = await new RiskCaseRepository(this.context.store.db).findById(id);
+    return new AppError(
+      'VERSION_CONFLICT',
+      `Risk case ${id} was changed by someone else; reload and try again.`,
+      {
+        caseId: id,
+        currentVersion: current?.version,
+      },
+    );
+  }
+}
+
+function toView(
+  row: CaseWithAccount,
+  reasons: CaseReason[],
+  stages: readonly RiskStage[],
+  settings: RetainSettings,
+  now: Date,
+): RiskCaseView {
+  const stage = stages.find((candidate) => candidate.id === row.stageId);
+  if (!stage) throw new Error(`case ${row.id} is in unknown stage ${row.stageId}`);
+  const enteredAt = new Date(row.stageEnteredAt);
+  const timeInStageMs = Math.max(0, now.getTime() - enteredAt.getTime());
+  const totalOpenMs = row.openMsBeforeStage + (stage.isEnd ? 0 : timeInStageMs);
+  const open = row.closedAt === null;
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    account: row.account,
+    stage: { id: stage.id, key: stage.key, name: stage.name, isEnd: stage.isEnd },
+    status: open ? 'open' : 'closed',
+    source: row.source,
+    openedAt: row.openedAt,
+    openedByUserId: row.openedByUserId,
+    reasons,
+    matrix: {
+      expected: row.expected,
+      avoidable: row.avoidable,
+      quadrant: quadrantOf(row.expected, row.avoidable),
+    },
+    arrAtRisk: row.arrAtRisk,
+    ltv: row.ltv,
+    ltvSource: row.ltvGiven ? 'given' : 'derived',
+    track: row.track,
+    trackReasons: decideTrack(row, settings.digitalLtvThreshold).reasons,
+    priority: open
+      ? casePriority({ arrAtRisk: row.arrAtRisk, ltv: row.ltv, timeInStageMs }, settings.priorityWeights)
+      : 0,
+    stageEnteredAt: row.stageEnteredAt,
+    timeInStageDays: msToDays(timeInStageMs),
+    totalOpenDays: msToDays(totalOpenMs),
+    closedAt: row.closedAt,
+    outcome: row.outcome,
+    lastUpdateAt: row.lastUpdateAt,
+    updateOverdue:
+      open &&
+      isUpdateOverdue(
+        row.lastUpdateAt ? new Date(row.lastUpdateAt) : null,
+        new Date(row.openedAt),
+        now,
+        settings.updateOverdueDays,
+      ),
+    version: row.version,
+  };
+}
+
+const SORT_KEYS: Record<WorklistSort, (view: RiskCaseView) => number | string> = {
+  priority: (view) => view.priority,
+  time_in_stage: (view) => view.timeInStageDays,
+  arr_at_risk: (view) => view.arrAtRisk,
+  ltv: (view) => view.ltv,
+  opened_at: (view) => view.openedAt,
+  last_update: (view) => view.lastUpdateAt ?? view.openedAt,
+};
+
+function sortViews(views: RiskCaseView[], sort: WorklistSort, order?: 'asc' | 'desc'): void {
+  const key = SORT_KEYS[sort];
+  const direction = (order ?? (sort === 'last_update' ? 'asc' : 'desc')) === 'asc' ? 1 : -1;
+  views.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka < kb) return -direction;
+    if (ka > kb) return direction;
+    return a.id - b.id;
+  });
+}
+
+function stageByKey(stages: readonly RiskStage[], key: string): RiskStage {
+  const stage = stages.find((candidate) => candidate.key === key);
+  if (!stage) {
+    throw new AppError('RISK_STAGE_NOT_FOUND', `No risk stage "${key}".`, {
+      stage: key,
+      known: stages.map((candidate) => candidate.key),
+    });
+  }
+  return stage;
+}
+
+async function requireAccount(db: Kysely<Database>, accountId: number): Promise<Account> {
+  const account = await new AccountRepository(db).findById(accountId);
+  if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+  return account;
+}
+
+function alreadyOpen(account: Account, caseId: number | null): AppError {
+  return new AppError(
+    'RISK_CASE_ALREADY_OPEN',
+    `Account "${account.name}" already has an open risk case${caseId === null ? '' : ` (#${caseId})`}.`,
+    { accountId: account.id, ...(caseId !== null && { caseId, href: `/api/v1/risk-cases/${caseId}` }) },
+  );
+}
+
+function raise(error: Error): never {
+  throw error;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;

@@ -1,0 +1,131 @@
+// Users and teams, managed by admins.
+import { AppError } from '../domain/errors';
+import { assertCan, type Actor, type Role } from '../domain/policy';
+import type { Team, User } from '../domain/user';
+import { AuditRepository } from '../store/audit.repository';
+import { isUniqueViolation } from '../store/errors';
+import { UserRepository } from '../store/user.repository';
+import { inTransaction, type ServiceContext } from './context';
+import { checkPasswordRules, hashPassword } from './passwords';
+
+export interface NewUserInput {
+  email: string;
+  name: string;
+  role: Role;
+  teamId?: number | null;
+  password?: string;
+}
+
+export interface UserChanges {
+  name?: string;
+  role?: Role;
+  teamId?: number | null;
+  active?: boolean;
+  password?: string;
+}
+
+export class UserService {
+  constructor(private readonly context: ServiceContext) {}
+
+  private get repo() {
+    return new UserRepository(this.context.store.db);
+  }
+
+  listTeams(): Promise<Team[]> {
+    return this.repo.listTeams();
+  }
+
+  async createTeam(actor: Actor, name: string): Promise<Team> {
+    assertCan(actor, 'users.manage');
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (db) => {
+      const teamId = await new UserRepository(db).insertTeam(name.trim(), now).catch((error: unknown) => {
+        if (isUniqueViolation(error))
+          throw new AppError('TEAM_NAME_TAKEN', `A team "${name}" exists.`, { name });
+        throw error;
+      });
+      await new AuditRepository(db).append(actor, now, [
+        { entityType: 'team', entityId: teamId, accountId: null, action: 'created', changes: { name } },
+      ]);
+      return teamId;
+    });
+    const team = await this.repo.findTeam(id);
+    if (!team) throw new Error('team vanished after insert');
+    return team;
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.repo.listUsers();
+  }
+
+  async get(id: number): Promise<User> {
+    const user = await this.repo.findUser(id);
+    if (!user) throw new AppError('USER_NOT_FOUND', `No user ${id}.`, { userId: id });
+    return user;
+  }
+
+  /** Creates a user; `actor` null means the bootstrap path (first admin from the CLI or demo). */
+  async create(actor: Actor, input: NewUserInput): Promise<User> {
+    assertCan(actor, 'users.manage');
+    if (input.password !== undefined) checkPasswordRules(input.password);
+    const email = input.email.trim().toLowerCase();
+    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (db) => {
+      const repo = new UserRepository(db);
+      if (input.teamId !== undefined && input.teamId !== null && !(await repo.findTeam(input.teamId))) {
+        throw new AppError('TEAM_NOT_FOUND', `No team ${input.teamId}.`, { field: 'teamId' });
+      }
+      const userId = await repo
+        .insertUser(
+          { email, name: input.name, role: input.role, teamId: input.teamId ?? null, active: true },
+          passwordHash,
+          now,
+        )
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error))
+            throw new AppError('USER_EMAIL_TAKEN', `A user "${email}" exists.`, { email });
+          throw error;
+        });
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'user',
+          entityId: userId,
+          accountId: null,
+          action: 'created',
+          changes: { email, role: input.role, teamId: input.teamId ?? null },
+        },
+      ]);
+      return userId;
+    });
+    return this.get(id);
+  }
+
+  async update(actor: Actor, id: number, changes: UserChanges): Promise<User> {
+    assertCan(actor, 'users.manage');
+    if (changes.password !== undefined) checkPasswordRules(changes.password);
+    const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const repo = new UserRepository(db);
+      if (!(await repo.findUser(id))) throw new AppError('USER_NOT_FOUND', `No user ${id}.`, { userId: id });
+      if (changes.teamId !== undefined && changes.teamId !== null && !(await repo.findTeam(changes.teamId))) {
+        throw new AppError('TEAM_NOT_FOUND', `No team ${changes.teamId}.`, { field: 'teamId' });
+      }
+      const { password: _password, ...fields } = changes;
+      await repo.updateUser(id, fields, now, passwordHash);
+      // A password change or deactivation ends every session of that user.
+      if (passwordHash !== undefined || changes.active === false) await repo.deleteSessionsOfUser(id);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'user',
+          entityId: id,
+          accountId: null,
+          action: 'updated',
+          changes: { ...fields, ...(passwordHash !== undefined && { password: 'changed' }) },
+        },
+      ]);
+    });
+    return this.get(id);
+  }
+}

@@ -1,0 +1,99 @@
+// Opens the store: an embedded SQLite file by default, PostgreSQL when given a postgres:// URL.
+// Migrations run on open, so every process sees the current schema.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import pg from 'pg';
+import * as foundation from './migrations/001-foundation';
+import type { Database } from './schema';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  /** Where the data lives, without credentials: a file path or host/database. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SQLITE_PATH = './data/retain.db';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001-foundation': foundation,
+};
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
+
+// PostgreSQL returns 64-bit integers (counts, sums) as strings; every number here fits a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
+
+/** Picks the store from an explicit target, then DATABASE_URL, then the default SQLite file. */
+export function resolveStoreTarget(explicit?: string): string {
+  return explicit ?? process.env.DATABASE_URL ?? DEFAULT_SQLITE_PATH;
+}
+
+export function isPostgresTarget(target: string): boolean {
+  return /^postgres(ql)?:\/\//.test(target);
+}
+
+/** Opens a store and brings its schema up to date. */
+export async function openStore(target: string, options: { migrate?: boolean } = {}): Promise<Store> {
+  const store = isPostgresTarget(target) ? openPostgres(target) : openSqlite(target);
+  if (options.migrate ?? true) {
+    try {
+      await migrateStore(store.db);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  // WAL lets readers run beside the writer; FULL sync makes every committed transaction durable.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, kind: 'sqlite', location: path, close: () => db.destroy() };
+}
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = new URL(url);
+  return {
+    db,
+    kind: 'postgres',
+    location: `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`,
+    close: () => db.destroy(),
+  };
+}
+
+/** Runs pending migrations; throws with the failing migration's name. */
+export async function migrateStore(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
+    const message = error instanceof Error ? error.message : JSON.stringify(error);
+    throw new Error(`migration ${failed} failed: ${message}`, { cause: error });
+  }
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}

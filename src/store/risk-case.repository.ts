@@ -1,0 +1,355 @@
+// Risk cases with their reasons, stage history and weekly updates.
+import type { Kysely, Selectable } from 'kysely';
+import type { CaseTrack } from '../domain/matrix';
+import type {
+  CaseAccountFacts,
+  CaseReason,
+  CaseSource,
+  RiskCaseRecord,
+  WeeklyUpdate,
+} from '../domain/risk-case';
+import type { CaseOutcome, StageTransition } from '../domain/risk-lifecycle';
+import type { Database, RiskCaseTable } from './schema';
+
+export type NewRiskCase = Omit<RiskCaseRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>;
+export type RiskCaseChanges = Partial<
+  Omit<RiskCaseRecord, 'id' | 'accountId' | 'createdAt' | 'updatedAt' | 'version'>
+>;
+
+export interface CaseQuery {
+  status: 'open' | 'closed' | 'all';
+  stageIds?: number[];
+  ownerId?: number;
+  teamId?: number;
+  reasonId?: number;
+  track?: CaseTrack;
+  /** Only cases whose last update (or opening, if never updated) is before this instant. */
+  lastTouchedBefore?: string;
+  accountId?: number;
+  q?: string;
+}
+
+export type CaseWithAccount = RiskCaseRecord & { account: CaseAccountFacts };
+
+export class RiskCaseRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findById(id: number): Promise<RiskCaseRecord | undefined> {
+    const row = await this.db.selectFrom('risk_cases').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async findOpenByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
+    const row = await this.db
+      .selectFrom('risk_cases')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('closed_at', 'is', null)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  async insert(record: NewRiskCase, now: Date): Promise<number> {
+    const at = now.toISOString();
+    const row = await this.db
+      .insertInto('risk_cases')
+      .values({
+        account_id: record.accountId,
+        stage_id: record.stageId,
+        stage_entered_at: record.stageEnteredAt,
+        open_ms_before_stage: record.openMsBeforeStage,
+        opened_at: record.openedAt,
+        opened_by_user_id: record.openedByUserId,
+        source: record.source,
+        expected: flag(record.expected),
+        avoidable: flag(record.avoidable),
+        arr_at_risk: record.arrAtRisk,
+        ltv: record.ltv,
+        ltv_given: record.ltvGiven ? 1 : 0,
+        track: record.track,
+        closed_at: record.closedAt,
+        outcome: record.outcome,
+        last_update_at: record.lastUpdateAt,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Applies changes and bumps the version; with `expectedVersion`, only if it still matches. */
+  async update(id: number, changes: RiskCaseChanges, now: Date, expectedVersion?: number): Promise<boolean> {
+    let query = this.db
+      .updateTable('risk_cases')
+      .set((eb) => ({ ...toColumns(changes), updated_at: now.toISOString(), version: eb('version', '+', 1) }))
+      .where('id', '=', id);
+    if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async reasonsOf(caseIds: readonly number[]): Promise<Map<number, CaseReason[]>> {
+    const result = new Map<number, CaseReason[]>(caseIds.map((id) => [id, []]));
+    if (caseIds.length === 0) return result;
+    for (let start = 0; start < caseIds.length; start += 5000) {
+      const rows = await this.db
+        .selectFrom('risk_case_reasons')
+        .innerJoin('risk_reasons', 'risk_reasons.id', 'risk_case_reasons.reason_id')
+        .select([
+          'risk_case_reasons.case_id',
+          'risk_reasons.key',
+          'risk_reasons.name',
+          'risk_case_reasons.added_at',
+        ])
+        .where('risk_case_reasons.case_id', 'in', caseIds.slice(start, start + 5000))
+        .orderBy('risk_reasons.position')
+        .execute();
+      for (const row of rows)
+        result.get(row.case_id)?.push({ key: row.key, name: row.name, addedAt: row.added_at });
+    }
+    return result;
+  }
+
+  async addReasons(
+    caseId: number,
+    reasonIds: readonly number[],
+    now: Date,
+    byUserId: number | null,
+  ): Promise<void> {
+    if (reasonIds.length === 0) return;
+    await this.db
+      .insertInto('risk_case_reasons')
+      .values(
+        reasonIds.map((reasonId) => ({
+          case_id: caseId,
+          reason_id: reasonId,
+          added_at: now.toISOString(),
+          added_by_user_id: byUserId,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['case_id', 'reason_id']).doNothing())
+      .execute();
+  }
+
+  async removeReasons(caseId: number, reasonIds: readonly number[]): Promise<void> {
+    if (reasonIds.length === 0) return;
+    await this.db
+      .deleteFrom('risk_case_reasons')
+      .where('case_id', '=', caseId)
+      .where('reason_id', 'in', reasonIds)
+      .execute();
+  }
+
+  async appendStageHistory(caseId: number, transition: StageTransition, note: string | null): Promise<void> {
+    await this.db
+      .insertInto('risk_stage_history')
+      .values({
+        case_id: caseId,
+        from_stage_id: transition.fromStageId,
+        to_stage_id: transition.toStageId,
+        at: transition.at.toISOString(),
+        by_user_id: transition.byUserId,
+        note,
+      })
+      .execute();
+  }
+
+  /** The stage history of a case, oldest first, with who made each move. */
+  async stageHistoryOf(
+    caseId: number,
+  ): Promise<(StageTransition & { byEmail: string | null; note: string | null })[]> {
+    const rows = await this.db
+      .selectFrom('risk_stage_history')
+      .leftJoin('users', 'users.id', 'risk_stage_history.by_user_id')
+      .select([
+        'risk_stage_history.from_stage_id',
+        'risk_stage_history.to_stage_id',
+        'risk_stage_history.at',
+        'risk_stage_history.by_user_id',
+        'risk_stage_history.note',
+        'users.email',
+      ])
+      .where('risk_stage_history.case_id', '=', caseId)
+      .orderBy('risk_stage_history.at')
+      .orderBy('risk_stage_history.id')
+      .execute();
+    return rows.map((row) => ({
+      fromStageId: row.from_stage_id,
+      toStageId: row.to_stage_id,
+      at: new Date(row.at),
+      byUserId: row.by_user_id,
+      byEmail: row.email,
+      note: row.note,
+    }));
+  }
+
+  async insertUpdate(
+    caseId: number,
+    update: { background: string; doneSoFar: string; nextSteps: string },
+    authorId: number | null,
+    now: Date,
+  ): Promise<number> {
+    const row = await this.db
+      .insertInto('risk_updates')
+      .values({
+        case_id: caseId,
+        background: update.background,
+        done_so_far: update.doneSoFar,
+        next_steps: update.nextSteps,
+        author_id: authorId,
+        at: now.toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Weekly updates of a case, newest first. */
+  async updatesOf(caseId: number, limit = 100): Promise<WeeklyUpdate[]> {
+    const rows = await this.db
+      .selectFrom('risk_updates')
+      .leftJoin('users', 'users.id', 'risk_updates.author_id')
+      .selectAll('risk_updates')
+      .select('users.email')
+      .where('risk_updates.case_id', '=', caseId)
+      .orderBy('risk_updates.at', 'desc')
+      .orderBy('risk_updates.id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      caseId: row.case_id,
+      background: row.background,
+      doneSoFar: row.done_so_far,
+      nextSteps: row.next_steps,
+      authorId: row.author_id,
+      authorEmail: row.email,
+      at: row.at,
+    }));
+  }
+
+  /** Cases matching a query, with the facts of their account. Sorting and paging happen in the service. */
+  async findCases(query: CaseQuery): Promise<CaseWithAccount[]> {
+    let q = this.db
+      .selectFrom('risk_cases')
+      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+      .leftJoin('users', 'users.id', 'accounts.owner_id')
+      .leftJoin('teams', 'teams.id', 'accounts.team_id')
+      .selectAll('risk_cases')
+      .select([
+        'accounts.external_id as a_external_id',
+        'accounts.name as a_name',
+        'accounts.owner_id as a_owner_id',
+        'users.email as a_owner_email',
+        'accounts.team_id as a_team_id',
+        'teams.name as a_team_name',
+        'accounts.tier as a_tier',
+        'accounts.arr as a_arr',
+        'accounts.renewal_date as a_renewal_date',
+      ]);
+    if (query.status === 'open') q = q.where('risk_cases.closed_at', 'is', null);
+    if (query.status === 'closed') q = q.where('risk_cases.closed_at', 'is not', null);
+    if (query.stageIds && query.stageIds.length > 0) q = q.where('risk_cases.stage_id', 'in', query.stageIds);
+    if (query.ownerId !== undefined) q = q.where('accounts.owner_id', '=', query.ownerId);
+    if (query.teamId !== undefined) q = q.where('accounts.team_id', '=', query.teamId);
+    if (query.track !== undefined) q = q.where('risk_cases.track', '=', query.track);
+    if (query.accountId !== undefined) q = q.where('risk_cases.account_id', '=', query.accountId);
+    if (query.reasonId !== undefined) {
+      const reasonId = query.reasonId;
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('risk_case_reasons')
+            .select('risk_case_reasons.case_id')
+            .whereRef('risk_case_reasons.case_id', '=', 'risk_cases.id')
+            .where('risk_case_reasons.reason_id', '=', reasonId),
+        ),
+      );
+    }
+    if (query.lastTouchedBefore !== undefined) {
+      const cutoff = query.lastTouchedBefore;
+      q = q.where((eb) =>
+        eb(eb.fn.coalesce('risk_cases.last_update_at', 'risk_cases.opened_at'), '<', cutoff),
+      );
+    }
+    if (query.q) {
+      const pattern = `%${query.q.toLowerCase()}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(eb.fn('lower', ['accounts.name']), 'like', pattern),
+          eb(eb.fn('lower', ['accounts.external_id']), 'like', pattern),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('risk_cases.id').execute();
+    return rows.map((row) => ({
+      ...toRecord(row),
+      account: {
+        externalId: row.a_external_id,
+        name: row.a_name,
+        ownerId: row.a_owner_id,
+        ownerEmail: row.a_owner_email,
+        teamId: row.a_team_id,
+        teamName: row.a_team_name,
+        tier: row.a_tier,
+        arr: Number(row.a_arr),
+        renewalDate: row.a_renewal_date,
+      },
+    }));
+  }
+}
+
+function flag(value: boolean | null): number | null;
+function flag(value: boolean | null | undefined): number | null | undefined;
+function flag(value: boolean | null | undefined): number | null | undefined {
+  return value === null || value === undefined ? value : value ? 1 : 0;
+}
+
+function toColumns(changes: RiskCaseChanges) {
+  const columns = {
+    stage_id: changes.stageId,
+    stage_entered_at: changes.stageEnteredAt,
+    open_ms_before_stage: changes.openMsBeforeStage,
+    opened_at: changes.openedAt,
+    opened_by_user_id: changes.openedByUserId,
+    source: changes.source,
+    expected: flag(changes.expected),
+    avoidable: flag(changes.avoidable),
+    arr_at_risk: changes.arrAtRisk,
+    ltv: changes.ltv,
+    ltv_given: flag(changes.ltvGiven) ?? undefined,
+    track: changes.track,
+    closed_at: changes.closedAt,
+    outcome: changes.outcome,
+    last_update_at: changes.lastUpdateAt,
+  };
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined)) as Partial<
+    Omit<Selectable<RiskCaseTable>, 'id' | 'account_id' | 'created_at' | 'updated_at' | 'version'>
+  >;
+}
+
+function toRecord(row: Selectable<RiskCaseTable>): RiskCaseRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    stageId: row.stage_id,
+    stageEnteredAt: row.stage_entered_at,
+    openMsBeforeStage: Number(row.open_ms_before_stage),
+    openedAt: row.opened_at,
+    openedByUserId: row.opened_by_user_id,
+    source: row.source as CaseSource,
+    expected: row.expected === null ? null : row.expected === 1,
+    avoidable: row.avoidable === null ? null : row.avoidable === 1,
+    arrAtRisk: Number(row.arr_at_risk),
+    ltv: Number(row.ltv),
+    ltvGiven: row.ltv_given === 1,
+    track: row.track as CaseTrack,
+    closedAt: row.closed_at,
+    outcome: row.outcome as CaseOutcome | null,
+    lastUpdateAt: row.last_update_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+  };
+}

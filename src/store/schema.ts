@@ -1,0 +1,194 @@
+// Table shapes as the query builder sees them. Timestamps are UTC ISO-8601 strings, calendar dates
+// are `YYYY-MM-DD`, booleans are 0/1 integers and JSON is text: the same on SQLite and PostgreSQL.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Id = Generated<number>;
+type Flag = number;
+/** A column with a database default: optional on insert. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface TeamTable {
+  id: Id;
+  name: string;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: Id;
+  email: string;
+  name: string;
+  role: string;
+  team_id: number | null;
+  password_hash: string | null;
+  active: Defaulted<Flag>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Id;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  scope: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface LoginAttemptTable {
+  id: Id;
+  email: string;
+  at: string;
+  succeeded: Flag;
+}
+
+export interface AccountTable {
+  id: Id;
+  external_id: string;
+  name: string;
+  owner_id: number | null;
+  team_id: number | null;
+  tier: string | null;
+  arr: Defaulted<number>;
+  renewal_date: string | null;
+  lifecycle_stage: string | null;
+  attributes: Defaulted<string>;
+  created_at: string;
+  updated_at: string;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface ContactTable {
+  id: Id;
+  account_id: number;
+  email: string;
+  name: string | null;
+  role: string | null;
+  is_champion: Defaulted<Flag>;
+  attributes: Defaulted<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RiskStageTable {
+  id: Id;
+  key: string;
+  name: string;
+  position: number;
+  is_end: Flag;
+  outcome: string | null;
+  active: Flag;
+}
+
+export interface RiskReasonTable {
+  id: Id;
+  key: string;
+  name: string;
+  description: string | null;
+  position: number;
+  active: Flag;
+}
+
+export interface RiskCaseTable {
+  id: Id;
+  account_id: number;
+  stage_id: number;
+  stage_entered_at: string;
+  /** Open-clock time accumulated before the current stage was entered. */
+  open_ms_before_stage: Defaulted<number>;
+  opened_at: string;
+  opened_by_user_id: number | null;
+  source: string;
+  expected: Flag | null;
+  avoidable: Flag | null;
+  arr_at_risk: number;
+  ltv: number;
+  ltv_given: Flag;
+  track: string;
+  closed_at: string | null;
+  outcome: string | null;
+  last_update_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface RiskCaseReasonTable {
+  case_id: number;
+  reason_id: number;
+  added_at: string;
+  added_by_user_id: number | null;
+}
+
+export interface RiskStageHistoryTable {
+  id: Id;
+  case_id: number;
+  from_stage_id: number | null;
+  to_stage_id: number;
+  at: string;
+  by_user_id: number | null;
+  note: string | null;
+}
+
+export interface RiskUpdateTable {
+  id: Id;
+  case_id: number;
+  background: string;
+  done_so_far: string;
+  next_steps: string;
+  author_id: number | null;
+  at: string;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  at: string;
+  actor_id: number | null;
+  actor_label: string;
+  entity_type: string;
+  entity_id: string;
+  account_id: number | null;
+  action: string;
+  changes: string;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface Database {
+  teams: TeamTable;
+  users: UserTable;
+  sessions: SessionTable;
+  api_tokens: ApiTokenTable;
+  login_attempts: LoginAttemptTable;
+  accounts: AccountTable;
+  contacts: ContactTable;
+  risk_stages: RiskStageTable;
+  risk_reasons: RiskReasonTable;
+  risk_cases: RiskCaseTable;
+  risk_case_reasons: RiskCaseReasonTable;
+  risk_stage_history: RiskStageHistoryTable;
+  risk_updates: RiskUpdateTable;
+  audit_log: AuditLogTable;
+  settings: SettingTable;
+}
+
+export type AccountRow = Selectable<AccountTable>;
+export type NewAccountRow = Insertable<AccountTable>;
+export type ContactRow = Selectable<ContactTable>;
+export type UserRow = Selectable<UserTable>;
+export type RiskCaseRow = Selectable<RiskCaseTable>;
+export type AuditRow = Insertable<AuditLogTable>;

@@ -1,0 +1,258 @@
+// Users, teams, sessions, API tokens and login attempts.
+import type { Kysely } from 'kysely';
+import type { Role } from '../domain/policy';
+import type { Team, User } from '../domain/user';
+import type { Database, UserRow } from './schema';
+
+export interface ApiToken {
+  id: number;
+  userId: number;
+  name: string;
+  scope: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface UserFields {
+  email: string;
+  name: string;
+  role: Role;
+  teamId: number | null;
+  active: boolean;
+}
+
+export class UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async listTeams(): Promise<Team[]> {
+    const rows = await this.db.selectFrom('teams').selectAll().orderBy('name').execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at }));
+  }
+
+  async findTeam(id: number): Promise<Team | undefined> {
+    const row = await this.db.selectFrom('teams').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, name: row.name, createdAt: row.created_at };
+  }
+
+  async insertTeam(name: string, now: Date): Promise<number> {
+    const row = await this.db
+      .insertInto('teams')
+      .values({ name, created_at: now.toISOString() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async listUsers(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('email').execute();
+    return rows.map(toUser);
+  }
+
+  async findUser(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** The user with this email and the stored password hash, for login. */
+  async findUserForLogin(email: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  async countUsers(): Promise<number> {
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async insertUser(fields: UserFields, passwordHash: string | null, now: Date): Promise<number> {
+    const at = now.toISOString();
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        email: fields.email,
+        name: fields.name,
+        role: fields.role,
+        team_id: fields.teamId,
+        active: fields.active ? 1 : 0,
+        password_hash: passwordHash,
+        created_at: at,
+        updated_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async updateUser(id: number, fields: Partial<UserFields>, now: Date, passwordHash?: string): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({
+        ...(fields.email !== undefined && { email: fields.email }),
+        ...(fields.name !== undefined && { name: fields.name }),
+        ...(fields.role !== undefined && { role: fields.role }),
+        ...(fields.teamId !== undefined && { team_id: fields.teamId }),
+        ...(fields.active !== undefined && { active: fields.active ? 1 : 0 }),
+        ...(passwordHash !== undefined && { password_hash: passwordHash }),
+        updated_at: now.toISOString(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async insertSession(session: {
+    idHash: string;
+    userId: number;
+    csrfToken: string;
+    now: Date;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id_hash: session.idHash,
+        user_id: session.userId,
+        csrf_token: session.csrfToken,
+        created_at: session.now.toISOString(),
+        last_seen_at: session.now.toISOString(),
+        expires_at: session.expiresAt.toISOString(),
+      })
+      .execute();
+  }
+
+  async findSession(idHash: string) {
+    return this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+  }
+
+  async touchSession(idHash: string, now: Date, expiresAt: Date): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now.toISOString(), expires_at: expiresAt.toISOString() })
+      .where('id_hash', '=', idHash)
+      .execute();
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
+  }
+
+  async deleteSessionsOfUser(userId: number): Promise<void> {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  }
+
+  async recordLoginAttempt(email: string, now: Date, succeeded: boolean): Promise<void> {
+    await this.db
+      .insertInto('login_attempts')
+      .values({ email, at: now.toISOString(), succeeded: succeeded ? 1 : 0 })
+      .execute();
+  }
+
+  /** Failed attempts for an email since `since`, and the time of the latest one. */
+  async recentFailures(email: string, since: Date): Promise<{ count: number; latest: string | null }> {
+    const row = await this.db
+      .selectFrom('login_attempts')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('at').as('latest')])
+      .where('email', '=', email)
+      .where('succeeded', '=', 0)
+      .where('at', '>', since.toISOString())
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.n), latest: row.latest };
+  }
+
+  async clearLoginFailures(email: string): Promise<void> {
+    await this.db
+      .deleteFrom('login_attempts')
+      .where('email', '=', email)
+      .where('succeeded', '=', 0)
+      .execute();
+  }
+
+  async insertApiToken(token: {
+    userId: number;
+    name: string;
+    hash: string;
+    scope: string;
+    now: Date;
+  }): Promise<number> {
+    const row = await this.db
+      .insertInto('api_tokens')
+      .values({
+        user_id: token.userId,
+        name: token.name,
+        token_hash: token.hash,
+        scope: token.scope,
+        created_at: token.now.toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async findApiTokenByHash(hash: string) {
+    return this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  }
+
+  async findApiToken(id: number): Promise<ApiToken | undefined> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toToken(row);
+  }
+
+  async listApiTokens(userId?: number): Promise<ApiToken[]> {
+    let query = this.db.selectFrom('api_tokens').selectAll();
+    if (userId !== undefined) query = query.where('user_id', '=', userId);
+    const rows = await query.orderBy('id').execute();
+    return rows.map(toToken);
+  }
+
+  async markApiTokenUsed(id: number, now: Date): Promise<void> {
+    await this.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async revokeApiToken(id: number, now: Date): Promise<void> {
+    await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role as Role,
+    teamId: row.team_id,
+    active: row.active === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toToken(row: {
+  id: number;
+  user_id: number;
+  name: string;
+  scope: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}): ApiToken {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    scope: row.scope,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}

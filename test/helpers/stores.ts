@@ -1,0 +1,102 @@
+// Every store test runs on every store: SQLite and PostgreSQL. RETAIN_TEST_STORES narrows the list
+// locally (e.g. `RETAIN_TEST_STORES=sqlite`); CI runs both, and a missing PostgreSQL fails the run.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe } from 'vitest';
+import { createServices, type Services } from '../../src/services';
+import { ManualClock } from '../../src/services/clock';
+import { openStore, type Store, type StoreKind } from '../../src/store/db';
+
+export const STORES: StoreKind[] = (process.env.RETAIN_TEST_STORES ?? 'sqlite,postgres')
+  .split(',')
+  .map((kind) => kind.trim())
+  .filter((kind): kind is StoreKind => kind === 'sqlite' || kind === 'postgres');
+
+export const PG_ADMIN_URL = process.env.RETAIN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export const TEST_START = '2026-03-02T09:00:00.000Z';
+
+export interface TestStore {
+  kind: StoreKind;
+  target: string;
+  store: Store;
+  services: Services;
+  clock: ManualClock;
+}
+
+/** A throwaway target: a SQLite file in a temp folder, or a new PostgreSQL database. */
+export async function createTarget(kind: StoreKind): Promise<{ target: string; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-test-'));
+    return {
+      target: join(dir, 'retain.db'),
+      drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    };
+  }
+  const name = `retain_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`create database ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { target: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL is required for the store tests (${PG_ADMIN_URL}); start it or set RETAIN_TEST_STORES=sqlite.`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestStore(
+  kind: StoreKind,
+): Promise<TestStore & { destroy: () => Promise<void> }> {
+  const { target, drop } = await createTarget(kind);
+  const store = await openStore(target);
+  const clock = new ManualClock(TEST_START);
+  return {
+    kind,
+    target,
+    store,
+    clock,
+    services: createServices(store, clock),
+    destroy: async () => {
+      await store.close();
+      await drop();
+    },
+  };
+}
+
+/** Declares a suite once per store; each test gets a fresh, migrated, empty store. */
+export function forEachStore(name: string, body: (current: () => TestStore) => void): void {
+  for (const kind of STORES) {
+    describe(`${name} [${kind}]`, () => {
+      let current: (TestStore & { destroy: () => Promise<void> }) | null = null;
+      beforeEach(async () => {
+        current = await createTestStore(kind);
+      });
+      afterEach(async () => {
+        await current?.destroy();
+        current = null;
+      });
+      body(() => {
+        if (!current) throw new Error('the store is only available inside a test');
+        return current;
+      });
+    });
+  }
+}

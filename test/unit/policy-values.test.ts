@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { can, type Actor } from '../../src/domain/policy';
+import { parseCalendarDate, parseEmail, parseFlag, parseMoney } from '../../src/domain/values';
+import { accountMapping, parseMappingOption } from '../../src/services/csv-mapping';
+import { isAppError } from '../../src/domain/errors';
+
+const actor = (role: Actor['role'], userId = 10, teamId: number | null = 1): Actor => ({
+  userId,
+  role,
+  teamId,
+  label: role,
+});
+
+describe('roles', () => {
+  const ownAccount = { ownerId: 10, teamId: 1 };
+  const teamAccount = { ownerId: 11, teamId: 1 };
+  const otherTeam = { ownerId: 12, teamId: 2 };
+
+  it('lets admins do everything and viewers only read', () => {
+    expect(can(actor('admin'), 'config.write')).toBe(true);
+    expect(can(actor('viewer'), 'read')).toBe(true);
+    for (const permission of [
+      'account.write',
+      'contact.write',
+      'case.write',
+      'config.write',
+      'users.manage',
+      'data.import',
+    ] as const) {
+      expect(can(actor('viewer'), permission, ownAccount)).toBe(false);
+    }
+  });
+
+  it('lets leads change their own team only', () => {
+    expect(can(actor('lead'), 'case.write', teamAccount)).toBe(true);
+    expect(can(actor('lead'), 'account.write', teamAccount)).toBe(true);
+    expect(can(actor('lead'), 'case.write', otherTeam)).toBe(false);
+    expect(can(actor('lead'), 'config.write')).toBe(false);
+  });
+
+  it("lets CSMs work their own accounts' cases but not accounts themselves", () => {
+    expect(can(actor('csm'), 'case.write', ownAccount)).toBe(true);
+    expect(can(actor('csm'), 'case.write', teamAccount)).toBe(false);
+    expect(can(actor('csm'), 'account.write', ownAccount)).toBe(false);
+  });
+});
+
+describe('value parsing', () => {
+  it('reads ISO and US dates and rejects impossible ones', () => {
+    expect(parseCalendarDate('2026-02-28')).toEqual({ ok: true, value: '2026-02-28' });
+    expect(parseCalendarDate('3/7/2026')).toEqual({ ok: true, value: '2026-03-07' });
+    expect(parseCalendarDate('2026-02-30').ok).toBe(false);
+    expect(parseCalendarDate('next tuesday').ok).toBe(false);
+  });
+
+  it('reads money with symbols and separators', () => {
+    expect(parseMoney('$12,500.50')).toEqual({ ok: true, value: 12500.5 });
+    expect(parseMoney('USD 900')).toEqual({ ok: true, value: 900 });
+    expect(parseMoney('-5').ok).toBe(false);
+    expect(parseMoney('ten').ok).toBe(false);
+  });
+
+  it('reads flags and emails', () => {
+    expect(parseFlag('Yes')).toEqual({ ok: true, value: true });
+    expect(parseFlag('maybe').ok).toBe(false);
+    expect(parseEmail(' Ann@Example.COM ')).toEqual({ ok: true, value: 'ann@example.com' });
+    expect(parseEmail('ann@').ok).toBe(false);
+  });
+});
+
+describe('CSV column mapping', () => {
+  it('recognises Salesforce and HubSpot headers and keeps the rest as attributes', () => {
+    const mapping = accountMapping([
+      'Account ID',
+      'Account Name',
+      'Account Owner Email',
+      'ARR',
+      'Contract End Date',
+      'Industry',
+    ]);
+    expect(mapping).toEqual([
+      { kind: 'field', field: 'externalId' },
+      { kind: 'field', field: 'name' },
+      { kind: 'field', field: 'ownerEmail' },
+      { kind: 'field', field: 'arr' },
+      { kind: 'field', field: 'renewalDate' },
+      { kind: 'attribute', name: 'Industry' },
+    ]);
+    expect(accountMapping(['Record ID', 'Company name', 'Company owner'])[2]).toEqual({
+      kind: 'field',
+      field: 'ownerEmail',
+    });
+  });
+
+  it('lets an explicit mapping win and rejects unknown targets and columns', () => {
+    const mapping = accountMapping(
+      ['Acct', 'Title', 'Plan'],
+      parseMappingOption('Acct=externalId,Title=name,Plan=tier'),
+    );
+    expect(mapping.map((m) => (m.kind === 'field' ? m.field : m.kind))).toEqual([
+      'externalId',
+      'name',
+      'tier',
+    ]);
+    expect(() => accountMapping(['Acct'], { Acct: 'nonsense' })).toThrow(/unknown field "nonsense"/);
+    try {
+      accountMapping(['Acct'], { Missing: 'name' });
+      expect.fail('expected an error');
+    } catch (error) {
+      expect(isAppError(error, 'IMPORT_MAPPING_INVALID')).toBe(true);
+    }
+  });
+});
