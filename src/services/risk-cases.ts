@@ -285,7 +285,7 @@ export class RiskCaseService {
         if (isUniqueViolation(error)) throw alreadyOpen(account, null);
         throw error;
       });
-      if (!updated) throw await this.versionConflict(id);
+      if (!updated) throw await versionConflict(db, id);
       await cases.appendStageHistory(
         id,
         { fromStageId: current.id, toStageId: target.id, at: now, byUserId: actor.userId },
@@ -311,6 +311,7 @@ export class RiskCaseService {
   /** Replaces the set of reasons on a case; the audit log records what was added and removed. */
   async setReasons(actor: Actor, id: number, keys: string[], version?: number): Promise<RiskCaseDetail> {
     const wanted = await this.config.reasonsByKeys(keys);
+    const catalog = await this.config.listReasons();
     if (wanted.length === 0) {
       throw new AppError('VALIDATION_FAILED', 'A risk case needs at least one reason.', { field: 'reasons' });
     }
@@ -319,7 +320,6 @@ export class RiskCaseService {
       const { record } = await this.loadForWrite(db, actor, id, version);
       const cases = new RiskCaseRepository(db);
       const current = (await cases.reasonsOf([id])).get(id) ?? [];
-      const catalog = await this.config.listReasons();
       const currentKeys = new Set(current.map((reason) => reason.key));
       const wantedKeys = new Set(wanted.map((reason) => reason.key));
       const added = wanted.filter((reason) => !currentKeys.has(reason.key));
@@ -335,7 +335,7 @@ export class RiskCaseService {
         id,
         removed.map((reason) => reason.id),
       );
-      if (!(await cases.update(id, {}, now, version))) throw await this.versionConflict(id);
+      if (!(await cases.update(id, {}, now, version))) throw await versionConflict(db, id);
       await new AuditRepository(db).append(actor, now, [
         {
           entityType: 'risk_case',
@@ -372,7 +372,7 @@ export class RiskCaseService {
         if (record[key] !== changes[key]) diff[key] = { from: record[key], to: changes[key] };
       }
       if (!(await new RiskCaseRepository(db).update(id, changes, now, input.version))) {
-        throw await this.versionConflict(id);
+        throw await versionConflict(db, id);
       }
       if (Object.keys(diff).length > 0) {
         await new AuditRepository(db).append(actor, now, [
@@ -504,20 +504,8 @@ export class RiskCaseService {
     if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
     const account = await requireAccount(db, record.accountId);
     assertCan(actor, 'case.write', account);
-    if (version !== undefined && version !== record.version) throw await this.versionConflict(id);
+    if (version !== undefined && version !== record.version) throw await versionConflict(db, id);
     return { record, account };
-  }
-
-  private async versionConflict(id: number): Promise<AppError> {
-    const current = await new RiskCaseRepository(this.context.store.db).findById(id);
-    return new AppError(
-      'VERSION_CONFLICT',
-      `Risk case ${id} was changed by someone else; reload and try again.`,
-      {
-        caseId: id,
-        currentVersion: current?.version,
-      },
-    );
   }
 }
 
@@ -618,6 +606,18 @@ function alreadyOpen(account: Account, caseId: number | null): AppError {
     'RISK_CASE_ALREADY_OPEN',
     `Account "${account.name}" already has an open risk case${caseId === null ? '' : ` (#${caseId})`}.`,
     { accountId: account.id, ...(caseId !== null && { caseId, href: `/api/v1/risk-cases/${caseId}` }) },
+  );
+}
+
+async function versionConflict(db: Kysely<Database>, id: number): Promise<AppError> {
+  const current = await new RiskCaseRepository(db).findById(id);
+  return new AppError(
+    'VERSION_CONFLICT',
+    `Risk case ${id} was changed by someone else; reload and try again.`,
+    {
+      caseId: id,
+      currentVersion: current?.version,
+    },
   );
 }
 

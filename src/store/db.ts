@@ -74,6 +74,9 @@ function openSqlite(path: string): Store {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client whose server connection ends (restart, dropped database) must not crash the
+  // process; the pool discards it and the next query opens a fresh connection.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   return {

@@ -47,7 +47,7 @@ export async function buildTinyBook(t: TestStore, options: { cases?: boolean } =
   };
   const specs = [
     { externalId: 'A-1', name: 'Acme Analytics', owner: users.csmA, arr: 48_000 },
-    { externalId: 'A-2', name: 'Birch Bakery', owner: users.csmA, arr: 3_600 },
+    { externalId: 'A-2', name: 'Birch Bakery', owner: users.csmA, arr: 3_000 },
     { externalId: 'A-3', name: 'Cobalt Clinics', owner: users.csmA2, arr: 120_000 },
     { externalId: 'B-1', name: 'Delta Dental', owner: users.csmB, arr: 15_000 },
     { externalId: 'B-2', name: 'Echo Education', owner: users.csmB, arr: 9_000 },
