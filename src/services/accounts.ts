@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { diffFields, type Account, type AccountFields, type Contact } from '../domain/account';
 import { AppError } from '../domain/errors';
+import { parseEmail } from '../domain/values';
 import { assertCan, type Actor } from '../domain/policy';
 import {
   AccountRepository,
@@ -161,6 +162,7 @@ export class AccountService {
         isChampion: false,
         attributes: {},
         ...input,
+        email: normaliseEmail(input.email),
         accountId,
       };
       const contactId = await repo.insertContact(fields, now).catch((error: unknown) => {
@@ -188,6 +190,7 @@ export class AccountService {
       const account = await repo.findById(before.accountId);
       if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${before.accountId}.`);
       assertCan(actor, 'contact.write', account);
+      if (changes.email !== undefined) changes = { ...changes, email: normaliseEmail(changes.email) };
       const diff = diffFields<Omit<ContactFields, 'accountId'>>(before, changes);
       if (Object.keys(diff).length === 0) return;
       await repo.updateContact(contactId, changes, now).catch((error: unknown) => {
@@ -258,3 +261,10 @@ const externalIdTaken = (externalId: string) =>
 
 const contactTaken = (email: string) =>
   new AppError('CONTACT_EMAIL_TAKEN', `The account already has a contact "${email}".`, { email });
+
+/** Contact emails are stored lower-case, so one person is one contact however the CRM spells it. */
+function normaliseEmail(text: string): string {
+  const email = parseEmail(text);
+  if (!email.ok) throw new AppError('VALIDATION_FAILED', `email: ${email.message}`, { field: 'email' });
+  return email.value;
+}

@@ -357,6 +357,10 @@ export class ImportService {
         max_record_size: 1_000_000,
       }),
     );
+    // Errors reach the loop below through the async iterator; these listeners only make sure a
+    // late or repeated 'error' event never escapes as an unhandled one.
+    input.on('error', (error) => parser.destroy(error));
+    parser.on('error', () => undefined);
     try {
       await inTransaction(this.context, async (db) => {
         let headers: string[] | null = null;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { createServices, type Services } from '../../src/services';
@@ -99,4 +100,26 @@ export function forEachStore(name: string, body: (current: () => TestStore) => v
       });
     });
   }
+}
+
+const SNAPSHOT_TABLES = [
+  'teams',
+  'users',
+  'accounts',
+  'contacts',
+  'risk_cases',
+  'risk_case_reasons',
+  'risk_stage_history',
+  'risk_updates',
+  'audit_log',
+] as const;
+
+/** Every row of the tables a user's data lives in, for "the store is exactly as it was" checks. */
+export async function snapshotStore(store: Store): Promise<Record<string, string[]>> {
+  const snapshot: Record<string, string[]> = {};
+  for (const table of SNAPSHOT_TABLES) {
+    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
+    snapshot[table] = rows.map((row) => JSON.stringify(row)).sort();
+  }
+  return snapshot;
 }
