@@ -22,6 +22,7 @@ declare module 'fastify' {
   }
 }
 
+const INGEST_ACCESS: ReadonlySet<RouteAccess> = new Set(['public', 'data.import']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 // Permissions that depend on which account is touched are settled by the service; the route only
 // turns away roles that can never hold them.
@@ -43,8 +44,11 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>".');
-      const { actor, user } = await services.auth.authenticateToken(match[1]);
+      const { actor, user, scope } = await services.auth.authenticateToken(match[1]);
       request.auth = { actor, user, via: 'token', csrfToken: null };
+      // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
+      if (scope === 'ingest' && !INGEST_ACCESS.has(access))
+        throw new AppError('FORBIDDEN', 'This API token may only import data.', { scope });
     } else if (cookie !== undefined && access !== 'public') {
       const session = await services.auth.authenticateSession(cookie);
       request.auth = {

@@ -182,9 +182,8 @@ export class AuthService {
 
   async revokeApiToken(actor: Actor, id: number): Promise<void> {
     const token = await this.repo.findApiToken(id);
-    if (!token || (token.userId !== actor.userId && actor.role !== 'admin')) {
-      throw new AppError('TOKEN_NOT_FOUND', `No API token ${id}.`, { tokenId: id });
-    }
+    if (!token) throw new AppError('TOKEN_NOT_FOUND', `No API token ${id}.`, { tokenId: id });
+    if (token.userId !== actor.userId) assertCan(actor, 'users.manage');
     const now = this.context.clock.now();
     await inTransaction(this.context, async (db) => {
       await new UserRepository(db).revokeApiToken(id, now);

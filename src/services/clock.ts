@@ -23,7 +23,15 @@ export class ManualClock implements Clock {
   }
 
   advanceDays(days: number): void {
-    this.current = new Date(this.current.getTime() + days * 86_400_000);
+    this.advanceMs(days * 86_400_000);
+  }
+
+  advanceHours(hours: number): void {
+    this.advanceMs(hours * 3_600_000);
+  }
+
+  advanceMinutes(minutes: number): void {
+    this.advanceMs(minutes * 60_000);
   }
 
   advanceMs(ms: number): void {

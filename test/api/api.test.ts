@@ -1,0 +1,610 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import type { RiskCaseDetail } from '../../src/services/risk-cases';
+import { forEachStore } from '../helpers/stores';
+import { apiWorld, errorCode, type ApiWorld, type Who } from './helpers';
+
+const V1 = '/api/v1';
+
+describe('HTTP API', () => {
+  let app: FastifyInstance | null = null;
+  afterEach(async () => {
+    await app?.close();
+    app = null;
+  });
+  const world = async (t: Parameters<typeof apiWorld>[0], options?: { cases?: boolean }) => {
+    const w = await apiWorld(t, options);
+    app = w.app;
+    return w;
+  };
+
+  forEachStore('sessions and tokens', (current) => {
+    it('logs in with a session cookie, demands the CSRF token on writes, and logs out', async () => {
+      const w = await world(current(), { cases: false });
+      const { cookie, csrf, response } = await w.login('Lead.A@example.com');
+      expect(response.statusCode).toBe(200);
+      const setCookie = String(response.headers['set-cookie']);
+      expect(setCookie).toContain('HttpOnly');
+      expect(setCookie).toContain('SameSite=Strict');
+      expect(response.json()).toMatchObject({ user: { email: 'lead.a@example.com', role: 'lead' } });
+      expect(JSON.stringify(response.json())).not.toContain('password');
+
+      const session = await w.app.inject({ method: 'GET', url: `${V1}/auth/session`, headers: { cookie } });
+      expect(session.json()).toMatchObject({ via: 'session', user: { email: 'lead.a@example.com' } });
+
+      const body = { externalId: 'N-1', name: 'Nimbus Nursery', teamId: w.book.teams.a };
+      const noCsrf = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/accounts`,
+        headers: { cookie },
+        payload: body,
+      });
+      expect(noCsrf.statusCode).toBe(403);
+      expect(errorCode(noCsrf)).toBe('CSRF_TOKEN_INVALID');
+      const withCsrf = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/accounts`,
+        headers: { cookie, 'x-csrf-token': csrf },
+        payload: body,
+      });
+      expect(withCsrf.statusCode).toBe(201);
+
+      const out = await w.app.inject({ method: 'POST', url: `${V1}/auth/logout`, headers: { cookie } });
+      expect(out.statusCode).toBe(200);
+      const after = await w.app.inject({ method: 'GET', url: `${V1}/accounts`, headers: { cookie } });
+      expect(after.statusCode).toBe(401);
+      expect(errorCode(after)).toBe('UNAUTHENTICATED');
+    });
+
+    it('throttles repeated failed logins and lets the user back in after the window', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const wrong = await w.login('csm.a@example.com', 'not-the-password');
+      expect(wrong.response.statusCode).toBe(401);
+      expect(errorCode(wrong.response)).toBe('INVALID_CREDENTIALS');
+      const unknown = await w.login('nobody@example.com', 'whatever-password');
+      expect(errorCode(unknown.response)).toBe('INVALID_CREDENTIALS');
+      for (let i = 0; i < 4; i += 1) await w.login('csm.a@example.com', 'not-the-password');
+      const throttled = await w.login('csm.a@example.com');
+      expect(throttled.response.statusCode).toBe(429);
+      expect(errorCode(throttled.response)).toBe('LOGIN_THROTTLED');
+      expect(Number(throttled.response.headers['retry-after'])).toBeGreaterThan(0);
+      // Another user is not affected.
+      expect((await w.login('csm.b@example.com')).response.statusCode).toBe(200);
+      t.clock.advanceMinutes(16);
+      expect((await w.login('csm.a@example.com')).response.statusCode).toBe(200);
+    });
+
+    it('expires idle sessions and slides the expiry while the session is used', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const { cookie } = await w.login('viewer@example.com');
+      const get = () => w.app.inject({ method: 'GET', url: `${V1}/auth/session`, headers: { cookie } });
+      t.clock.advanceHours(11);
+      expect((await get()).statusCode).toBe(200);
+      t.clock.advanceHours(11);
+      expect((await get()).statusCode).toBe(200);
+      t.clock.advanceHours(13);
+      const expired = await get();
+      expect(expired.statusCode).toBe(401);
+      expect(errorCode(expired)).toBe('SESSION_EXPIRED');
+    });
+
+    it('authenticates API tokens, honours revocation and keeps ingest tokens to imports', async () => {
+      const w = await world(current(), { cases: false });
+      const created = await w.as('csmA', {
+        method: 'POST',
+        url: `${V1}/auth/tokens`,
+        payload: { name: 'laptop' },
+      });
+      expect(created.statusCode).toBe(201);
+      const { token, apiToken } = created.json<{ token: string; apiToken: { id: number } }>();
+      expect(token).toMatch(/^rt_/);
+      const mine = await w.app.inject({
+        method: 'GET',
+        url: `${V1}/auth/session`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(mine.json()).toMatchObject({ via: 'token', user: { email: 'csm.a@example.com' } });
+      const listed = await w.as('csmA', { method: 'GET', url: `${V1}/auth/tokens` });
+      expect(JSON.stringify(listed.json())).not.toContain(token);
+      await w.as('csmA', { method: 'DELETE', url: `${V1}/auth/tokens/${apiToken.id}` });
+      const revoked = await w.app.inject({
+        method: 'GET',
+        url: `${V1}/accounts`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(revoked.statusCode).toBe(401);
+      const malformed = await w.app.inject({
+        method: 'GET',
+        url: `${V1}/accounts`,
+        headers: { authorization: 'Basic x' },
+      });
+      expect(errorCode(malformed)).toBe('UNAUTHENTICATED');
+
+      const imported = await w.as('ingest', {
+        method: 'POST',
+        url: `${V1}/imports/accounts`,
+        headers: { 'content-type': 'text/csv' },
+        payload: 'Account ID,Account Name\nW-1,Warehouse One\n',
+      });
+      expect(imported.statusCode).toBe(200);
+      expect(imported.json()).toMatchObject({ created: 1 });
+      const read = await w.as('ingest', { method: 'GET', url: `${V1}/accounts` });
+      expect(read.statusCode).toBe(403);
+    });
+  });
+
+  forEachStore('risk cases over HTTP', (current) => {
+    it('walks a case through every stage, stops the clock at the end and runs it again on reopen', async () => {
+      const t = current();
+      const w = await world(t);
+      const fjord = w.book.accounts[5];
+      if (!fjord) throw new Error('missing account');
+      const opened = await w.as('csmB', {
+        method: 'POST',
+        url: `${V1}/risk-cases`,
+        payload: {
+          accountId: fjord.id,
+          reasons: ['support_issues', 'poor_engagement'],
+          note: 'Ticket spike',
+        },
+      });
+      expect(opened.statusCode).toBe(201);
+      const id = opened.json<RiskCaseDetail>().id;
+      expect(opened.json()).toMatchObject({ stage: { key: 'at_risk' }, status: 'open', arrAtRisk: 60_000 });
+
+      const again = await w.as('csmB', {
+        method: 'POST',
+        url: `${V1}/risk-cases`,
+        payload: { accountId: fjord.id, reasons: ['support_issues'] },
+      });
+      expect(again.statusCode).toBe(409);
+      expect(again.json()).toMatchObject({
+        error: { code: 'RISK_CASE_ALREADY_OPEN', details: { caseId: id, href: `${V1}/risk-cases/${id}` } },
+      });
+
+      const move = (stage: string) =>
+        w.as('csmB', { method: 'POST', url: `${V1}/risk-cases/${id}/stage`, payload: { stage } });
+      const get = async () =>
+        (await w.as('viewer', { method: 'GET', url: `${V1}/risk-cases/${id}` })).json<RiskCaseDetail>();
+
+      t.clock.advanceDays(2);
+      expect((await get()).timeInStageDays).toBe(2);
+      expect((await move('plan_in_place')).statusCode).toBe(200);
+      t.clock.advanceDays(3);
+      await move('saving');
+      t.clock.advanceDays(4);
+      const closed = (await move('closed_recovered')).json<RiskCaseDetail>();
+      expect(closed).toMatchObject({ status: 'closed', outcome: 'recovered', totalOpenDays: 9 });
+      t.clock.advanceDays(20);
+      expect(await get()).toMatchObject({ totalOpenDays: 9, timeInStageDays: 20 });
+
+      expect((await move('saving')).json()).toMatchObject({ status: 'open', closedAt: null });
+      t.clock.advanceDays(1);
+      expect(await get()).toMatchObject({ totalOpenDays: 10, timeInStageDays: 1 });
+      await move('closed_lost');
+      const final = await get();
+      expect(final).toMatchObject({ status: 'closed', outcome: 'lost' });
+      expect(final.stageTimes.map((s) => [s.key, s.days])).toEqual([
+        ['at_risk', 2],
+        ['plan_in_place', 3],
+        ['saving', 5],
+        ['closed_recovered', 20],
+        ['closed_lost', 0],
+      ]);
+      expect(final.stageHistory.map((h) => [h.to, h.by])).toEqual([
+        ['at_risk', 'csm.b@example.com'],
+        ['plan_in_place', 'csm.b@example.com'],
+        ['saving', 'csm.b@example.com'],
+        ['closed_recovered', 'csm.b@example.com'],
+        ['saving', 'csm.b@example.com'],
+        ['closed_lost', 'csm.b@example.com'],
+      ]);
+      const audit = await w.as('viewer', { method: 'GET', url: `${V1}/risk-cases/${id}/audit` });
+      expect(audit.json<{ items: unknown[] }>().items.length).toBeGreaterThanOrEqual(6);
+    });
+
+    it('places a case on the matrix, records the weekly update and lists overdue cases', async () => {
+      const t = current();
+      const w = await world(t);
+      const id = w.book.cases.plan_in_place;
+      const placed = await w.as('csmA', {
+        method: 'PATCH',
+        url: `${V1}/risk-cases/${id}`,
+        payload: { expected: true, avoidable: false, ltv: 50_000 },
+      });
+      expect(placed.json()).toMatchObject({
+        matrix: { quadrant: 'expected_unavoidable' },
+        track: 'digital',
+        ltvSource: 'given',
+      });
+      const update = await w.as('csmA', {
+        method: 'POST',
+        url: `${V1}/risk-cases/${id}/updates`,
+        payload: { background: 'Budget cut.', doneSoFar: 'Exec call.', nextSteps: 'Send ROI deck.' },
+      });
+      expect(update.statusCode).toBe(201);
+      t.clock.advanceDays(8);
+      const overdue = await w.as('leadA', { method: 'GET', url: `${V1}/risk-cases?overdue=true` });
+      expect(overdue.json<{ items: { id: number }[] }>().items.map((c) => c.id)).toContain(id);
+      const matrix = await w.as('leadA', {
+        method: 'GET',
+        url: `${V1}/risk-cases/matrix?teamId=${w.book.teams.a}`,
+      });
+      const cells = matrix.json<{ cells: { quadrant: string; cases: number }[] }>().cells;
+      expect(cells.find((cell) => cell.quadrant === 'expected_unavoidable')?.cases).toBe(1);
+    });
+
+    it('answers bad input with a stable code that names the field, and writes nothing', async () => {
+      const w = await world(current());
+      const missing = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/risk-cases`,
+        payload: { reasons: [] },
+      });
+      expect(missing.statusCode).toBe(400);
+      expect(errorCode(missing)).toBe('VALIDATION_FAILED');
+      expect(missing.json<{ error: { message: string } }>().error.message).toMatch(/^body\.accountId/);
+      const unknownField = await w.as('admin', {
+        method: 'PATCH',
+        url: `${V1}/accounts/${w.book.accounts[0]?.id}`,
+        payload: { colour: 'blue' },
+      });
+      expect(errorCode(unknownField)).toBe('VALIDATION_FAILED');
+      const badFilter = await w.as('admin', { method: 'GET', url: `${V1}/risk-cases?sort=loudest` });
+      expect(badFilter.statusCode).toBe(400);
+      expect(badFilter.json<{ error: { message: string } }>().error.message).toContain('querystring.sort');
+      const badDate = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/accounts`,
+        payload: { externalId: 'Z', name: 'Z', renewalDate: '2026-02-30' },
+      });
+      expect(badDate.statusCode).toBe(400);
+      expect(badDate.json<{ error: { message: string } }>().error.message).toContain('renewalDate');
+      const huge = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/accounts`,
+        payload: { externalId: 'Z', name: 'x'.repeat(2 * 1024 * 1024) },
+      });
+      expect(huge.statusCode).toBe(413);
+      expect(errorCode(huge)).toBe('PAYLOAD_TOO_LARGE');
+      const wrongType = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/imports/accounts`,
+        payload: { rows: [] },
+      });
+      expect(wrongType.statusCode).toBe(415);
+      const badCsv = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/imports/accounts`,
+        headers: { 'content-type': 'text/csv' },
+        payload: 'id,name,arr\nQ-1,Quill,100\nQ-2,Quay,ten\n',
+      });
+      expect(badCsv.statusCode).toBe(422);
+      expect(badCsv.json()).toMatchObject({
+        error: { code: 'IMPORT_INVALID', details: { errors: [{ line: 3, column: 'arr' }] } },
+      });
+      const accounts = await w.as('admin', { method: 'GET', url: `${V1}/accounts` });
+      expect(accounts.json<{ total: number }>().total).toBe(6);
+      const partial = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/imports/accounts?partial=true`,
+        headers: { 'content-type': 'text/csv' },
+        payload: 'id,name,arr\nQ-1,Quill,100\nQ-2,Quay,ten\n',
+      });
+      expect(partial.json()).toMatchObject({ created: 1, rejected: 1 });
+      const notFound = await w.as('admin', { method: 'GET', url: `${V1}/risk-cases/9999` });
+      expect(notFound.statusCode).toBe(404);
+      expect(errorCode(notFound)).toBe('RISK_CASE_NOT_FOUND');
+    });
+
+    it('serves health, the OpenAPI document and CSV exports', async () => {
+      const w = await world(current());
+      const health = await w.app.inject({ method: 'GET', url: '/api/health' });
+      expect(health.json()).toMatchObject({ status: 'ok' });
+      const docs = await w.app.inject({ method: 'GET', url: '/api/docs' });
+      expect(docs.json<{ openapi: string }>().openapi).toMatch(/^3\./);
+      const exported = await w.as('viewer', { method: 'GET', url: `${V1}/exports/cases?format=csv` });
+      expect(exported.headers['content-type']).toContain('text/csv');
+      expect(exported.body.trim().split('\n')).toHaveLength(6);
+    });
+  });
+
+  forEachStore('roles', (current) => {
+    it('gives the wrong role 403 on every endpoint of the API', async () => {
+      const t = current();
+      const w = await world(t);
+      const contact = await t.services.accounts.addContact(SYSTEM_ACTOR, w.book.accounts[0]?.id ?? 0, {
+        email: 'pat@acme.example',
+      });
+      const adminTokenId = (await t.services.auth.listApiTokens(SYSTEM_ACTOR)).find(
+        (token) => token.userId === w.book.users.admin.id,
+      )?.id;
+      const sweep = roleSweep(w, { contactId: contact.id, adminTokenId: adminTokenId ?? 0 });
+
+      // Every operation in the OpenAPI document has at least one denial in the sweep.
+      const docs = (await w.app.inject({ method: 'GET', url: '/api/docs' })).json<{
+        paths: Record<string, Record<string, unknown>>;
+      }>();
+      const documented = Object.entries(docs.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      const covered = new Set(
+        sweep.map((entry) => `${entry.method} ${entry.route.replace(/:(\w+)/g, '{$1}')}`),
+      );
+      const publicRoutes = ['GET /api/health', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout'];
+      const uncovered = documented.filter((op) => !covered.has(op) && !publicRoutes.includes(op));
+      expect(uncovered).toEqual([]);
+      expect(documented.length).toBeGreaterThanOrEqual(sweep.length + publicRoutes.length - 1);
+
+      const send = (who: Who | 'ingest', entry: SweepEntry) =>
+        w.as(who, {
+          method: entry.method,
+          url: entry.url,
+          ...(entry.body !== undefined && { payload: entry.body }),
+          ...(entry.csv !== undefined && { payload: entry.csv, headers: { 'content-type': 'text/csv' } }),
+        });
+      for (const entry of sweep) {
+        const request = `${entry.method} ${entry.url}`;
+        for (const who of entry.deny) {
+          const response = await send(who, entry);
+          expect({ who, request, status: response.statusCode, code: errorCode(response) }).toEqual({
+            who,
+            request,
+            status: 403,
+            code: 'FORBIDDEN',
+          });
+        }
+        if (entry.allow) {
+          const response = await send(entry.allow, entry);
+          expect({ who: entry.allow, request, ok: response.statusCode < 300 }).toEqual({
+            who: entry.allow,
+            request,
+            ok: true,
+          });
+        }
+      }
+      const anonymous = await w.app.inject({ method: 'GET', url: `${V1}/risk-cases` });
+      expect(anonymous.statusCode).toBe(401);
+    });
+  });
+});
+
+interface SweepEntry {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  route: string;
+  url: string;
+  body?: Record<string, unknown>;
+  csv?: string;
+  /** Who must get 403. */
+  deny: (Who | 'ingest')[];
+  /** Someone who may, to show the request itself is fine. */
+  allow?: Who;
+}
+
+function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }): SweepEntry[] {
+  const { book } = w;
+  const acme = book.accounts[0]?.id ?? 0; // csmA, team A
+  const delta = book.accounts[3]?.id ?? 0; // csmB, team B
+  const fjord = book.accounts[5]?.id ?? 0; // csmB, team B, no case
+  const atRisk = book.cases.at_risk ?? 0; // on Acme
+  const reads: [string, string][] = [
+    ['/api/v1/auth/session', '/api/v1/auth/session'],
+    ['/api/v1/auth/tokens', '/api/v1/auth/tokens'],
+    ['/api/v1/teams', '/api/v1/teams'],
+    ['/api/v1/users', '/api/v1/users'],
+    ['/api/v1/users/:id', `/api/v1/users/${book.users.csmA.id}`],
+    ['/api/v1/accounts', '/api/v1/accounts'],
+    ['/api/v1/accounts/:id', `/api/v1/accounts/${acme}`],
+    ['/api/v1/accounts/by-external-id/:externalId', '/api/v1/accounts/by-external-id/A-1'],
+    ['/api/v1/accounts/:id/timeline', `/api/v1/accounts/${acme}/timeline`],
+    ['/api/v1/accounts/:id/risk-cases', `/api/v1/accounts/${acme}/risk-cases`],
+    ['/api/v1/accounts/:id/contacts', `/api/v1/accounts/${acme}/contacts`],
+    ['/api/v1/risk-stages', '/api/v1/risk-stages'],
+    ['/api/v1/risk-reasons', '/api/v1/risk-reasons'],
+    ['/api/v1/settings', '/api/v1/settings'],
+    ['/api/v1/risk-cases', '/api/v1/risk-cases'],
+    ['/api/v1/risk-cases/matrix', '/api/v1/risk-cases/matrix'],
+    ['/api/v1/risk-cases/:id', `/api/v1/risk-cases/${atRisk}`],
+    ['/api/v1/risk-cases/:id/updates', `/api/v1/risk-cases/${atRisk}/updates`],
+    ['/api/v1/risk-cases/:id/audit', `/api/v1/risk-cases/${atRisk}/audit`],
+    ['/api/v1/exports/:kind', '/api/v1/exports/accounts'],
+  ];
+  const entries: SweepEntry[] = reads.map(([route, url]) => ({
+    method: 'GET',
+    route,
+    url,
+    deny: ['ingest'],
+    allow: 'viewer',
+  }));
+  const caseUrl = `/api/v1/risk-cases/${atRisk}`;
+  entries.push(
+    // Tokens: your own only, unless you manage users.
+    {
+      method: 'POST',
+      route: '/api/v1/auth/tokens',
+      url: '/api/v1/auth/tokens',
+      body: { name: 'x', userId: book.users.admin.id },
+      deny: ['csmA', 'leadA', 'viewer', 'ingest'],
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/auth/tokens/:id',
+      url: `/api/v1/auth/tokens/${ids.adminTokenId}`,
+      deny: ['csmA', 'leadA', 'viewer', 'ingest'],
+    },
+    // Users and teams: admins only.
+    {
+      method: 'POST',
+      route: '/api/v1/teams',
+      url: '/api/v1/teams',
+      body: { name: 'Team C' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/users',
+      url: '/api/v1/users',
+      body: { email: 'new@example.com', name: 'New', role: 'csm', password: 'long-enough-password' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/users/:id',
+      url: `/api/v1/users/${book.users.csmA.id}`,
+      body: { name: 'Renamed' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    // Accounts: leads in their team, admins anywhere.
+    {
+      method: 'POST',
+      route: '/api/v1/accounts',
+      url: '/api/v1/accounts',
+      body: { externalId: 'S-1', name: 'Sweep', teamId: book.teams.b },
+      deny: ['leadA', 'csmB', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/accounts/:id',
+      url: `/api/v1/accounts/${delta}`,
+      body: { tier: 'Gold' },
+      deny: ['leadA', 'csmB', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/accounts/:id',
+      url: `/api/v1/accounts/${fjord}`,
+      deny: ['leadA', 'csmB', 'viewer', 'ingest'],
+    },
+    // Contacts: the owning CSM or the team lead.
+    {
+      method: 'POST',
+      route: '/api/v1/accounts/:id/contacts',
+      url: `/api/v1/accounts/${acme}/contacts`,
+      body: { email: 'sweep@acme.example' },
+      deny: ['csmB', 'csmA2', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/contacts/:id',
+      url: `/api/v1/contacts/${ids.contactId}`,
+      body: { role: 'CFO' },
+      deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/contacts/:id',
+      url: `/api/v1/contacts/${ids.contactId}`,
+      deny: ['csmB', 'viewer', 'ingest'],
+    },
+    // Configuration: admins only.
+    {
+      method: 'POST',
+      route: '/api/v1/risk-stages',
+      url: '/api/v1/risk-stages',
+      body: { key: 'escalated', name: 'Escalated', position: 25 },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/risk-stages/:key',
+      url: '/api/v1/risk-stages/saving',
+      body: { name: 'Save in progress' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/risk-reasons',
+      url: '/api/v1/risk-reasons',
+      body: { key: 'pricing', name: 'Pricing' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/risk-reasons/:key',
+      url: '/api/v1/risk-reasons/pricing',
+      body: { name: 'Price' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/settings',
+      url: '/api/v1/settings',
+      body: { updateOverdueDays: 10 },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    // Risk cases: the owning CSM or the team lead.
+    {
+      method: 'POST',
+      route: '/api/v1/risk-cases',
+      url: '/api/v1/risk-cases',
+      body: { accountId: fjord, reasons: ['support_issues'] },
+      deny: ['csmA', 'leadA', 'viewer', 'ingest'],
+      allow: 'csmB',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/risk-cases/:id',
+      url: caseUrl,
+      body: { expected: false },
+      deny: ['csmB', 'csmA2', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/risk-cases/:id/stage',
+      url: `${caseUrl}/stage`,
+      body: { stage: 'plan_in_place' },
+      deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'PUT',
+      route: '/api/v1/risk-cases/:id/reasons',
+      url: `${caseUrl}/reasons`,
+      body: { reasons: ['poor_engagement'] },
+      deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/risk-cases/:id/updates',
+      url: `${caseUrl}/updates`,
+      body: { background: 'b', doneSoFar: 'd', nextSteps: 'n' },
+      deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    // Data: admins and ingest tokens.
+    {
+      method: 'POST',
+      route: '/api/v1/imports/accounts',
+      url: '/api/v1/imports/accounts',
+      csv: 'id,name\nI-1,Imported\n',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/imports/contacts',
+      url: '/api/v1/imports/contacts',
+      csv: 'account id,email\nA-1,i@acme.example\n',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+  );
+  return entries;
+}
