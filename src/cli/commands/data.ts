@@ -1,5 +1,5 @@
 // `retain demo`, `retain import …`, `retain export …`, `retain migrate`.
-import { createReadStream, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors';
@@ -35,7 +35,7 @@ export function dataCommands(program: Command): void {
         const started = Date.now();
         const summary = await generateDemoBook(services, {
           accounts: positiveInt(options.accounts, '--accounts'),
-          seed: Number(options.seed),
+          seed: positiveInt(options.seed, '--seed'),
           password: options.password,
         });
         process.stdout.write(
@@ -60,7 +60,7 @@ export function dataCommands(program: Command): void {
         async (file: string, options: { db?: string; map?: string; partial?: boolean; as?: string }) => {
           await withServices(options, async (services) => {
             const actor = await actorFor(services, options.as);
-            const size = statSync(file).size;
+            const size = readableFileSize(file);
             const input = createReadStream(file);
             const bar = process.stderr.isTTY
               ? new SingleBar(
@@ -153,4 +153,14 @@ function positiveInt(text: string, flag: string): number {
     });
   }
   return value;
+}
+
+function readableFileSize(file: string): number {
+  try {
+    accessSync(file, constants.R_OK);
+    return statSync(file).size;
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    throw new AppError('FILE_NOT_READABLE', `Cannot read "${file}" (${reason}).`, { file });
+  }
 }

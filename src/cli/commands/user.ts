@@ -60,10 +60,17 @@ export function userCommands(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(async (options: { db?: string }) => {
       await withServices(options, async (services) => {
-        for (const entry of await services.users.listUsers()) {
-          process.stdout.write(
-            `${entry.id}\t${entry.role}\t${entry.email}\t${entry.name}${entry.active ? '' : '\t(inactive)'}\n`,
-          );
+        const teams = new Map((await services.users.listTeams()).map((team) => [team.id, team.name]));
+        const rows = (await services.users.listUsers()).map((entry) => [
+          entry.email,
+          entry.role,
+          entry.teamId === null ? '-' : (teams.get(entry.teamId) ?? '-'),
+          entry.active ? entry.name : `${entry.name} (inactive)`,
+        ]);
+        const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+        for (const row of rows) {
+          const cells = row.map((cell, column) => cell.padEnd(widths[column] ?? 0));
+          process.stdout.write(`${cells.join('  ').trimEnd()}\n`);
         }
       });
     });

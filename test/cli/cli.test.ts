@@ -1,0 +1,233 @@
+// The `retain` command end to end, as a user runs it, against each store.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTarget, STORES } from '../helpers/stores';
+
+const BIN = resolve(import.meta.dirname, '../../bin/retain.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function retain(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const HEADER = 'Account ID,Account Name,Account Owner Email,Customer Tier,ARR,Renewal Date,Region';
+
+for (const kind of STORES) {
+  describe(`retain CLI [${kind}]`, () => {
+    let target = '';
+    let drop: () => Promise<void> = () => Promise.resolve();
+    const dir = mkdtempSync(join(tmpdir(), 'retain-cli-'));
+    const file = (name: string, text: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const exportAll = async () => {
+      const parts: string[] = [];
+      for (const what of ['accounts', 'contacts', 'cases']) {
+        const run = await retain(['export', what, '--db', target]);
+        expect(run.code).toBe(0);
+        parts.push(run.stdout);
+      }
+      return parts.join('\n---\n');
+    };
+
+    beforeAll(async () => {
+      ({ target, drop } = await createTarget(kind));
+    });
+    afterAll(async () => {
+      await drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('migrates, generates the demo book and refuses to generate it twice', async () => {
+      const migrate = await retain(['migrate', '--db', target]);
+      expect(migrate).toMatchObject({ code: 0, stdout: 'Applied: 001-foundation\n' });
+      expect((await retain(['migrate', '--db', target])).stdout).toBe('Schema is up to date.\n');
+      const demo = await retain([
+        'demo',
+        '--db',
+        target,
+        '--accounts',
+        '300',
+        '--seed',
+        '7',
+        '--password',
+        'demo-pass-2026',
+      ]);
+      expect(demo.code).toBe(0);
+      expect(demo.stdout).toMatch(
+        /Demo book: 300 accounts, \d+ contacts, 17 users, \d+ open and \d+ closed risk cases/,
+      );
+      expect(demo.stdout).toContain('Log in as admin@retain.demo with password demo-pass-2026');
+      const again = await retain(['demo', '--db', target, '--accounts', '10']);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/^error VALIDATION_FAILED: The demo book goes into an empty store/);
+    });
+
+    it('imports nothing from a file with one bad row, and every good row with --partial', async () => {
+      const before = await exportAll();
+      const accounts = (await retain(['export', 'accounts', '--db', target, '--format', 'json'])).stdout;
+      const owner = (JSON.parse(accounts) as { ownerEmail: string | null; externalId: string }[]).find(
+        (account) => account.ownerEmail !== null,
+      );
+      if (!owner?.ownerEmail) throw new Error('the demo book has no owned account');
+      const csv = file(
+        'accounts.csv',
+        [
+          HEADER,
+          `${owner.externalId},Renamed By Import,${owner.ownerEmail},Enterprise,"$250,000",2027-06-30,EMEA`,
+          `CLI-1,Cli One,${owner.ownerEmail},Growth,12000,2027-01-15,NA`,
+          `CLI-2,Cli Two,${owner.ownerEmail},Growth,twelve,2027-01-15,NA`,
+          `CLI-3,Cli Three,,Starter,900,01/31/2027,APAC`,
+        ].join('\n') + '\n',
+      );
+
+      const atomic = await retain(['import', 'accounts', csv, '--db', target]);
+      expect(atomic.code).toBe(1);
+      expect(atomic.stderr).toContain('error IMPORT_INVALID: Nothing was imported: 1 of 4 rows are invalid');
+      expect(atomic.stderr).toContain('line 4, column "ARR": "twelve" is not a non-negative amount');
+      expect(await exportAll()).toBe(before);
+
+      const partial = await retain(['import', 'accounts', csv, '--db', target, '--partial']);
+      expect(partial.code).toBe(3);
+      expect(partial.stdout).toContain('4 rows, 2 created, 1 updated, 0 unchanged, 1 rejected');
+      expect(partial.stdout).toContain('rejected line 4, column "ARR"');
+      const after = (await retain(['export', 'accounts', '--db', target])).stdout;
+      expect(after).toContain('CLI-1,Cli One');
+      expect(after).toContain('CLI-3,Cli Three,,,Starter,900,2027-01-31');
+      expect(after).toContain(`${owner.externalId},Renamed By Import`);
+      expect(after).not.toContain('CLI-2');
+    });
+
+    it('imports contacts with a column mapping and exports JSON', async () => {
+      const csv = file(
+        'contacts.csv',
+        'Company Ref,E-mail,Full Name,Champion\nCLI-1,ops@cli-one.example,Olive Ops,yes\n',
+      );
+      const run = await retain([
+        'import',
+        'contacts',
+        csv,
+        '--db',
+        target,
+        '--map',
+        'Company Ref=accountExternalId,E-mail=email,Full Name=name',
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run).toMatchObject({ code: 0 });
+      const contacts = JSON.parse(
+        (await retain(['export', 'contacts', '--db', target, '--format', 'json'])).stdout,
+      ) as {
+        email: string;
+        isChampion: boolean;
+      }[];
+      expect(contacts.find((contact) => contact.email === 'ops@cli-one.example')).toMatchObject({
+        isChampion: true,
+      });
+      const cases = JSON.parse(
+        (await retain(['export', 'cases', '--db', target, '--format', 'json'])).stdout,
+      ) as unknown[];
+      expect(cases.length).toBeGreaterThan(10);
+    });
+
+    it('creates users and reports bad input with a code and a non-zero exit', async () => {
+      const created = await retain([
+        'user',
+        'create',
+        '--db',
+        target,
+        '--email',
+        'New.Lead@Example.com',
+        '--role',
+        'lead',
+        '--team',
+        'Expansion',
+        '--password',
+        'a-long-enough-password',
+      ]);
+      expect(created.code).toBe(0);
+      const list = await retain(['user', 'list', '--db', target]);
+      expect(list.stdout).toMatch(/new\.lead@example\.com\s+lead\s+Expansion/);
+      const duplicate = await retain(['user', 'create', '--db', target, '--email', 'new.lead@example.com']);
+      expect(duplicate.code).toBe(1);
+      expect(duplicate.stderr).toMatch(/^error USER_EMAIL_TAKEN:/);
+      const badRole = await retain([
+        'user',
+        'create',
+        '--db',
+        target,
+        '--email',
+        'x@example.com',
+        '--role',
+        'boss',
+      ]);
+      expect(badRole.stderr).toMatch(/^error VALIDATION_FAILED:/);
+      const badFormat = await retain(['export', 'accounts', '--db', target, '--format', 'xml']);
+      expect(badFormat.code).toBe(1);
+      expect(badFormat.stderr).toBe('error VALIDATION_FAILED: --format must be csv or json, not "xml".\n');
+      const missing = await retain(['import', 'accounts', join(dir, 'nope.csv'), '--db', target]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^error FILE_NOT_READABLE: Cannot read ".*nope\.csv" \(ENOENT\)/);
+    });
+  });
+}
+
+describe('retain serve', () => {
+  it('seeds the demo book into an empty store, prints the login, and serves the API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-serve-'));
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--db', join(dir, 'retain.db'), '--port', '0', '--demo-accounts', '400'],
+      { env: { ...process.env, RETAIN_LOG: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let output = '';
+      const address = await new Promise<string>((done, fail) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match?.[1]) done(match[1]);
+        });
+        child.on('close', (code) => fail(new Error(`serve exited with ${code}: ${output}`)));
+      });
+      const login = /Log in as (\S+) with password (\S+)/.exec(output);
+      expect(login).not.toBeNull();
+      const health = await fetch(`${address}/api/health`);
+      expect(await health.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
+      const session = await fetch(`${address}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: login?.[1], password: login?.[2] }),
+      });
+      expect(session.status).toBe(200);
+      const cookie = session.headers.get('set-cookie')?.split(';')[0] ?? '';
+      const worklist = await fetch(`${address}/api/v1/risk-cases?limit=5`, { headers: { cookie } });
+      const body = (await worklist.json()) as { total: number; items: unknown[] };
+      expect(body.total).toBeGreaterThan(10);
+      expect(body.items).toHaveLength(5);
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
