@@ -132,7 +132,21 @@ export class AccountRepository {
     const at = now.toISOString();
     const inserted = await this.db
       .insertInto('accounts')
-      .values(rows.map((fields) => ({ ...toColumns(fields), created_at: at, updated_at: at })))
+      .values(
+        rows.map((fields) => ({
+          external_id: fields.externalId,
+          name: fields.name,
+          owner_id: fields.ownerId,
+          team_id: fields.teamId,
+          tier: fields.tier,
+          arr: fields.arr,
+          renewal_date: fields.renewalDate,
+          lifecycle_stage: fields.lifecycleStage,
+          attributes: JSON.stringify(fields.attributes),
+          created_at: at,
+          updated_at: at,
+        })),
+      )
       .onConflict((oc) =>
         oc.column('external_id').doUpdateSet((eb) => ({
           name: eb.ref('excluded.name'),
