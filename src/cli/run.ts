@@ -1,5 +1,6 @@
 // Shared plumbing of CLI commands: open the store from --db, wire services, report errors.
 import { AppError } from '../domain/errors';
+import { processClock } from '../services/clock';
 import { createServices, type Services } from '../services';
 import { openStore, resolveStoreTarget } from '../store/db';
 
@@ -14,7 +15,7 @@ export async function withServices<T>(
 ): Promise<T> {
   const store = await openStore(resolveStoreTarget(options.db));
   try {
-    return await work(createServices(store));
+    return await work(createServices(store, processClock()));
   } finally {
     await store.close();
   }

@@ -17,7 +17,8 @@ interface Run {
 function retain(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env, FORCE_COLOR: '0' },
+      // A pinned clock: time-derived columns (days in stage, priority) are the same on every run.
+      env: { ...process.env, RETAIN_NOW: '2026-06-01T12:00:00.000Z', ...env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

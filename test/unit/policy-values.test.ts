@@ -3,6 +3,7 @@ import { can, type Actor } from '../../src/domain/policy';
 import { parseCalendarDate, parseEmail, parseFlag, parseMoney } from '../../src/domain/values';
 import { accountMapping, parseMappingOption } from '../../src/services/csv-mapping';
 import { isAppError } from '../../src/domain/errors';
+import { processClock } from '../../src/services/clock';
 
 const actor = (role: Actor['role'], userId = 10, teamId: number | null = 1): Actor => ({
   userId,
@@ -109,5 +110,15 @@ describe('CSV column mapping', () => {
     } catch (error) {
       expect(isAppError(error, 'IMPORT_MAPPING_INVALID')).toBe(true);
     }
+  });
+});
+
+describe('process clock', () => {
+  it('follows the system clock unless RETAIN_NOW pins it', () => {
+    expect(processClock({}).now().getTime()).toBeGreaterThan(Date.parse('2026-01-01'));
+    expect(processClock({ RETAIN_NOW: '2026-06-01T12:00:00Z' }).now().toISOString()).toBe(
+      '2026-06-01T12:00:00.000Z',
+    );
+    expect(() => processClock({ RETAIN_NOW: 'yesterday' })).toThrow(/RETAIN_NOW must be an ISO timestamp/);
   });
 });

@@ -1,6 +1,7 @@
 // `retain serve`: run the API server; an empty store gets the demo book and its admin login.
 import type { Command } from 'commander';
 import { buildApp } from '../../api/app';
+import { processClock } from '../../services/clock';
 import { createServices } from '../../services';
 import { generateDemoBook } from '../../services/demo';
 import { openStore, resolveStoreTarget } from '../../store/db';
@@ -18,7 +19,7 @@ export function serveCommand(program: Command): void {
     .action(
       async (options: { db?: string; port: string; host: string; demo: boolean; demoAccounts: string }) => {
         const store = await openStore(resolveStoreTarget(options.db));
-        const services = createServices(store);
+        const services = createServices(store, processClock());
         if (options.demo && (await new UserRepository(store.db).countUsers()) === 0) {
           process.stdout.write(`Empty store at ${store.location}: generating the demo book…\n`);
           const demo = await generateDemoBook(services, {
