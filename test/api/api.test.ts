@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { createServices } from '../../src/services';
+import { openStore } from '../../src/store/db';
 import type { RiskCaseDetail } from '../../src/services/risk-cases';
 import { forEachStore } from '../helpers/stores';
 import { apiWorld, errorCode, type ApiWorld, type Who } from './helpers';
@@ -89,6 +92,41 @@ describe('HTTP API', () => {
       const expired = await get();
       expect(expired.statusCode).toBe(401);
       expect(errorCode(expired)).toBe('SESSION_EXPIRED');
+    });
+
+    it('shares sessions and login throttling between two servers on one store', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const secondStore = await openStore(t.target);
+      const second = await buildApp(createServices(secondStore, t.clock));
+      try {
+        const { cookie } = await w.login('lead.a@example.com');
+        const elsewhere = await second.inject({
+          method: 'GET',
+          url: `${V1}/auth/session`,
+          headers: { cookie },
+        });
+        expect(elsewhere.json()).toMatchObject({ user: { email: 'lead.a@example.com' } });
+        for (let i = 0; i < 3; i += 1) await w.login('csm.b@example.com', 'not-the-password');
+        for (let i = 0; i < 2; i += 1) {
+          await second.inject({
+            method: 'POST',
+            url: `${V1}/auth/login`,
+            payload: { email: 'csm.b@example.com', password: 'still-not-it' },
+          });
+        }
+        expect(errorCode((await w.login('csm.b@example.com')).response)).toBe('LOGIN_THROTTLED');
+        await w.app.inject({ method: 'POST', url: `${V1}/auth/logout`, headers: { cookie } });
+        const loggedOut = await second.inject({
+          method: 'GET',
+          url: `${V1}/auth/session`,
+          headers: { cookie },
+        });
+        expect(loggedOut.statusCode).toBe(401);
+      } finally {
+        await second.close();
+        await secondStore.close();
+      }
     });
 
     it('authenticates API tokens, honours revocation and keeps ingest tokens to imports', async () => {
