@@ -14,6 +14,7 @@ import { dataRoutes } from './routes/data';
 import { healthRoutes } from './routes/health';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
+import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
 export interface AppOptions {
@@ -84,5 +85,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(riskConfigRoutes(services), { prefix: '/api/v1' });
   await app.register(riskCaseRoutes(services), { prefix: '/api/v1' });
   await app.register(dataRoutes(services), { prefix: '/api/v1' });
+  await app.register(signalRoutes(services), { prefix: '/api/v1' });
   return app;
 }

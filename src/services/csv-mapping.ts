@@ -77,6 +77,16 @@ const CONTACT_SYNONYMS: Record<ContactTarget, string[]> = {
   isChampion: ['champion', 'ischampion', 'championflag'],
 };
 
+export const SIGNAL_TARGETS = ['account', 'kind', 'occurredAt', 'idempotencyKey'] as const;
+export type SignalTarget = (typeof SIGNAL_TARGETS)[number];
+
+const SIGNAL_SYNONYMS: Record<SignalTarget, string[]> = {
+  account: ['account', 'accountid', 'accountexternalid', 'externalid', 'companyid', 'customerid'],
+  kind: ['kind', 'type', 'signal', 'signaltype', 'signalkind'],
+  occurredAt: ['occurredat', 'timestamp', 'time', 'eventtime', 'date', 'occurred'],
+  idempotencyKey: ['idempotencykey', 'eventid', 'messageid', 'dedupekey', 'key'],
+};
+
 /**
  * Decides what each header maps to. An explicit mapping (header -> field name, `attribute` or
  * `ignore`) wins; other headers are matched against known CRM names; the rest become attributes.
@@ -147,6 +157,20 @@ export const accountMapping = (headers: readonly string[], explicit?: Record<str
 
 export const contactMapping = (headers: readonly string[], explicit?: Record<string, string>) =>
   resolveMapping(headers, CONTACT_TARGETS, CONTACT_SYNONYMS, explicit);
+
+/** Signal columns: the envelope by name; every other column is a field of the signal's data. */
+export const signalMapping = (headers: readonly string[], explicit?: Record<string, string>) =>
+  resolveMapping(headers, SIGNAL_TARGETS, SIGNAL_SYNONYMS, explicit);
+
+/** `seats_used`, `Seats Used` and `seatsUsed` all name the data field `seatsUsed`. */
+export function camelCase(header: string): string {
+  const words = header
+    .trim()
+    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase());
+  return words.map((word, index) => (index === 0 ? word : word[0]?.toUpperCase() + word.slice(1))).join('');
+}
 
 /** Parses `--map "Header=field,Other=attribute"` into a mapping object. */
 export function parseMappingOption(text: string): Record<string, string> {

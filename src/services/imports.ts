@@ -13,10 +13,15 @@ import { AccountRepository, type ContactFields } from '../store/account.reposito
 import { AuditRepository, type NewAuditEntry } from '../store/audit.repository';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
+import { parseSignal, type Signal } from '../domain/signals';
 import { inTransaction, type ServiceContext } from './context';
+import { futureError, writeSignals, type SignalService } from './signals';
 import {
   accountMapping,
+  camelCase,
   contactMapping,
+  signalMapping,
+  type SignalTarget,
   type AccountTarget,
   type ColumnTarget,
   type ContactTarget,
@@ -59,15 +64,22 @@ interface PendingRow<T> {
 /** Validates one CSV record; returns the row or the cells that are wrong. */
 type RowParser<T> = (cells: readonly string[], line: number) => { value: T } | { errors: RowError[] };
 
-/** Writes a batch of valid rows; returns per-row errors found only against the store. */
+/**
+ * Writes a batch of valid rows; returns per-row errors found only against the store. With `dryRun`
+ * (an all-or-nothing import that is already doomed) it only looks for those errors.
+ */
 type BatchWriter<T> = (
   db: Kysely<Database>,
   batch: PendingRow<T>[],
   report: ImportReport,
+  dryRun: boolean,
 ) => Promise<RowError[]>;
 
 export class ImportService {
-  constructor(private readonly context: ServiceContext) {}
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly signals: SignalService,
+  ) {}
 
   async importAccounts(actor: Actor, input: Readable, options: ImportOptions = {}): Promise<ImportReport> {
     assertCan(actor, 'data.import');
@@ -162,7 +174,8 @@ export class ImportService {
         return { value };
       };
 
-      const writeBatch: BatchWriter<AccountRowValue> = async (trx, batch, report) => {
+      const writeBatch: BatchWriter<AccountRowValue> = async (trx, batch, report, dryRun) => {
+        if (dryRun) return [];
         const repo = new AccountRepository(trx);
         const existing = await repo.findManyByExternalId(batch.map((row) => row.value.externalId));
         const toWrite: AccountFields[] = [];
@@ -272,7 +285,7 @@ export class ImportService {
         };
       };
 
-      const writeBatch: BatchWriter<ContactRow> = async (trx, batch, report) => {
+      const writeBatch: BatchWriter<ContactRow> = async (trx, batch, report, dryRun) => {
         const repo = new AccountRepository(trx);
         const accounts = await repo.findManyByExternalId([
           ...new Set(batch.map((row) => row.value.accountExternalId)),
@@ -292,6 +305,7 @@ export class ImportService {
           const { accountExternalId: _ignored, ...rest } = value;
           resolved.push({ line, fields: { ...rest, accountId: account.id } });
         }
+        if (dryRun) return errors;
         const existing = await repo.findContactsByKey(resolved.map(({ fields }) => fields));
         const toWrite: ContactFields[] = [];
         const entries: NewAuditEntry[] = [];
@@ -322,6 +336,97 @@ export class ImportService {
       };
       return Promise.resolve({ parseRow, writeBatch });
     });
+  }
+
+  /**
+   * Imports signals from CSV: one row a signal, envelope columns (account, kind, occurred_at,
+   * idempotency_key) by name and every other non-empty cell a field of the signal's data.
+   */
+  async importSignals(
+    actor: Actor,
+    input: Readable,
+    options: ImportOptions & { createAccounts?: boolean } = {},
+  ): Promise<ImportReport & { createdAccounts: string[] }> {
+    assertCan(actor, 'data.import');
+    const now = this.context.clock.now();
+    const accountIds = new Set<number>();
+    const createdAccounts: string[] = [];
+    const report = await this.run(input, options, (_db, headers) => {
+      const mapping = signalMapping(headers, options.mapping);
+      requireColumns(headers, mapping, ['account', 'kind', 'occurredAt']);
+      const envelope = (field: SignalTarget) =>
+        mapping.findIndex((target) => target.kind === 'field' && target.field === field);
+      const columns = {
+        account: envelope('account'),
+        kind: envelope('kind'),
+        occurredAt: envelope('occurredAt'),
+      };
+      const keyColumn = envelope('idempotencyKey');
+      const dataColumns = mapping.flatMap((target, index) =>
+        target.kind === 'attribute'
+          ? [{ index, field: camelCase(target.name), header: headers[index] ?? '' }]
+          : [],
+      );
+      const headerOf = (field: string) => {
+        if (field in columns) return headers[columns[field as keyof typeof columns]] ?? field;
+        if (field === 'idempotencyKey') return headers[keyColumn] ?? field;
+        const name = field.startsWith('data.') ? field.slice('data.'.length) : field;
+        return dataColumns.find((column) => column.field === name)?.header ?? field;
+      };
+
+      const parseRow: RowParser<Signal> = (cells, line) => {
+        const data: Record<string, string> = {};
+        for (const column of dataColumns) {
+          const text = (cells[column.index] ?? '').trim();
+          if (text !== '') data[column.field] = text;
+        }
+        const key = keyColumn >= 0 ? (cells[keyColumn] ?? '').trim() : '';
+        const parsed = parseSignal(
+          {
+            account: (cells[columns.account] ?? '').trim(),
+            kind: (cells[columns.kind] ?? '').trim(),
+            occurredAt: (cells[columns.occurredAt] ?? '').trim(),
+            ...(key !== '' && { idempotencyKey: key }),
+            data,
+          },
+          'csv',
+        );
+        if (!parsed.ok) {
+          return {
+            errors: parsed.issues.map((issue) => ({
+              line,
+              column: headerOf(issue.field),
+              message: issue.message,
+            })),
+          };
+        }
+        const future = futureError(parsed.signal, now);
+        if (future) return { errors: [{ line, column: headerOf(future.field), message: future.message }] };
+        return { value: parsed.signal };
+      };
+
+      const writeBatch: BatchWriter<Signal> = async (trx, batch, report, dryRun) => {
+        const result = await writeSignals(
+          trx,
+          actor,
+          now,
+          batch.map((row) => ({ ref: row.line, signal: row.value })),
+          { source: 'csv', createAccounts: options.createAccounts ?? false, dryRun },
+        );
+        report.created += result.inserted;
+        report.unchanged += result.duplicates;
+        createdAccounts.push(...result.createdAccounts);
+        for (const id of result.accountIds) accountIds.add(id);
+        return result.rejected.map((rejected) => ({
+          line: rejected.ref,
+          column: headerOf(rejected.field),
+          message: rejected.message,
+        }));
+      };
+      return Promise.resolve({ parseRow, writeBatch });
+    });
+    await this.signals.notify(accountIds);
+    return { ...report, createdAccounts };
   }
 
   /** The shared pipeline: parse, validate, batch, write, and decide whether to commit. */
@@ -369,9 +474,8 @@ export class ImportService {
         const flush = async () => {
           if (!pipeline || batch.length === 0) return;
           // Once the import is doomed (atomic mode with errors), only validation continues.
-          if (options.partial || report.errorCount === 0) {
-            addErrors(await pipeline.writeBatch(db, batch, report));
-          }
+          const dryRun = !options.partial && report.errorCount > 0;
+          addErrors(await pipeline.writeBatch(db, batch, report, dryRun));
           batch = [];
           options.onProgress?.(report.rows);
         };

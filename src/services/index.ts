@@ -8,12 +8,14 @@ import { ExportService } from './exports';
 import { ImportService } from './imports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
+import { SignalService } from './signals';
 import { UserService } from './users';
 
 export function createServices(store: Store, clock: Clock = systemClock) {
   const context: ServiceContext = { store, clock };
   const config = new RiskConfigService(context);
   const riskCases = new RiskCaseService(context, config);
+  const signals = new SignalService(context);
   return {
     context,
     store,
@@ -23,7 +25,8 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     users: new UserService(context),
     auth: new AuthService(context, config),
     riskCases,
-    imports: new ImportService(context),
+    imports: new ImportService(context, signals),
+    signals,
     exports: new ExportService(context, riskCases),
   };
 }

@@ -13,6 +13,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import * as foundation from './migrations/001-foundation';
+import * as signals from './migrations/002-signals';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -29,6 +30,7 @@ export const DEFAULT_SQLITE_PATH = './data/retain.db';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
+  '002-signals': signals,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

@@ -168,6 +168,37 @@ export interface SettingTable {
   updated_at: string;
 }
 
+export interface SignalTable {
+  id: Id;
+  account_id: number;
+  kind: string;
+  occurred_at: string;
+  received_at: string;
+  idempotency_key: string | null;
+  value: number | null;
+  data: string;
+  source: string;
+}
+
+export interface DailyRollupTable {
+  account_id: number;
+  metric: string;
+  day: string;
+  value: number;
+  samples: number;
+  last_at: string;
+}
+
+export interface DueItemTable {
+  account_id: number;
+  kind: string;
+  key: string;
+  due_date: string;
+  done_date: string | null;
+  amount: number | null;
+  updated_at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -184,6 +215,9 @@ export interface Database {
   risk_updates: RiskUpdateTable;
   audit_log: AuditLogTable;
   settings: SettingTable;
+  signals: SignalTable;
+  daily_rollups: DailyRollupTable;
+  due_items: DueItemTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

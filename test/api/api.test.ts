@@ -350,6 +350,53 @@ describe('HTTP API', () => {
     });
   });
 
+  forEachStore('signals over HTTP', (current) => {
+    it('takes signal batches from an ingest token and shows them on the account', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const signals = [
+        {
+          kind: 'usage',
+          account: 'A-1',
+          occurredAt: '2026-03-01T10:00:00Z',
+          idempotencyKey: 'k1',
+          data: { event: 'login' },
+        },
+        {
+          kind: 'nps',
+          account: 'A-1',
+          occurredAt: '2026-03-01T11:00:00Z',
+          idempotencyKey: 'k2',
+          data: { score: 4 },
+        },
+      ];
+      const first = await w.as('ingest', { method: 'POST', url: `${V1}/signals`, payload: { signals } });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toMatchObject({ received: 2, inserted: 2, duplicates: 0 });
+      const again = await w.as('ingest', { method: 'POST', url: `${V1}/signals`, payload: { signals } });
+      expect(again.json()).toMatchObject({ inserted: 0, duplicates: 2 });
+      const bad = await w.as('ingest', {
+        method: 'POST',
+        url: `${V1}/signals`,
+        payload: { signals: [{ ...signals[0], idempotencyKey: 'k3', occurredAt: 'last tuesday' }] },
+      });
+      expect(bad.statusCode).toBe(422);
+      expect(bad.json()).toMatchObject({
+        error: { code: 'SIGNALS_INVALID', details: { errors: [{ index: 0, field: 'occurredAt' }] } },
+      });
+      const acme = w.book.accounts[0]?.id ?? 0;
+      const listed = await w.as('viewer', { method: 'GET', url: `${V1}/accounts/${acme}/signals?kind=nps` });
+      expect(listed.json()).toMatchObject({ items: [{ kind: 'nps', data: { score: 4 } }] });
+      const rollups = await w.as('viewer', {
+        method: 'GET',
+        url: `${V1}/accounts/${acme}/rollups?metric=usage.logins&from=2026-03-01&to=2026-03-31`,
+      });
+      expect(rollups.json()).toMatchObject({
+        items: [{ metric: 'usage.logins', day: '2026-03-01', value: 1 }],
+      });
+    });
+  });
+
   forEachStore('roles', (current) => {
     it('gives the wrong role 403 on every endpoint of the API', async () => {
       const t = current();
@@ -449,6 +496,8 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/risk-cases/:id/updates', `/api/v1/risk-cases/${atRisk}/updates`],
     ['/api/v1/risk-cases/:id/audit', `/api/v1/risk-cases/${atRisk}/audit`],
     ['/api/v1/exports/:kind', '/api/v1/exports/accounts'],
+    ['/api/v1/accounts/:id/signals', `/api/v1/accounts/${acme}/signals`],
+    ['/api/v1/accounts/:id/rollups', `/api/v1/accounts/${acme}/rollups`],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -627,6 +676,24 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       allow: 'csmA',
     },
     // Data: admins and ingest tokens.
+    {
+      method: 'POST',
+      route: '/api/v1/signals',
+      url: '/api/v1/signals',
+      body: {
+        signals: [{ kind: 'nps', account: 'A-1', occurredAt: '2026-03-01T10:00:00Z', data: { score: 4 } }],
+      },
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/imports/signals',
+      url: '/api/v1/imports/signals',
+      csv: 'account,kind,occurred_at,score\nA-1,nps,2026-03-01,6\n',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
     {
       method: 'POST',
       route: '/api/v1/imports/accounts',

@@ -30,6 +30,25 @@ function csvBody(body: unknown): Readable {
 export const dataRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
+    app.post(
+      '/imports/signals',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          tags: ['data'],
+          description:
+            'Import signals from a CSV body: account, kind, occurred_at, idempotency_key, and one column per data field.',
+          querystring: importQuery.extend({ createAccounts: queryFlag.default(false) }),
+        },
+      },
+      (request) =>
+        services.imports.importSignals(actorOf(request), csvBody(request.body), {
+          partial: request.query.partial,
+          createAccounts: request.query.createAccounts,
+          ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+        }),
+    );
+
     for (const kind of ['accounts', 'contacts'] as const) {
       app.post(
         `/imports/${kind}`,

@@ -8,6 +8,7 @@ import { actorOf } from '../../services/auth';
 import { parseMappingOption } from '../../services/csv-mapping';
 import { generateDemoBook } from '../../services/demo';
 import type { ExportFormat } from '../../services/exports';
+import type { ImportReport } from '../../services/imports';
 import type { Services } from '../../services';
 import { migrateStore, openStore, resolveStoreTarget } from '../../store/db';
 import { UserRepository } from '../../store/user.repository';
@@ -46,57 +47,72 @@ export function dataCommands(program: Command): void {
       });
     });
 
-  const importer = program.command('import').description('import accounts or contacts from a CRM CSV export');
-  for (const kind of ['accounts', 'contacts'] as const) {
-    importer
+  const importer = program
+    .command('import')
+    .description('import accounts or contacts from a CRM CSV export, or signals from CSV');
+  for (const kind of ['accounts', 'contacts', 'signals'] as const) {
+    const command = importer
       .command(kind)
       .argument('<file>', 'CSV file with a header row')
       .description(`import ${kind}; all or nothing unless --partial`)
       .option('--db <target>', 'SQLite file path or postgres:// URL')
       .option('--map <pairs>', 'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore"')
       .option('--partial', 'import the good rows and report the bad ones')
-      .option('--as <email>', 'attribute the changes to this user in the audit log')
-      .action(
-        async (file: string, options: { db?: string; map?: string; partial?: boolean; as?: string }) => {
-          await withServices(options, async (services) => {
-            const actor = await actorFor(services, options.as);
-            const size = readableFileSize(file);
-            const input = createReadStream(file);
-            const bar = process.stderr.isTTY
-              ? new SingleBar(
-                  { format: ' {bar} {percentage}% | {rows} rows | {eta}s left', stream: process.stderr },
-                  Presets.shades_classic,
-                )
-              : null;
-            bar?.start(size, 0, { rows: 0 });
-            const importOptions = {
-              partial: options.partial ?? false,
-              ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
-              onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
-            };
-            try {
-              const report =
-                kind === 'accounts'
-                  ? await services.imports.importAccounts(actor, input, importOptions)
-                  : await services.imports.importContacts(actor, input, importOptions);
-              bar?.update(size, { rows: report.rows });
-              bar?.stop();
-              process.stdout.write(
-                `Imported ${kind} from ${file}: ${report.rows} rows, ${report.created} created, ${report.updated} updated, ` +
-                  `${report.unchanged} unchanged, ${report.rejected} rejected.\n`,
-              );
-              for (const error of report.errors.slice(0, 50)) {
-                process.stdout.write(
-                  `  rejected line ${error.line}${error.column ? `, column "${error.column}"` : ''}: ${error.message}\n`,
-                );
-              }
-              if (report.rejected > 0) process.exitCode = 3;
-            } finally {
-              bar?.stop();
+      .option('--as <email>', 'attribute the changes to this user in the audit log');
+    if (kind === 'signals')
+      command.option('--create-accounts', 'create placeholder accounts for unknown account ids');
+    command.action(
+      async (
+        file: string,
+        options: { db?: string; map?: string; partial?: boolean; as?: string; createAccounts?: boolean },
+      ) => {
+        await withServices(options, async (services) => {
+          const actor = await actorFor(services, options.as);
+          const size = readableFileSize(file);
+          const input = createReadStream(file);
+          const bar = process.stderr.isTTY
+            ? new SingleBar(
+                { format: ' {bar} {percentage}% | {rows} rows | {eta}s left', stream: process.stderr },
+                Presets.shades_classic,
+              )
+            : null;
+          bar?.start(size, 0, { rows: 0 });
+          const importOptions = {
+            partial: options.partial ?? false,
+            ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
+            onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
+          };
+          try {
+            const report: ImportReport & { createdAccounts?: string[] } =
+              kind === 'accounts'
+                ? await services.imports.importAccounts(actor, input, importOptions)
+                : kind === 'contacts'
+                  ? await services.imports.importContacts(actor, input, importOptions)
+                  : await services.imports.importSignals(actor, input, {
+                      ...importOptions,
+                      createAccounts: options.createAccounts ?? false,
+                    });
+            bar?.update(size, { rows: report.rows });
+            bar?.stop();
+            process.stdout.write(
+              `Imported ${kind} from ${file}: ${report.rows} rows, ${report.created} created, ${report.updated} updated, ` +
+                `${report.unchanged} unchanged, ${report.rejected} rejected.\n`,
+            );
+            if (report.createdAccounts?.length) {
+              process.stdout.write(`  created ${report.createdAccounts.length} placeholder accounts\n`);
             }
-          });
-        },
-      );
+            for (const error of report.errors.slice(0, 50)) {
+              process.stdout.write(
+                `  rejected line ${error.line}${error.column ? `, column "${error.column}"` : ''}: ${error.message}\n`,
+              );
+            }
+            if (report.rejected > 0) process.exitCode = 3;
+          } finally {
+            bar?.stop();
+          }
+        });
+      },
+    );
   }
 
   const exporter = program.command('export').description('export accounts, contacts or risk cases to stdout');

@@ -1,0 +1,82 @@
+// Signals in (batches of JSON records) and out (an account's raw signals and daily rollups).
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SIGNAL_KINDS } from '../../domain/signals';
+import type { Services } from '../../services';
+import { MAX_SIGNAL_BATCH } from '../../services/signals';
+import { actorOf } from '../auth-hook';
+import { calendarDate, idParams, queryFlag } from '../schemas';
+
+export const signalRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.post(
+      '/signals',
+      {
+        config: { access: 'data.import' },
+        bodyLimit: 32 * 1024 * 1024,
+        schema: {
+          tags: ['signals'],
+          description:
+            `Ingest up to ${MAX_SIGNAL_BATCH} signals: { kind, account (external id), occurredAt, idempotencyKey?, data }. ` +
+            'All or nothing: one invalid record rejects the batch with every error named. Records whose ' +
+            'idempotency key is already stored are skipped and counted as duplicates.',
+          querystring: z.object({
+            createAccounts: queryFlag.default(false).describe('create placeholder accounts for unknown ids'),
+          }),
+          // Records are validated one by one by the service so every error names its record.
+          body: z.object({ signals: z.array(z.unknown()).min(1) }),
+        },
+      },
+      (request) =>
+        services.signals.ingest(actorOf(request), request.body.signals, {
+          source: 'api',
+          createAccounts: request.query.createAccounts,
+        }),
+    );
+
+    app.get(
+      '/accounts/:id/signals',
+      {
+        schema: {
+          tags: ['signals'],
+          params: idParams,
+          querystring: z.object({
+            kind: z.enum(SIGNAL_KINDS).optional(),
+            before: z.iso.datetime({ offset: true }).optional(),
+            limit: z.coerce.number().int().min(1).max(1000).default(100),
+          }),
+        },
+      },
+      async (request) => ({
+        items: await services.signals.listForAccount(request.params.id, request.query),
+      }),
+    );
+
+    app.get(
+      '/accounts/:id/rollups',
+      {
+        schema: {
+          tags: ['signals'],
+          params: idParams,
+          querystring: z.object({
+            metric: z
+              .string()
+              .max(500)
+              .transform((value) => value.split(',').filter(Boolean))
+              .optional(),
+            from: calendarDate.optional(),
+            to: calendarDate.optional(),
+          }),
+        },
+      },
+      async (request) => ({
+        items: await services.signals.rollups(request.params.id, {
+          metrics: request.query.metric,
+          fromDay: request.query.from,
+          toDay: request.query.to,
+        }),
+      }),
+    );
+    done();
+  };

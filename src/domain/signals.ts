@@ -1,0 +1,334 @@
+// Signals: what happens at a customer, as facts with a kind and a validated shape. Each signal
+// becomes daily rollups (so scoring never rescans raw events) and, for things with a due date
+// (invoices, onboarding milestones), an item whose lateness is measured on the day of scoring.
+import { z } from 'zod';
+
+export const SIGNAL_KINDS = [
+  'usage',
+  'licence',
+  'ticket',
+  'nps',
+  'csat',
+  'invoice',
+  'onboarding',
+  'touchpoint',
+  'contact_change',
+  'business_event',
+  'competitor_mention',
+] as const;
+export type SignalKind = (typeof SIGNAL_KINDS)[number];
+
+/** JSON bodies must carry real numbers; CSV cells are text and are read as numbers where one is due. */
+export type SignalEncoding = 'json' | 'csv';
+
+const calendarDate = z.iso.date();
+
+function dataSchemas(encoding: SignalEncoding) {
+  const number = encoding === 'json' ? z.number() : z.coerce.number();
+  const int = number.pipe(z.number().int());
+  const flag = encoding === 'json' ? z.boolean() : z.stringbool();
+  const text = (max = 500) => z.string().trim().min(1).max(max);
+  const note = z.string().max(5_000).optional();
+  return {
+    usage: z
+      .object({
+        event: text(200),
+        count: int.pipe(z.number().min(1).max(1_000_000)).default(1),
+        user: text(320).optional(),
+        activeUsers: int.pipe(z.number().min(0)).optional(),
+        durationSecs: number.pipe(z.number().min(0)).optional(),
+        errors: int.pipe(z.number().min(0)).optional(),
+      })
+      .strict(),
+    licence: z
+      .object({
+        seatsUsed: int.pipe(z.number().min(0)),
+        seatsPurchased: int.pipe(z.number().min(1)),
+      })
+      .strict(),
+    ticket: z
+      .object({
+        ticketId: text(200),
+        action: z.enum(['opened', 'closed', 'escalated']),
+        priority: z.enum(['low', 'normal', 'high', 'urgent']),
+        subject: text(1_000).optional(),
+        satisfaction: number.pipe(z.number().min(1).max(5)).optional(),
+      })
+      .strict(),
+    nps: z.object({ score: int.pipe(z.number().min(0).max(10)), comment: note }).strict(),
+    csat: z.object({ score: number.pipe(z.number().min(1).max(5)), comment: note }).strict(),
+    invoice: z
+      .object({
+        invoiceId: text(200),
+        amount: number.pipe(z.number().min(0)),
+        dueDate: calendarDate,
+        paidDate: calendarDate.nullable().optional(),
+      })
+      .strict(),
+    onboarding: z
+      .object({
+        milestone: text(200),
+        dueDate: calendarDate,
+        completedDate: calendarDate.nullable().optional(),
+      })
+      .strict(),
+    touchpoint: z
+      .object({
+        channel: z.enum(['meeting', 'call', 'email', 'chat', 'other']),
+        reason: text(200),
+        outcome: z.enum(['positive', 'neutral', 'negative']).optional(),
+        risk: flag.optional(),
+        note,
+      })
+      .strict(),
+    contact_change: z
+      .object({
+        change: z.enum(['champion_left', 'champion_added', 'decision_maker_changed']),
+        email: z.email().optional(),
+        note,
+      })
+      .strict(),
+    business_event: z
+      .object({
+        event: z.enum(['acquisition', 'merger', 'layoffs', 'budget_cut', 'leadership_change', 'other']),
+        note,
+      })
+      .strict(),
+    competitor_mention: z.object({ competitor: text(200), note }).strict(),
+  } satisfies Record<SignalKind, z.ZodType>;
+}
+
+const SCHEMAS = { json: dataSchemas('json'), csv: dataSchemas('csv') };
+
+type DataSchemas = ReturnType<typeof dataSchemas>;
+export type SignalData = { [K in SignalKind]: z.output<DataSchemas[K]> };
+
+/** One validated signal, before it is tied to a stored account. */
+export type Signal = {
+  [K in SignalKind]: {
+    kind: K;
+    account: string;
+    occurredAt: string;
+    idempotencyKey: string | null;
+    data: SignalData[K];
+  };
+}[SignalKind];
+
+export interface SignalIssue {
+  /** Dotted path inside the record: `occurredAt`, `data.score`. */
+  field: string;
+  message: string;
+}
+
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** An ISO-8601 timestamp with a zone, or a bare date (midnight UTC); normalised to UTC. */
+export function parseTimestamp(text: string): string | null {
+  const match = ISO_TIMESTAMP.exec(text.trim());
+  if (!match) return null;
+  const [, year, month, day] = match.map(Number);
+  const calendar = new Date(Date.UTC(year ?? 0, (month ?? 0) - 1, day ?? 0));
+  if (calendar.getUTCMonth() !== (month ?? 0) - 1 || calendar.getUTCDate() !== day) return null;
+  const at = Date.parse(match[4] ? text.trim() : `${text.trim()}T00:00:00Z`);
+  return Number.isNaN(at) ? null : new Date(at).toISOString();
+}
+
+const timestamp = z.string().transform((text, ctx) => {
+  const parsed = parseTimestamp(text);
+  if (parsed === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not an ISO-8601 timestamp with a zone (e.g. 2026-03-01T09:30:00Z) or a date`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const envelope = z
+  .object({
+    kind: z.enum(SIGNAL_KINDS),
+    account: z.string().trim().min(1).max(200),
+    occurredAt: timestamp,
+    idempotencyKey: z.string().trim().min(1).max(200).nullable().optional(),
+    data: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** Validates one raw record; every problem is reported with the field it concerns. */
+export function parseSignal(
+  raw: unknown,
+  encoding: SignalEncoding = 'json',
+): { ok: true; signal: Signal } | { ok: false; issues: SignalIssue[] } {
+  const head = envelope.safeParse(raw);
+  if (!head.success) return { ok: false, issues: issuesOf(head.error) };
+  const { kind, account, occurredAt, idempotencyKey, data } = head.data;
+  const body = SCHEMAS[encoding][kind].safeParse(data);
+  if (!body.success) return { ok: false, issues: issuesOf(body.error, 'data') };
+  return {
+    ok: true,
+    signal: {
+      kind,
+      account,
+      occurredAt,
+      idempotencyKey: idempotencyKey ?? null,
+      data: body.data,
+    } as Signal,
+  };
+}
+
+function issuesOf(error: z.ZodError, prefix?: string): SignalIssue[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys : null;
+    return {
+      field: unknown ? [prefix, unknown[0]].filter(Boolean).join('.') : path || '(record)',
+      message: unknown
+        ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`
+        : issue.message,
+    };
+  });
+}
+
+/** How a day's rollup combines the values written into it. */
+export type RollupOp = 'sum' | 'max' | 'last';
+
+export interface RollupDelta {
+  metric: string;
+  op: RollupOp;
+  value: number;
+}
+
+/** The metrics the rollups keep, and how each combines within a day. */
+export const METRICS = {
+  'usage.events': 'sum',
+  'usage.logins': 'sum',
+  'usage.active_users': 'max',
+  'usage.errors': 'sum',
+  'licence.utilisation': 'last',
+  'tickets.opened': 'sum',
+  'tickets.closed': 'sum',
+  'tickets.escalated': 'sum',
+  /** Change in open high/urgent tickets; summed over all days it is the number open now. */
+  'tickets.open_high_delta': 'sum',
+  'nps.score': 'last',
+  'csat.score': 'last',
+  'touchpoints.count': 'sum',
+  'touchpoints.risk': 'sum',
+  'contacts.champion_left': 'sum',
+  'business.events': 'sum',
+  'competitor.mentions': 'sum',
+} as const satisfies Record<string, RollupOp>;
+export type Metric = keyof typeof METRICS;
+
+const delta = (metric: Metric, value: number): RollupDelta => ({ metric, op: METRICS[metric], value });
+
+const LOGIN_EVENTS = new Set(['login', 'signin', 'sign_in', 'session_start']);
+const HIGH = new Set(['high', 'urgent']);
+
+/** What one signal adds to its account's rollups for the day it occurred. */
+export function rollupsOf(signal: Signal): RollupDelta[] {
+  switch (signal.kind) {
+    case 'usage': {
+      const { event, count, activeUsers, errors } = signal.data;
+      return [
+        delta('usage.events', count),
+        ...(LOGIN_EVENTS.has(event.toLowerCase()) ? [delta('usage.logins', count)] : []),
+        ...(activeUsers !== undefined ? [delta('usage.active_users', activeUsers)] : []),
+        ...(errors ? [delta('usage.errors', errors)] : []),
+      ];
+    }
+    case 'licence':
+      return [
+        delta(
+          'licence.utilisation',
+          Math.round((signal.data.seatsUsed / signal.data.seatsPurchased) * 10_000) / 100,
+        ),
+      ];
+    case 'ticket': {
+      const high = HIGH.has(signal.data.priority);
+      switch (signal.data.action) {
+        case 'opened':
+          return [delta('tickets.opened', 1), ...(high ? [delta('tickets.open_high_delta', 1)] : [])];
+        case 'closed':
+          return [delta('tickets.closed', 1), ...(high ? [delta('tickets.open_high_delta', -1)] : [])];
+        case 'escalated':
+          return [delta('tickets.escalated', 1)];
+      }
+      return [];
+    }
+    case 'nps':
+      return [delta('nps.score', signal.data.score)];
+    case 'csat':
+      return [delta('csat.score', signal.data.score)];
+    case 'touchpoint': {
+      const risk = signal.data.risk ?? signal.data.reason.toLowerCase() === 'risk';
+      return [delta('touchpoints.count', 1), ...(risk ? [delta('touchpoints.risk', 1)] : [])];
+    }
+    case 'contact_change':
+      return signal.data.change === 'champion_left' ? [delta('contacts.champion_left', 1)] : [];
+    case 'business_event':
+      return [delta('business.events', 1)];
+    case 'competitor_mention':
+      return [delta('competitor.mentions', 1)];
+    case 'invoice':
+    case 'onboarding':
+      return [];
+  }
+}
+
+/** Something with a due date whose lateness matters: an unpaid invoice, a late milestone. */
+export interface DueItem {
+  kind: 'invoice' | 'onboarding';
+  key: string;
+  dueDate: string;
+  doneDate: string | null;
+  amount: number | null;
+}
+
+export function dueItemOf(signal: Signal): DueItem | null {
+  if (signal.kind === 'invoice') {
+    return {
+      kind: 'invoice',
+      key: signal.data.invoiceId,
+      dueDate: signal.data.dueDate,
+      doneDate: signal.data.paidDate ?? null,
+      amount: signal.data.amount,
+    };
+  }
+  if (signal.kind === 'onboarding') {
+    return {
+      kind: 'onboarding',
+      key: signal.data.milestone,
+      dueDate: signal.data.dueDate,
+      doneDate: signal.data.completedDate ?? null,
+      amount: null,
+    };
+  }
+  return null;
+}
+
+/** The headline number of a signal, kept beside it for timelines and evidence. */
+export function headlineValue(signal: Signal): number | null {
+  switch (signal.kind) {
+    case 'usage':
+      return signal.data.count;
+    case 'licence':
+      return signal.data.seatsUsed;
+    case 'nps':
+    case 'csat':
+      return signal.data.score;
+    case 'invoice':
+      return signal.data.amount;
+    case 'ticket':
+    case 'onboarding':
+    case 'touchpoint':
+    case 'contact_change':
+    case 'business_event':
+    case 'competitor_mention':
+      return null;
+  }
+}
+
+/** The UTC calendar day of an ISO timestamp. */
+export const dayOf = (iso: string): string => iso.slice(0, 10);

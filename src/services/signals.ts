@@ -1,0 +1,274 @@
+// Signal ingest: validate a batch, tie each signal to its account, write it once (idempotency keys),
+// and keep the daily rollups and due items current in the same transaction.
+import type { Kysely } from 'kysely';
+import { AppError } from '../domain/errors';
+import { assertCan, type Actor } from '../domain/policy';
+import {
+  dayOf,
+  dueItemOf,
+  headlineValue,
+  parseSignal,
+  rollupsOf,
+  type Signal,
+  type SignalKind,
+} from '../domain/signals';
+import { AccountRepository } from '../store/account.repository';
+import { AuditRepository } from '../store/audit.repository';
+import type { Database } from '../store/schema';
+import { SignalRepository, type RollupWrite, type StoredSignal } from '../store/signal.repository';
+import { inTransaction, type ServiceContext } from './context';
+
+/** Most signals one request may carry; larger loads go through CSV import or several batches. */
+export const MAX_SIGNAL_BATCH = 10_000;
+/** How far ahead of the server clock a signal may be stamped (clock skew between systems). */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+export type SignalSource = 'api' | 'csv' | 'segment';
+
+export interface SignalWriteOptions {
+  source: SignalSource;
+  /** Create a placeholder account for an unknown external id instead of rejecting the signal. */
+  createAccounts?: boolean;
+}
+
+export interface PendingSignal<R> {
+  ref: R;
+  signal: Signal;
+}
+
+export interface SignalWriteResult<R> {
+  inserted: number;
+  duplicates: number;
+  createdAccounts: string[];
+  accountIds: Set<number>;
+  rejected: { ref: R; field: string; message: string }[];
+}
+
+/**
+ * Writes a batch of validated signals inside the caller's transaction. Signals for unknown accounts
+ * come back as rejected (unless `createAccounts`); with `dryRun` nothing is written, which is how an
+ * all-or-nothing import keeps validating after its first bad record.
+ */
+export async function writeSignals<R>(
+  db: Kysely<Database>,
+  actor: Actor,
+  now: Date,
+  batch: readonly PendingSignal<R>[],
+  options: SignalWriteOptions & { dryRun?: boolean },
+): Promise<SignalWriteResult<R>> {
+  const result: SignalWriteResult<R> = {
+    inserted: 0,
+    duplicates: 0,
+    createdAccounts: [],
+    accountIds: new Set(),
+    rejected: [],
+  };
+  const accounts = new AccountRepository(db);
+  const externalIds = [...new Set(batch.map((item) => item.signal.account))];
+  const ids = new Map<string, number>();
+  for (let i = 0; i < externalIds.length; i += 500) {
+    const found = await accounts.findManyByExternalId(externalIds.slice(i, i + 500));
+    for (const [externalId, account] of found) ids.set(externalId, account.id);
+  }
+  const unknown = externalIds.filter((externalId) => !ids.has(externalId));
+  if (unknown.length > 0 && options.createAccounts && !options.dryRun) {
+    const created = await accounts.upsertMany(
+      unknown.map((externalId) => ({
+        externalId,
+        name: externalId,
+        ownerId: null,
+        teamId: null,
+        tier: null,
+        arr: 0,
+        renewalDate: null,
+        lifecycleStage: null,
+        attributes: { createdFrom: 'signal' },
+      })),
+      now,
+    );
+    for (const [externalId, id] of created) ids.set(externalId, id);
+    await new AuditRepository(db).append(
+      actor,
+      now,
+      [...created].map(([externalId, id]) => ({
+        entityType: 'account',
+        entityId: id,
+        accountId: id,
+        action: 'created_from_signal',
+        changes: { externalId },
+      })),
+    );
+    result.createdAccounts = unknown;
+  }
+
+  const known: (PendingSignal<R> & { accountId: number })[] = [];
+  for (const item of batch) {
+    const accountId = ids.get(item.signal.account);
+    if (accountId !== undefined) known.push({ ...item, accountId });
+    else if (!options.createAccounts) {
+      result.rejected.push({
+        ref: item.ref,
+        field: 'account',
+        message: `no account with external id "${item.signal.account}"`,
+      });
+    }
+  }
+  if (options.dryRun) return result;
+
+  // An idempotency key counts once: against the store, and within the batch itself.
+  const repo = new SignalRepository(db);
+  const keys = known.flatMap((item) => (item.signal.idempotencyKey ? [item.signal.idempotencyKey] : []));
+  const stored = await repo.existingKeys(keys);
+  const seen = new Set<string>();
+  const fresh = known.filter(({ signal }) => {
+    const key = signal.idempotencyKey;
+    if (key === null) return true;
+    if (stored.has(key) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  result.duplicates = known.length - fresh.length;
+  const insertedKeys = await repo.insertMany(
+    fresh.map(({ signal, accountId }) => ({
+      accountId,
+      kind: signal.kind,
+      occurredAt: signal.occurredAt,
+      idempotencyKey: signal.idempotencyKey,
+      value: headlineValue(signal),
+      data: signal.data,
+      source: options.source,
+    })),
+    now,
+  );
+  // A key another writer stored in the meantime was skipped by the insert: a duplicate after all.
+  const written = fresh.filter(
+    ({ signal }) => signal.idempotencyKey === null || insertedKeys.has(signal.idempotencyKey),
+  );
+  result.duplicates += fresh.length - written.length;
+  result.inserted = written.length;
+
+  const rollups: RollupWrite[] = [];
+  const due = [];
+  for (const { signal, accountId } of written) {
+    result.accountIds.add(accountId);
+    for (const delta of rollupsOf(signal)) {
+      rollups.push({ ...delta, accountId, day: dayOf(signal.occurredAt), at: signal.occurredAt });
+    }
+    const item = dueItemOf(signal);
+    if (item) due.push({ ...item, accountId, at: signal.occurredAt });
+  }
+  await repo.applyRollups(rollups);
+  await repo.upsertDueItems(due);
+  return result;
+}
+
+export interface IngestReport {
+  received: number;
+  inserted: number;
+  duplicates: number;
+  createdAccounts: string[];
+}
+
+export interface RecordError {
+  /** Position of the record in the batch, from 0. */
+  index: number;
+  field: string;
+  message: string;
+}
+
+/** Listeners run after a batch commits, with the accounts whose signals changed (detection). */
+export type IngestListener = (accountIds: ReadonlySet<number>) => Promise<void>;
+
+export class SignalService {
+  private readonly listeners: IngestListener[] = [];
+
+  constructor(private readonly context: ServiceContext) {}
+
+  onIngested(listener: IngestListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs the listeners for accounts whose signals were written outside `ingest` (CSV import). */
+  async notify(accountIds: ReadonlySet<number>): Promise<void> {
+    if (accountIds.size === 0) return;
+    for (const listener of this.listeners) await listener(accountIds);
+  }
+
+  /** Validates and writes a batch of raw records: all of it, or nothing with every error named. */
+  async ingest(
+    actor: Actor,
+    records: readonly unknown[],
+    options: SignalWriteOptions = { source: 'api' },
+  ): Promise<IngestReport> {
+    assertCan(actor, 'data.import');
+    if (records.length > MAX_SIGNAL_BATCH) {
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `A batch holds at most ${MAX_SIGNAL_BATCH} signals; this one has ${records.length}.`,
+        { limit: MAX_SIGNAL_BATCH },
+      );
+    }
+    const now = this.context.clock.now();
+    const errors: RecordError[] = [];
+    const batch: PendingSignal<number>[] = [];
+    records.forEach((raw, index) => {
+      const parsed = parseSignal(raw);
+      if (!parsed.ok) {
+        for (const issue of parsed.issues) errors.push({ index, ...issue });
+        return;
+      }
+      const future = futureError(parsed.signal, now);
+      if (future) errors.push({ index, ...future });
+      else batch.push({ ref: index, signal: parsed.signal });
+    });
+    const result = await inTransaction(this.context, async (db) => {
+      const written = await writeSignals(db, actor, now, batch, { ...options, dryRun: errors.length > 0 });
+      for (const rejected of written.rejected) errors.push({ index: rejected.ref, ...pick(rejected) });
+      if (errors.length > 0) throw signalsInvalid(errors, records.length);
+      return written;
+    });
+    await this.notify(result.accountIds);
+    return {
+      received: records.length,
+      inserted: result.inserted,
+      duplicates: result.duplicates,
+      createdAccounts: result.createdAccounts,
+    };
+  }
+
+  async listForAccount(
+    accountId: number,
+    options: { kind?: SignalKind; before?: string; limit: number },
+  ): Promise<StoredSignal[]> {
+    const account = await new AccountRepository(this.context.store.db).findById(accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+    return new SignalRepository(this.context.store.db).listForAccount(accountId, options);
+  }
+
+  async rollups(accountId: number, options: { metrics?: string[]; fromDay?: string; toDay?: string }) {
+    const account = await new AccountRepository(this.context.store.db).findById(accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+    return new SignalRepository(this.context.store.db).rollups({ accountIds: [accountId], ...options });
+  }
+}
+
+const pick = ({ field, message }: { field: string; message: string }) => ({ field, message });
+
+/** A signal stamped in the future is a clock or mapping mistake, not a fact. */
+export function futureError(signal: Signal, now: Date): { field: string; message: string } | null {
+  return Date.parse(signal.occurredAt) > now.getTime() + FUTURE_TOLERANCE_MS
+    ? { field: 'occurredAt', message: `${signal.occurredAt} is in the future` }
+    : null;
+}
+
+function signalsInvalid(errors: RecordError[], total: number): AppError {
+  const sorted = [...errors].sort((a, b) => a.index - b.index);
+  const first = sorted[0];
+  const records = new Set(sorted.map((error) => error.index)).size;
+  return new AppError(
+    'SIGNALS_INVALID',
+    `Nothing was written: ${records} of ${total} signals are invalid` +
+      (first ? ` (first: signals[${first.index}].${first.field}: ${first.message}).` : '.'),
+    { errors: sorted.slice(0, 1000), errorCount: sorted.length },
+  );
+}
