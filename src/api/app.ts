@@ -12,6 +12,7 @@ import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
 import { healthRoutes } from './routes/health';
+import { healthScoreRoutes } from './routes/health-scores';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
 import { signalRoutes } from './routes/signals';
@@ -86,5 +87,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(riskCaseRoutes(services), { prefix: '/api/v1' });
   await app.register(dataRoutes(services), { prefix: '/api/v1' });
   await app.register(signalRoutes(services), { prefix: '/api/v1' });
+  await app.register(healthScoreRoutes(services), { prefix: '/api/v1' });
   return app;
 }

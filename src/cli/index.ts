@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { API_VERSION } from '../api/version';
 import { dataCommands } from './commands/data';
+import { scoreCommand } from './commands/score';
 import { serveCommand } from './commands/serve';
 import { userCommands } from './commands/user';
 import { reportError } from './run';
@@ -13,6 +14,7 @@ const program = new Command()
 
 serveCommand(program);
 dataCommands(program);
+scoreCommand(program);
 userCommands(program);
 
 program.parseAsync(process.argv).catch(reportError);

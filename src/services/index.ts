@@ -5,6 +5,7 @@ import { AuthService } from './auth';
 import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
 import { ExportService } from './exports';
+import { HealthService } from './health';
 import { ImportService } from './imports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
@@ -16,6 +17,11 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   const config = new RiskConfigService(context);
   const riskCases = new RiskCaseService(context, config);
   const signals = new SignalService(context);
+  const health = new HealthService(context);
+  // Real time: the accounts a batch touched are re-scored before the ingest call returns.
+  signals.onIngested(async (accountIds) => {
+    await health.score([...accountIds]);
+  });
   return {
     context,
     store,
@@ -27,6 +33,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     riskCases,
     imports: new ImportService(context, signals),
     signals,
+    health,
     exports: new ExportService(context, riskCases),
   };
 }

@@ -61,6 +61,12 @@ export class AccountRepository {
   }
 
   /** The accounts among `externalIds` that exist already, keyed by external id. */
+  /** Every account id, in id order. */
+  async allIds(): Promise<number[]> {
+    const rows = await this.db.selectFrom('accounts').select('id').orderBy('id').execute();
+    return rows.map((row) => row.id);
+  }
+
   async findManyByExternalId(externalIds: readonly string[]): Promise<Map<string, Account>> {
     if (externalIds.length === 0) return new Map();
     const rows = await this.selectAccounts().where('accounts.external_id', 'in', externalIds).execute();

@@ -14,6 +14,7 @@ import {
 import pg from 'pg';
 import * as foundation from './migrations/001-foundation';
 import * as signals from './migrations/002-signals';
+import * as health from './migrations/003-health';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -31,6 +32,7 @@ export const DEFAULT_SQLITE_PATH = './data/retain.db';
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-signals': signals,
+  '003-health': health,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

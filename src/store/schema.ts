@@ -199,6 +199,25 @@ export interface DueItemTable {
   updated_at: string;
 }
 
+export interface HealthScoreTable {
+  account_id: number;
+  day: string;
+  score: number;
+  band: string;
+  components: string;
+  missing: string;
+  computed_at: string;
+}
+
+export interface CsmSentimentTable {
+  id: Id;
+  account_id: number;
+  sentiment: string;
+  note: string | null;
+  user_id: number | null;
+  at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -218,6 +237,8 @@ export interface Database {
   signals: SignalTable;
   daily_rollups: DailyRollupTable;
   due_items: DueItemTable;
+  health_scores: HealthScoreTable;
+  csm_sentiments: CsmSentimentTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

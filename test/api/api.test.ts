@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
+import { DEFAULT_SCORECARD } from '../../src/domain/health';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { createServices } from '../../src/services';
 import { openStore } from '../../src/store/db';
@@ -498,6 +499,8 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/exports/:kind', '/api/v1/exports/accounts'],
     ['/api/v1/accounts/:id/signals', `/api/v1/accounts/${acme}/signals`],
     ['/api/v1/accounts/:id/rollups', `/api/v1/accounts/${acme}/rollups`],
+    ['/api/v1/accounts/:id/health', `/api/v1/accounts/${acme}/health`],
+    ['/api/v1/health/scorecard', '/api/v1/health/scorecard'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -674,6 +677,30 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       body: { background: 'b', doneSoFar: 'd', nextSteps: 'n' },
       deny: ['csmB', 'viewer', 'ingest'],
       allow: 'csmA',
+    },
+    // Health: sentiment like case work; the scorecard and re-scoring are configuration.
+    {
+      method: 'POST',
+      route: '/api/v1/accounts/:id/sentiment',
+      url: `/api/v1/accounts/${acme}/sentiment`,
+      body: { sentiment: 'yellow', note: 'Quiet month' },
+      deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    {
+      method: 'PUT',
+      route: '/api/v1/health/scorecard',
+      url: '/api/v1/health/scorecard',
+      body: DEFAULT_SCORECARD,
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/health/rescore',
+      url: '/api/v1/health/rescore',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
     },
     // Data: admins and ingest tokens.
     {

@@ -1,0 +1,501 @@
+// Health scores: a scorecard of weighted measures, each turning one input into 0-100, combined into
+// one score with a band. Missing inputs hand their weight to the measures that are present, and
+// every score and every change of score explains itself.
+import { z } from 'zod';
+import { METRICS } from './signals';
+
+const metricKey = z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]);
+const days = z.number().int().min(1).max(365);
+
+/** What a measure reads from the rollups and due items. */
+export const measureInputSchema = z.discriminatedUnion('kind', [
+  /** % change of the metric's daily average over the last `windowDays` against the window before. */
+  z.object({ kind: z.literal('trend'), metric: metricKey, windowDays: days }).strict(),
+  /** Days since the metric last had a value above zero. */
+  z.object({ kind: z.literal('days_since'), metric: metricKey }).strict(),
+  /** The latest value of the metric, if seen in the last `maxAgeDays`. */
+  z.object({ kind: z.literal('latest'), metric: metricKey, maxAgeDays: days }).strict(),
+  /** The metric summed over the last `windowDays`. */
+  z.object({ kind: z.literal('window_total'), metric: metricKey, windowDays: days }).strict(),
+  /** The metric summed over all time (e.g. open high-priority tickets from opened/closed deltas). */
+  z.object({ kind: z.literal('running_total'), metric: metricKey }).strict(),
+  /** Days the oldest unpaid invoice is past due (0 when all are paid or not yet due). */
+  z.object({ kind: z.literal('days_past_due') }).strict(),
+  /** Days the latest-running onboarding milestone is late (0 when none is late). */
+  z.object({ kind: z.literal('milestone_days_late') }).strict(),
+]);
+export type MeasureInput = z.infer<typeof measureInputSchema>;
+
+const point = z.object({ value: z.number(), score: z.number().min(0).max(100) }).strict();
+
+/** How an input value becomes 0-100: stepped bands, or a straight line between two points. */
+export const measureScoringSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('bands'),
+      /** Checked in order: the first band whose `upTo` the value does not exceed; `upTo: null` catches the rest. */
+      bands: z
+        .array(z.object({ upTo: z.number().nullable(), score: z.number().min(0).max(100) }).strict())
+        .min(1),
+    })
+    .strict(),
+  z.object({ kind: z.literal('linear'), from: point, to: point }).strict(),
+]);
+export type MeasureScoring = z.infer<typeof measureScoringSchema>;
+
+export const measureSchema = z
+  .object({
+    key: z.string().regex(/^[a-z0-9_]{1,64}$/),
+    name: z.string().min(1).max(200),
+    /** How the input reads in an explanation: "active users {change}" etc. */
+    label: z.string().min(1).max(200),
+    unit: z.enum(['percent', 'days', 'count', 'score']),
+    weight: z.number().positive().max(1000),
+    input: measureInputSchema,
+    scoring: measureScoringSchema,
+  })
+  .strict();
+export type HealthMeasure = z.infer<typeof measureSchema>;
+
+export const bandSchema = z
+  .object({ name: z.string().min(1).max(50), min: z.number().min(0).max(100) })
+  .strict();
+export type HealthBand = z.infer<typeof bandSchema>;
+
+export const scorecardSchema = z
+  .object({
+    measures: z
+      .array(measureSchema)
+      .min(1)
+      .max(50)
+      .refine((list) => new Set(list.map((m) => m.key)).size === list.length, 'measure keys must be unique'),
+    /** Lowest score of each band; the first band must start at 0. */
+    bands: z
+      .array(bandSchema)
+      .min(1)
+      .max(10)
+      .refine((list) => list.some((band) => band.min === 0), 'one band must start at 0'),
+  })
+  .strict();
+export type Scorecard = z.infer<typeof scorecardSchema>;
+
+export const DEFAULT_SCORECARD: Scorecard = {
+  measures: [
+    {
+      key: 'active_users_trend',
+      name: 'Active-user trend',
+      label: 'active users',
+      unit: 'percent',
+      weight: 25,
+      input: { kind: 'trend', metric: 'usage.active_users', windowDays: 14 },
+      scoring: { kind: 'linear', from: { value: -50, score: 0 }, to: { value: 10, score: 100 } },
+    },
+    {
+      key: 'days_since_login',
+      name: 'Days since last login',
+      label: 'days since last login',
+      unit: 'days',
+      weight: 20,
+      input: { kind: 'days_since', metric: 'usage.logins' },
+      scoring: {
+        kind: 'bands',
+        bands: [
+          { upTo: 3, score: 100 },
+          { upTo: 7, score: 80 },
+          { upTo: 14, score: 50 },
+          { upTo: 30, score: 20 },
+          { upTo: null, score: 0 },
+        ],
+      },
+    },
+    {
+      key: 'licence_utilisation',
+      name: 'Licence utilisation',
+      label: 'licence utilisation',
+      unit: 'percent',
+      weight: 15,
+      input: { kind: 'latest', metric: 'licence.utilisation', maxAgeDays: 90 },
+      scoring: { kind: 'linear', from: { value: 20, score: 0 }, to: { value: 80, score: 100 } },
+    },
+    {
+      key: 'open_high_tickets',
+      name: 'Open high-priority tickets',
+      label: 'open high-priority tickets',
+      unit: 'count',
+      weight: 15,
+      input: { kind: 'running_total', metric: 'tickets.open_high_delta' },
+      scoring: {
+        kind: 'bands',
+        bands: [
+          { upTo: 0, score: 100 },
+          { upTo: 1, score: 70 },
+          { upTo: 3, score: 40 },
+          { upTo: null, score: 0 },
+        ],
+      },
+    },
+    {
+      key: 'latest_nps',
+      name: 'Latest NPS',
+      label: 'latest NPS',
+      unit: 'score',
+      weight: 10,
+      input: { kind: 'latest', metric: 'nps.score', maxAgeDays: 180 },
+      scoring: { kind: 'linear', from: { value: 0, score: 0 }, to: { value: 10, score: 100 } },
+    },
+    {
+      key: 'days_past_due',
+      name: 'Days past due',
+      label: 'days past due',
+      unit: 'days',
+      weight: 10,
+      input: { kind: 'days_past_due' },
+      scoring: {
+        kind: 'bands',
+        bands: [
+          { upTo: 0, score: 100 },
+          { upTo: 30, score: 70 },
+          { upTo: 45, score: 40 },
+          { upTo: 90, score: 10 },
+          { upTo: null, score: 0 },
+        ],
+      },
+    },
+    {
+      key: 'onboarding_late',
+      name: 'Onboarding milestone late',
+      label: 'onboarding milestone lateness',
+      unit: 'days',
+      weight: 5,
+      input: { kind: 'milestone_days_late' },
+      scoring: {
+        kind: 'bands',
+        bands: [
+          { upTo: 0, score: 100 },
+          { upTo: 14, score: 50 },
+          { upTo: null, score: 0 },
+        ],
+      },
+    },
+  ],
+  bands: [
+    { name: 'Poor', min: 0 },
+    { name: 'Average', min: 51 },
+    { name: 'Good', min: 76 },
+  ],
+};
+
+/** The days of rollup history the scorecard needs to look back at. */
+export function lookbackDays(scorecard: Scorecard): number {
+  return Math.max(
+    1,
+    ...scorecard.measures.map(({ input }) => {
+      switch (input.kind) {
+        case 'trend':
+          return input.windowDays * 2;
+        case 'latest':
+          return input.maxAgeDays;
+        case 'window_total':
+          return input.windowDays;
+        case 'days_since':
+        case 'running_total':
+        case 'days_past_due':
+        case 'milestone_days_late':
+          return 1;
+      }
+      return 1;
+    }),
+  );
+}
+
+/** Applies a measure's scoring to a value; the result is clamped to 0-100. */
+export function scoreValue(scoring: MeasureScoring, value: number): number {
+  if (scoring.kind === 'bands') {
+    const band = scoring.bands.find((b) => b.upTo === null || value <= b.upTo) ?? scoring.bands.at(-1);
+    return band?.score ?? 0;
+  }
+  const { from, to } = scoring;
+  if (from.value === to.value) return value >= to.value ? to.score : from.score;
+  const t = (value - from.value) / (to.value - from.value);
+  const clamped = Math.min(1, Math.max(0, t));
+  return Math.round((from.score + clamped * (to.score - from.score)) * 10) / 10;
+}
+
+export interface ScoreComponent {
+  key: string;
+  name: string;
+  /** The input the measure read; null when the account has no data for it. */
+  value: number | null;
+  /** 0-100, null when the input is missing. */
+  score: number | null;
+  weight: number;
+  /** Share of the total after missing measures handed on their weight (0 when missing). */
+  effectiveWeight: number;
+  /** Points this measure adds to the total score. */
+  points: number;
+}
+
+export interface HealthScore {
+  score: number;
+  band: string;
+  components: ScoreComponent[];
+  /** Measures without input whose weight went to the others. */
+  missing: string[];
+}
+
+export function bandOf(bands: readonly HealthBand[], score: number): string {
+  const sorted = [...bands].sort((a, b) => b.min - a.min);
+  return (sorted.find((band) => score >= band.min) ?? sorted.at(-1))?.name ?? 'Unknown';
+}
+
+/**
+ * Combines measure inputs into a score. Returns null when no measure has input: an account with no
+ * data has no health, rather than a made-up one.
+ */
+export function computeHealth(
+  scorecard: Scorecard,
+  inputs: Record<string, number | null>,
+): HealthScore | null {
+  const present = scorecard.measures.filter((measure) => inputs[measure.key] != null);
+  if (present.length === 0) return null;
+  const presentWeight = present.reduce((sum, measure) => sum + measure.weight, 0);
+  const components = scorecard.measures.map((measure): ScoreComponent => {
+    const value = inputs[measure.key] ?? null;
+    if (value === null) {
+      return {
+        key: measure.key,
+        name: measure.name,
+        value: null,
+        score: null,
+        weight: measure.weight,
+        effectiveWeight: 0,
+        points: 0,
+      };
+    }
+    const score = scoreValue(measure.scoring, value);
+    const effectiveWeight = measure.weight / presentWeight;
+    return {
+      key: measure.key,
+      name: measure.name,
+      value: Math.round(value * 100) / 100,
+      score,
+      weight: measure.weight,
+      effectiveWeight: Math.round(effectiveWeight * 10_000) / 10_000,
+      points: Math.round(score * effectiveWeight * 10) / 10,
+    };
+  });
+  const score = Math.round(components.reduce((sum, c) => sum + (c.score ?? 0) * c.effectiveWeight, 0));
+  return {
+    score,
+    band: bandOf(scorecard.bands, score),
+    components,
+    missing: components.filter((c) => c.value === null).map((c) => c.key),
+  };
+}
+
+export interface ScoreDriver {
+  key: string;
+  /** Change in points this measure contributed. */
+  points: number;
+  text: string;
+}
+
+function describeValue(measure: HealthMeasure, value: number | null): string {
+  if (value === null) return 'no data';
+  switch (measure.unit) {
+    case 'percent':
+      return `${Math.round(value)}%`;
+    case 'days':
+      return `${Math.round(value)} day${Math.round(value) === 1 ? '' : 's'}`;
+    case 'count':
+    case 'score':
+      return String(Math.round(value * 10) / 10);
+  }
+  return String(value);
+}
+
+function describe(measure: HealthMeasure, before: number | null, after: number | null): string {
+  const { input } = measure;
+  if (input.kind === 'trend' && after !== null) {
+    const direction = after < 0 ? 'down' : 'up';
+    return `${measure.label} ${direction} ${Math.abs(Math.round(after))}% over ${input.windowDays} days`;
+  }
+  if (before === null) return `${measure.label} now ${describeValue(measure, after)}`;
+  if (after === null) return `${measure.label} no longer reported`;
+  return `${measure.label} ${describeValue(measure, before)} → ${describeValue(measure, after)}`;
+}
+
+const signed = (points: number) => `${points > 0 ? '+' : ''}${Math.round(points)}`;
+
+/** The weighted average of the given measures' scores, weights renormalised over them. */
+function weightedScore(parts: readonly { weight: number; score: number }[]): number {
+  const total = parts.reduce((sum, part) => sum + part.weight, 0);
+  return total === 0 ? 0 : parts.reduce((sum, part) => sum + part.score * part.weight, 0) / total;
+}
+
+/**
+ * Which measures moved a score between two days, biggest first, in words:
+ * "-18: active users down 42% over 14 days". The change is split exactly over the measures, in three
+ * steps: measures that stopped reporting drop out, new ones come in, then the rest change value.
+ */
+export function explainChange(scorecard: Scorecard, before: HealthScore, after: HealthScore): ScoreDriver[] {
+  const scoreIn = (health: HealthScore, key: string) =>
+    health.components.find((c) => c.key === key)?.score ?? null;
+  const valueIn = (health: HealthScore, key: string) =>
+    health.components.find((c) => c.key === key)?.value ?? null;
+  const measures = scorecard.measures.map((measure) => ({
+    measure,
+    was: scoreIn(before, measure.key),
+    now: scoreIn(after, measure.key),
+  }));
+  const kept = measures.filter((m) => m.was !== null && m.now !== null);
+  const added = measures.filter((m) => m.was === null && m.now !== null);
+  const dropped = measures.filter((m) => m.was !== null && m.now === null);
+  const start = weightedScore(
+    measures.flatMap((m) => (m.was === null ? [] : [{ weight: m.measure.weight, score: m.was }])),
+  );
+  const afterDrop = weightedScore(kept.map((m) => ({ weight: m.measure.weight, score: m.was ?? 0 })));
+  const keptWeight = kept.reduce((sum, m) => sum + m.measure.weight, 0);
+  const droppedTotal = keptWeight + dropped.reduce((sum, m) => sum + m.measure.weight, 0);
+  const finalWeight = keptWeight + added.reduce((sum, m) => sum + m.measure.weight, 0);
+
+  // With nothing kept, new measures are measured against the old score as a whole.
+  const base = kept.length > 0 ? afterDrop : start;
+  const impacts = [
+    ...(kept.length > 0
+      ? dropped.map((m) => ({ m, points: (m.measure.weight / droppedTotal) * (afterDrop - (m.was ?? 0)) }))
+      : []),
+    ...added.map((m) => ({ m, points: (m.measure.weight / finalWeight) * ((m.now ?? 0) - base) })),
+    ...kept.map((m) => ({ m, points: (m.measure.weight / finalWeight) * ((m.now ?? 0) - (m.was ?? 0)) })),
+  ];
+  const drivers: ScoreDriver[] = [];
+  for (const { m, points } of impacts) {
+    if (Math.abs(points) < 0.5) continue;
+    drivers.push({
+      key: m.measure.key,
+      points: Math.round(points * 10) / 10,
+      text: `${signed(points)}: ${describe(m.measure, valueIn(before, m.measure.key), valueIn(after, m.measure.key))}`,
+    });
+  }
+  return drivers.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+}
+
+/** The score in words, one line per measure: what each contributes now. */
+export function explainScore(scorecard: Scorecard, health: HealthScore): string[] {
+  return scorecard.measures.map((measure) => {
+    const component = health.components.find((c) => c.key === measure.key);
+    if (!component || component.value === null)
+      return `${measure.name}: no data (weight ${measure.weight} shared among the others)`;
+    return `${measure.name}: ${describeValue(measure, component.value)} → ${component.score}/100, ${component.points} points`;
+  });
+}
+
+export const SENTIMENTS = ['red', 'yellow', 'green'] as const;
+export type Sentiment = (typeof SENTIMENTS)[number];
+
+/** A CSM's read that strongly disagrees with the computed score: green on Poor health, red on Good. */
+export function sentimentDisagrees(sentiment: Sentiment, score: number): boolean {
+  return (sentiment === 'green' && score <= 40) || (sentiment === 'red' && score >= 76);
+}
+
+/** What the store knows of one account's signals, as the scorecard needs it. */
+export interface AccountSignalFacts {
+  /** metric -> day -> value, for the days of the lookback window. */
+  daily: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** metric -> sum over all days (for running totals). */
+  totals: ReadonlyMap<string, number>;
+  /** metric -> last day with a value above zero (for "days since"). */
+  lastPositiveDay: ReadonlyMap<string, string>;
+  dueItems: readonly { kind: 'invoice' | 'onboarding'; dueDate: string; doneDate: string | null }[];
+}
+
+const DAY = 86_400_000;
+const dayNumber = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY);
+const dayText = (n: number) => new Date(n * DAY).toISOString().slice(0, 10);
+
+/** The calendar day `n` days before `day`. */
+export const daysBefore = (day: string, n: number): string => dayText(dayNumber(day) - n);
+
+function meanOver(series: ReadonlyMap<string, number> | undefined, from: number, to: number): number | null {
+  if (!series) return null;
+  let sum = 0;
+  let count = 0;
+  for (let n = from; n <= to; n += 1) {
+    const value = series.get(dayText(n));
+    if (value !== undefined) {
+      sum += value;
+      count += 1;
+    }
+  }
+  return count === 0 ? null : sum / count;
+}
+
+/** Reads every measure's input for one account on `today`; null where the account has no data. */
+export function measureInputs(
+  scorecard: Scorecard,
+  facts: AccountSignalFacts,
+  today: string,
+): Record<string, number | null> {
+  const t = dayNumber(today);
+  const inputs: Record<string, number | null> = {};
+  for (const measure of scorecard.measures) {
+    const { input } = measure;
+    switch (input.kind) {
+      case 'trend': {
+        const series = facts.daily.get(input.metric);
+        const prior = meanOver(series, t - 2 * input.windowDays + 1, t - input.windowDays);
+        const recent = meanOver(series, t - input.windowDays + 1, t);
+        if (prior === null) inputs[measure.key] = null;
+        else if (recent === null) inputs[measure.key] = -100;
+        else if (prior === 0) inputs[measure.key] = recent === 0 ? 0 : 100;
+        else inputs[measure.key] = ((recent - prior) / prior) * 100;
+        break;
+      }
+      case 'days_since': {
+        const last = facts.lastPositiveDay.get(input.metric);
+        inputs[measure.key] = last === undefined ? null : Math.max(0, t - dayNumber(last));
+        break;
+      }
+      case 'latest': {
+        const series = facts.daily.get(input.metric);
+        let found: number | null = null;
+        for (let n = t; n > t - input.maxAgeDays && found === null; n -= 1) {
+          const value = series?.get(dayText(n));
+          if (value !== undefined) found = value;
+        }
+        inputs[measure.key] = found;
+        break;
+      }
+      case 'window_total': {
+        const series = facts.daily.get(input.metric);
+        if (!facts.totals.has(input.metric) && !series) {
+          inputs[measure.key] = null;
+          break;
+        }
+        let sum = 0;
+        for (let n = t - input.windowDays + 1; n <= t; n += 1) sum += series?.get(dayText(n)) ?? 0;
+        inputs[measure.key] = sum;
+        break;
+      }
+      case 'running_total': {
+        const total = facts.totals.get(input.metric);
+        inputs[measure.key] = total === undefined ? null : Math.max(0, total);
+        break;
+      }
+      case 'days_past_due':
+      case 'milestone_days_late': {
+        const kind = input.kind === 'days_past_due' ? 'invoice' : 'onboarding';
+        const items = facts.dueItems.filter((item) => item.kind === kind);
+        inputs[measure.key] =
+          items.length === 0
+            ? null
+            : Math.max(
+                0,
+                ...items.filter((item) => item.doneDate === null).map((item) => t - dayNumber(item.dueDate)),
+              );
+        break;
+      }
+    }
+  }
+  return inputs;
+}

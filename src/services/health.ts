@@ -1,0 +1,216 @@
+// Health scoring: reads the scorecard (configuration), scores accounts from their rollups, keeps one
+// score per account per day, and explains scores and their changes. CSMs add their own sentiment.
+import { AppError } from '../domain/errors';
+import {
+  computeHealth,
+  daysBefore,
+  DEFAULT_SCORECARD,
+  explainChange,
+  explainScore,
+  lookbackDays,
+  measureInputs,
+  scorecardSchema,
+  sentimentDisagrees,
+  type HealthScore,
+  type Scorecard,
+  type ScoreDriver,
+  type Sentiment,
+} from '../domain/health';
+import { assertCan, type Actor } from '../domain/policy';
+import { dayOf } from '../domain/signals';
+import { AccountRepository } from '../store/account.repository';
+import { AuditRepository } from '../store/audit.repository';
+import { HealthRepository, type SentimentEntry, type StoredHealth } from '../store/health.repository';
+import { RiskConfigRepository } from '../store/risk-config.repository';
+import { inTransaction, type ServiceContext } from './context';
+
+const SCORECARD_KEY = 'healthScorecard';
+const ACCOUNT_CHUNK = 1000;
+export const CHANGE_WINDOWS = [3, 7, 14, 30, 90] as const;
+
+export interface ScoreRun {
+  day: string;
+  scored: number;
+  /** Accounts with no signal data for any measure: no score is made up for them. */
+  withoutData: number;
+  /** Accounts whose band changed with this run. */
+  bandChanges: number;
+}
+
+export interface AccountHealth {
+  accountId: number;
+  current: (StoredHealth & { explanation: string[] }) | null;
+  changes: { days: number; from: number | null; change: number | null; percent: number | null }[];
+  /** What moved the score since `since` days ago, biggest first. */
+  drivers: ScoreDriver[];
+  history: { day: string; score: number; band: string }[];
+  sentiment: SentimentEntry | null;
+  /** The CSM's sentiment strongly disagrees with the computed score. */
+  disagreement: boolean;
+}
+
+export class HealthService {
+  constructor(private readonly context: ServiceContext) {}
+
+  private get repo() {
+    return new HealthRepository(this.context.store.db);
+  }
+
+  async scorecard(): Promise<Scorecard> {
+    const stored = (await new RiskConfigRepository(this.context.store.db).readSettings())[SCORECARD_KEY];
+    if (stored === undefined) return DEFAULT_SCORECARD;
+    const parsed = scorecardSchema.safeParse(stored);
+    return parsed.success ? parsed.data : DEFAULT_SCORECARD;
+  }
+
+  /** Replaces the scorecard; takes effect on the next scoring of each account. */
+  async updateScorecard(actor: Actor, input: unknown): Promise<Scorecard> {
+    assertCan(actor, 'config.write');
+    const parsed = scorecardSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'scorecard';
+      throw new AppError('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'invalid scorecard'}`, {
+        issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+      });
+    }
+    const before = await this.scorecard();
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      await new RiskConfigRepository(db).writeSettings({ [SCORECARD_KEY]: parsed.data }, now);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'settings',
+          entityId: SCORECARD_KEY,
+          accountId: null,
+          action: 'updated',
+          changes: { scorecard: { from: before, to: parsed.data } },
+        },
+      ]);
+    });
+    return parsed.data;
+  }
+
+  /** Scores the given accounts (all when omitted) for today and stores the scores. */
+  async score(accountIds?: readonly number[]): Promise<ScoreRun> {
+    const now = this.context.clock.now();
+    const today = dayOf(now.toISOString());
+    const scorecard = await this.scorecard();
+    const ids = accountIds ?? (await new AccountRepository(this.context.store.db).allIds());
+    const inputs = scorecard.measures.map((measure) => measure.input);
+    const query = {
+      fromDay: daysBefore(today, lookbackDays(scorecard)),
+      windowMetrics: [
+        ...new Set(
+          inputs.flatMap((input) =>
+            input.kind === 'trend' || input.kind === 'latest' || input.kind === 'window_total'
+              ? [input.metric]
+              : [],
+          ),
+        ),
+      ],
+      totalMetrics: [
+        ...new Set(
+          inputs.flatMap((input) =>
+            input.kind === 'running_total' || input.kind === 'window_total' ? [input.metric] : [],
+          ),
+        ),
+      ],
+      recencyMetrics: [
+        ...new Set(inputs.flatMap((input) => (input.kind === 'days_since' ? [input.metric] : []))),
+      ],
+    };
+    const run: ScoreRun = { day: today, scored: 0, withoutData: 0, bandChanges: 0 };
+    for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
+      const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
+      const facts = await this.repo.signalFacts(chunk, query);
+      const rows: (HealthScore & { accountId: number; day: string })[] = [];
+      for (const accountId of chunk) {
+        const accountFacts = facts.get(accountId);
+        const health = accountFacts
+          ? computeHealth(scorecard, measureInputs(scorecard, accountFacts, today))
+          : null;
+        if (health) rows.push({ ...health, accountId, day: today });
+        else run.withoutData += 1;
+      }
+      const previous = await this.repo.latestBefore(
+        rows.map((row) => row.accountId),
+        today,
+      );
+      for (const row of rows) {
+        const before = previous.get(row.accountId);
+        if (before && before.band !== row.band) run.bandChanges += 1;
+      }
+      await this.repo.upsertScores(rows, now);
+      run.scored += rows.length;
+    }
+    return run;
+  }
+
+  /** The account's health now, its history and changes, and what drove the change. */
+  async accountHealth(accountId: number, options: { since?: number } = {}): Promise<AccountHealth> {
+    const account = await new AccountRepository(this.context.store.db).findById(accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+    const scorecard = await this.scorecard();
+    const today = dayOf(this.context.clock.now().toISOString());
+    const current = await this.repo.latestOnOrBefore(accountId, today);
+    const history = await this.repo.history(accountId, daysBefore(today, 90), today);
+    const changes = await Promise.all(
+      CHANGE_WINDOWS.map(async (days) => {
+        const then = await this.repo.latestOnOrBefore(accountId, daysBefore(today, days));
+        const change = current && then ? current.score - then.score : null;
+        return {
+          days,
+          from: then?.score ?? null,
+          change,
+          percent:
+            change !== null && then && then.score > 0 ? Math.round((change / then.score) * 1000) / 10 : null,
+        };
+      }),
+    );
+    const since = options.since ?? 7;
+    const baseline = await this.repo.latestOnOrBefore(accountId, daysBefore(today, since));
+    const sentiment = await this.repo.latestSentiment(accountId);
+    return {
+      accountId,
+      current: current ? { ...current, explanation: explainScore(scorecard, current) } : null,
+      changes,
+      drivers: current && baseline ? explainChange(scorecard, baseline, current) : [],
+      history: history.map(({ day, score, band }) => ({ day, score, band })),
+      sentiment,
+      disagreement: Boolean(current && sentiment && sentimentDisagrees(sentiment.sentiment, current.score)),
+    };
+  }
+
+  /** Records a CSM's own read of the account beside the computed score. */
+  async setSentiment(
+    actor: Actor,
+    accountId: number,
+    sentiment: Sentiment,
+    note: string | null,
+  ): Promise<AccountHealth> {
+    const account = await new AccountRepository(this.context.store.db).findById(accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+    assertCan(actor, 'case.write', account);
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      await new HealthRepository(db).addSentiment({
+        accountId,
+        sentiment,
+        note,
+        userId: actor.userId,
+        at: now.toISOString(),
+      });
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'account',
+          entityId: accountId,
+          accountId,
+          action: 'sentiment_set',
+          changes: { sentiment, note },
+        },
+      ]);
+    });
+    return this.accountHealth(accountId);
+  }
+}

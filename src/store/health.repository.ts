@@ -1,0 +1,252 @@
+// Health scores per account per day, the signal facts scoring reads, and CSM sentiment.
+import type { Kysely } from 'kysely';
+import type { AccountSignalFacts, HealthScore, ScoreComponent, Sentiment } from '../domain/health';
+import type { Database } from './schema';
+
+export interface StoredHealth extends HealthScore {
+  accountId: number;
+  day: string;
+  computedAt: string;
+}
+
+export interface SentimentEntry {
+  accountId: number;
+  sentiment: Sentiment;
+  note: string | null;
+  userId: number | null;
+  userEmail: string | null;
+  at: string;
+}
+
+const CHUNK = 500;
+
+interface MutableFacts {
+  daily: Map<string, Map<string, number>>;
+  totals: Map<string, number>;
+  lastPositiveDay: Map<string, string>;
+  dueItems: { kind: 'invoice' | 'onboarding'; dueDate: string; doneDate: string | null }[];
+}
+
+const emptyFacts = (): MutableFacts => ({
+  daily: new Map(),
+  totals: new Map(),
+  lastPositiveDay: new Map(),
+  dueItems: [],
+});
+
+export class HealthRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * The facts scoring needs for a set of accounts: daily values of `windowMetrics` since `fromDay`,
+   * all-time totals of `totalMetrics`, the last active day of `recencyMetrics`, and due items.
+   */
+  async signalFacts(
+    accountIds: readonly number[],
+    query: { fromDay: string; windowMetrics: string[]; totalMetrics: string[]; recencyMetrics: string[] },
+  ): Promise<Map<number, AccountSignalFacts>> {
+    const facts = new Map<number, MutableFacts>();
+    const of = (accountId: number) => {
+      let entry = facts.get(accountId);
+      if (!entry) facts.set(accountId, (entry = emptyFacts()));
+      return entry;
+    };
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const ids = accountIds.slice(i, i + CHUNK);
+      if (query.windowMetrics.length > 0) {
+        const rows = await this.db
+          .selectFrom('daily_rollups')
+          .select(['account_id', 'metric', 'day', 'value'])
+          .where('account_id', 'in', ids)
+          .where('metric', 'in', query.windowMetrics)
+          .where('day', '>=', query.fromDay)
+          .execute();
+        for (const row of rows) {
+          const daily = of(row.account_id).daily;
+          let series = daily.get(row.metric);
+          if (!series) daily.set(row.metric, (series = new Map<string, number>()));
+          series.set(row.day, row.value);
+        }
+      }
+      if (query.totalMetrics.length > 0) {
+        const rows = await this.db
+          .selectFrom('daily_rollups')
+          .select(['account_id', 'metric'])
+          .select((eb) => eb.fn.sum<number>('value').as('total'))
+          .where('account_id', 'in', ids)
+          .where('metric', 'in', query.totalMetrics)
+          .groupBy(['account_id', 'metric'])
+          .execute();
+        for (const row of rows) of(row.account_id).totals.set(row.metric, Number(row.total));
+      }
+      if (query.recencyMetrics.length > 0) {
+        const rows = await this.db
+          .selectFrom('daily_rollups')
+          .select(['account_id', 'metric'])
+          .select((eb) => eb.fn.max('day').as('last'))
+          .where('account_id', 'in', ids)
+          .where('metric', 'in', query.recencyMetrics)
+          .where('value', '>', 0)
+          .groupBy(['account_id', 'metric'])
+          .execute();
+        for (const row of rows) of(row.account_id).lastPositiveDay.set(row.metric, row.last);
+      }
+      const items = await this.db
+        .selectFrom('due_items')
+        .select(['account_id', 'kind', 'due_date', 'done_date'])
+        .where('account_id', 'in', ids)
+        .execute();
+      for (const item of items) {
+        of(item.account_id).dueItems.push({
+          kind: item.kind as 'invoice' | 'onboarding',
+          dueDate: item.due_date,
+          doneDate: item.done_date,
+        });
+      }
+    }
+    return facts;
+  }
+
+  async upsertScores(
+    rows: readonly (HealthScore & { accountId: number; day: string })[],
+    now: Date,
+  ): Promise<void> {
+    const at = now.toISOString();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db
+        .insertInto('health_scores')
+        .values(
+          rows.slice(i, i + CHUNK).map((row) => ({
+            account_id: row.accountId,
+            day: row.day,
+            score: row.score,
+            band: row.band,
+            components: JSON.stringify(row.components),
+            missing: JSON.stringify(row.missing),
+            computed_at: at,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'day']).doUpdateSet((eb) => ({
+            score: eb.ref('excluded.score'),
+            band: eb.ref('excluded.band'),
+            components: eb.ref('excluded.components'),
+            missing: eb.ref('excluded.missing'),
+            computed_at: eb.ref('excluded.computed_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Each account's most recent score before `day`: the one a new score replaces as "current". */
+  async latestBefore(
+    accountIds: readonly number[],
+    day: string,
+  ): Promise<Map<number, { score: number; band: string }>> {
+    const found = new Map<number, { score: number; band: string }>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('health_scores as h')
+        .select(['h.account_id', 'h.score', 'h.band'])
+        .where('h.account_id', 'in', accountIds.slice(i, i + CHUNK))
+        .where('h.day', '=', (eb) =>
+          eb
+            .selectFrom('health_scores as p')
+            .select((inner) => inner.fn.max('p.day').as('day'))
+            .whereRef('p.account_id', '=', 'h.account_id')
+            .where('p.day', '<', day),
+        )
+        .execute();
+      for (const row of rows) found.set(row.account_id, { score: row.score, band: row.band });
+    }
+    return found;
+  }
+
+  /** The account's latest score on or before `day`. */
+  async latestOnOrBefore(accountId: number, day: string): Promise<StoredHealth | null> {
+    const row = await this.db
+      .selectFrom('health_scores')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('day', '<=', day)
+      .orderBy('day', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toHealth(row) : null;
+  }
+
+  async history(accountId: number, fromDay: string, toDay: string): Promise<StoredHealth[]> {
+    const rows = await this.db
+      .selectFrom('health_scores')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('day', '>=', fromDay)
+      .where('day', '<=', toDay)
+      .orderBy('day')
+      .execute();
+    return rows.map(toHealth);
+  }
+
+  async addSentiment(entry: Omit<SentimentEntry, 'userEmail'>): Promise<void> {
+    await this.db
+      .insertInto('csm_sentiments')
+      .values({
+        account_id: entry.accountId,
+        sentiment: entry.sentiment,
+        note: entry.note,
+        user_id: entry.userId,
+        at: entry.at,
+      })
+      .execute();
+  }
+
+  async latestSentiment(accountId: number): Promise<SentimentEntry | null> {
+    const row = await this.db
+      .selectFrom('csm_sentiments')
+      .leftJoin('users', 'users.id', 'csm_sentiments.user_id')
+      .select([
+        'csm_sentiments.account_id',
+        'csm_sentiments.sentiment',
+        'csm_sentiments.note',
+        'csm_sentiments.user_id',
+        'csm_sentiments.at',
+        'users.email',
+      ])
+      .where('csm_sentiments.account_id', '=', accountId)
+      .orderBy('csm_sentiments.at', 'desc')
+      .orderBy('csm_sentiments.id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row
+      ? {
+          accountId: row.account_id,
+          sentiment: row.sentiment as Sentiment,
+          note: row.note,
+          userId: row.user_id,
+          userEmail: row.email,
+          at: row.at,
+        }
+      : null;
+  }
+}
+
+function toHealth(row: {
+  account_id: number;
+  day: string;
+  score: number;
+  band: string;
+  components: string;
+  missing: string;
+  computed_at: string;
+}): StoredHealth {
+  return {
+    accountId: row.account_id,
+    day: row.day,
+    score: row.score,
+    band: row.band,
+    components: JSON.parse(row.components) as ScoreComponent[],
+    missing: JSON.parse(row.missing) as string[],
+    computedAt: row.computed_at,
+  };
+}
