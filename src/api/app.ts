@@ -11,6 +11,7 @@ import { registerErrorHandling } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
+import { detectionRoutes } from './routes/detection';
 import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
 import { riskCaseRoutes } from './routes/risk-cases';
@@ -88,5 +89,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(dataRoutes(services), { prefix: '/api/v1' });
   await app.register(signalRoutes(services), { prefix: '/api/v1' });
   await app.register(healthScoreRoutes(services), { prefix: '/api/v1' });
+  await app.register(detectionRoutes(services), { prefix: '/api/v1' });
   return app;
 }

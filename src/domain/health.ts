@@ -185,11 +185,11 @@ export const DEFAULT_SCORECARD: Scorecard = {
   ],
 };
 
-/** The days of rollup history the scorecard needs to look back at. */
-export function lookbackDays(scorecard: Scorecard): number {
+/** The days of rollup history these inputs need to look back at. */
+export function lookbackDays(inputs: readonly MeasureInput[]): number {
   return Math.max(
     1,
-    ...scorecard.measures.map(({ input }) => {
+    ...inputs.map((input) => {
       switch (input.kind) {
         case 'trend':
           return input.windowDays * 2;
@@ -206,6 +206,21 @@ export function lookbackDays(scorecard: Scorecard): number {
       return 1;
     }),
   );
+}
+
+/** Which rollups to read to evaluate these inputs on `today`. */
+export function factsQuery(inputs: readonly MeasureInput[], today: string) {
+  const metrics = (kinds: MeasureInput['kind'][]) => [
+    ...new Set(
+      inputs.flatMap((input) => ('metric' in input && kinds.includes(input.kind) ? [input.metric] : [])),
+    ),
+  ];
+  return {
+    fromDay: daysBefore(today, lookbackDays(inputs)),
+    windowMetrics: metrics(['trend', 'latest', 'window_total']),
+    totalMetrics: metrics(['running_total', 'window_total']),
+    recencyMetrics: metrics(['days_since']),
+  };
 }
 
 /** Applies a measure's scoring to a value; the result is clamped to 0-100. */
@@ -432,13 +447,13 @@ function meanOver(series: ReadonlyMap<string, number> | undefined, from: number,
 
 /** Reads every measure's input for one account on `today`; null where the account has no data. */
 export function measureInputs(
-  scorecard: Scorecard,
+  measures: readonly { key: string; input: MeasureInput }[],
   facts: AccountSignalFacts,
   today: string,
 ): Record<string, number | null> {
   const t = dayNumber(today);
   const inputs: Record<string, number | null> = {};
-  for (const measure of scorecard.measures) {
+  for (const measure of measures) {
     const { input } = measure;
     switch (input.kind) {
       case 'trend': {

@@ -13,6 +13,8 @@ export const settingsSchema = z.object({
     ltv: z.number().min(0),
     timeInStage: z.number().min(0),
   }),
+  /** A case a CSM closed stays closed this long unless a new, different reason is detected. */
+  detectionQuietDays: z.number().int().min(0).max(365),
   /** How long a login session lasts without activity. */
   sessionIdleHours: z
     .number()
@@ -29,6 +31,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   expectedLifetimeYears: 3,
   priorityWeights: { arrAtRisk: 0.5, ltv: 0.3, timeInStage: 0.2 },
   sessionIdleHours: 12,
+  detectionQuietDays: 30,
 };
 
 /** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */

@@ -7,7 +7,7 @@ import {
   DEFAULT_SCORECARD,
   explainChange,
   explainScore,
-  lookbackDays,
+  factsQuery,
   measureInputs,
   scorecardSchema,
   sentimentDisagrees,
@@ -97,29 +97,10 @@ export class HealthService {
     const today = dayOf(now.toISOString());
     const scorecard = await this.scorecard();
     const ids = accountIds ?? (await new AccountRepository(this.context.store.db).allIds());
-    const inputs = scorecard.measures.map((measure) => measure.input);
-    const query = {
-      fromDay: daysBefore(today, lookbackDays(scorecard)),
-      windowMetrics: [
-        ...new Set(
-          inputs.flatMap((input) =>
-            input.kind === 'trend' || input.kind === 'latest' || input.kind === 'window_total'
-              ? [input.metric]
-              : [],
-          ),
-        ),
-      ],
-      totalMetrics: [
-        ...new Set(
-          inputs.flatMap((input) =>
-            input.kind === 'running_total' || input.kind === 'window_total' ? [input.metric] : [],
-          ),
-        ),
-      ],
-      recencyMetrics: [
-        ...new Set(inputs.flatMap((input) => (input.kind === 'days_since' ? [input.metric] : []))),
-      ],
-    };
+    const query = factsQuery(
+      scorecard.measures.map((measure) => measure.input),
+      today,
+    );
     const run: ScoreRun = { day: today, scored: 0, withoutData: 0, bandChanges: 0 };
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
@@ -128,7 +109,7 @@ export class HealthService {
       for (const accountId of chunk) {
         const accountFacts = facts.get(accountId);
         const health = accountFacts
-          ? computeHealth(scorecard, measureInputs(scorecard, accountFacts, today))
+          ? computeHealth(scorecard, measureInputs(scorecard.measures, accountFacts, today))
           : null;
         if (health) rows.push({ ...health, accountId, day: today });
         else run.withoutData += 1;

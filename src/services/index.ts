@@ -4,6 +4,7 @@ import { AccountService } from './accounts';
 import { AuthService } from './auth';
 import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
+import { DetectionService } from './detection';
 import { ExportService } from './exports';
 import { HealthService } from './health';
 import { ImportService } from './imports';
@@ -18,9 +19,12 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   const riskCases = new RiskCaseService(context, config);
   const signals = new SignalService(context);
   const health = new HealthService(context);
-  // Real time: the accounts a batch touched are re-scored before the ingest call returns.
+  const detection = new DetectionService(context, config);
+  // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
+  // ingest call returns.
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
+    await detection.evaluate([...accountIds]);
   });
   return {
     context,
@@ -34,6 +38,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     imports: new ImportService(context, signals),
     signals,
     health,
+    detection,
     exports: new ExportService(context, riskCases),
   };
 }

@@ -13,7 +13,14 @@ import {
 } from '../domain/matrix';
 import { assertCan, type Actor } from '../domain/policy';
 import { casePriority } from '../domain/priority';
-import type { CaseAccountFacts, CaseReason, RiskCaseRecord, WeeklyUpdate } from '../domain/risk-case';
+import type {
+  CaseAccountFacts,
+  CaseReason,
+  CaseSource,
+  RiskCaseRecord,
+  WeeklyUpdate,
+} from '../domain/risk-case';
+import type { RiskReason } from '../domain/risk-reason';
 import {
   caseClock,
   initialStage,
@@ -26,6 +33,7 @@ import {
 import { isUpdateOverdue, type RetainSettings } from '../domain/settings';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository, type AuditEntry } from '../store/audit.repository';
+import { DetectionRepository, type Evidence } from '../store/detection.repository';
 import { isUniqueViolation } from '../store/errors';
 import {
   RiskCaseRepository,
@@ -111,6 +119,8 @@ export interface RiskCaseView {
 export interface RiskCaseDetail extends RiskCaseView {
   stageTimes: (Omit<StageTime, 'totalMs'> & { days: number })[];
   stageHistory: { from: string | null; to: string; at: string; by: string | null; note: string | null }[];
+  /** What automated detection found: one entry per rule firing, with the signals or score behind it. */
+  evidence: Evidence[];
   updates: WeeklyUpdate[];
 }
 
@@ -138,73 +148,9 @@ export class RiskCaseService {
       });
     }
     const now = this.now();
-    const id = await inTransaction(this.context, async (db) => {
-      const account = await requireAccount(db, input.accountId);
-      assertCan(actor, 'case.write', account);
-      const cases = new RiskCaseRepository(db);
-      const existing = await cases.findOpenByAccount(account.id);
-      if (existing) throw alreadyOpen(account, existing.id);
-      const arrAtRisk = input.arrAtRisk ?? account.arr;
-      const ltv = input.ltv ?? deriveLtv(arrAtRisk, settings.expectedLifetimeYears);
-      const expected = input.expected ?? null;
-      const avoidable = input.avoidable ?? null;
-      const { track } = decideTrack({ expected, avoidable, ltv }, settings.digitalLtvThreshold);
-      const at = now.toISOString();
-      const caseId = await cases
-        .insert(
-          {
-            accountId: account.id,
-            stageId: stage.id,
-            stageEnteredAt: at,
-            openMsBeforeStage: 0,
-            openedAt: at,
-            openedByUserId: actor.userId,
-            source: 'manual',
-            expected,
-            avoidable,
-            arrAtRisk,
-            ltv,
-            ltvGiven: input.ltv !== undefined,
-            track,
-            closedAt: null,
-            outcome: null,
-            lastUpdateAt: null,
-          },
-          now,
-        )
-        .catch((error: unknown) => {
-          if (isUniqueViolation(error)) throw alreadyOpen(account, null);
-          throw error;
-        });
-      await cases.addReasons(
-        caseId,
-        reasons.map((reason) => reason.id),
-        now,
-        actor.userId,
-      );
-      await cases.appendStageHistory(
-        caseId,
-        { fromStageId: null, toStageId: stage.id, at: now, byUserId: actor.userId },
-        input.note ?? null,
-      );
-      await new AuditRepository(db).append(actor, now, [
-        {
-          entityType: 'risk_case',
-          entityId: caseId,
-          accountId: account.id,
-          action: 'opened',
-          changes: {
-            stage: stage.key,
-            reasons: reasons.map((reason) => reason.key),
-            arrAtRisk,
-            ltv,
-            track,
-            ...(input.note && { note: input.note }),
-          },
-        },
-      ]);
-      return caseId;
-    });
+    const id = await inTransaction(this.context, (db) =>
+      openCaseIn(db, actor, now, input, { stage, settings, reasons, source: 'manual' }),
+    );
     return this.get(id);
   }
 
@@ -223,6 +169,7 @@ export class RiskCaseService {
       cases.stageHistoryOf(id),
       cases.updatesOf(id),
     ]);
+    const evidence = await new DetectionRepository(db).evidenceOf(id);
     if (!withAccount) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
     const reasons = (await cases.reasonsOf([id])).get(id) ?? [];
     const now = this.now();
@@ -242,6 +189,7 @@ export class RiskCaseService {
         note: entry.note,
       })),
       updates,
+      evidence,
     };
   }
 
@@ -626,3 +574,82 @@ function raise(error: Error): never {
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * Opens a case inside the caller's transaction: one open case per account, the first stage, the
+ * reasons, LTV and track, the stage history and the audit entry. Used by hand and by detection.
+ */
+export async function openCaseIn(
+  db: Kysely<Database>,
+  actor: Actor,
+  now: Date,
+  input: OpenCaseInput,
+  context: { stage: RiskStage; settings: RetainSettings; reasons: RiskReason[]; source: CaseSource },
+): Promise<number> {
+  const { stage, settings, reasons } = context;
+  const account = await requireAccount(db, input.accountId);
+  assertCan(actor, 'case.write', account);
+  const cases = new RiskCaseRepository(db);
+  const existing = await cases.findOpenByAccount(account.id);
+  if (existing) throw alreadyOpen(account, existing.id);
+  const arrAtRisk = input.arrAtRisk ?? account.arr;
+  const ltv = input.ltv ?? deriveLtv(arrAtRisk, settings.expectedLifetimeYears);
+  const expected = input.expected ?? null;
+  const avoidable = input.avoidable ?? null;
+  const { track } = decideTrack({ expected, avoidable, ltv }, settings.digitalLtvThreshold);
+  const at = now.toISOString();
+  const caseId = await cases
+    .insert(
+      {
+        accountId: account.id,
+        stageId: stage.id,
+        stageEnteredAt: at,
+        openMsBeforeStage: 0,
+        openedAt: at,
+        openedByUserId: actor.userId,
+        source: context.source,
+        expected,
+        avoidable,
+        arrAtRisk,
+        ltv,
+        ltvGiven: input.ltv !== undefined,
+        track,
+        closedAt: null,
+        outcome: null,
+        lastUpdateAt: null,
+      },
+      now,
+    )
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw alreadyOpen(account, null);
+      throw error;
+    });
+  await cases.addReasons(
+    caseId,
+    reasons.map((reason) => reason.id),
+    now,
+    actor.userId,
+  );
+  await cases.appendStageHistory(
+    caseId,
+    { fromStageId: null, toStageId: stage.id, at: now, byUserId: actor.userId },
+    input.note ?? null,
+  );
+  await new AuditRepository(db).append(actor, now, [
+    {
+      entityType: 'risk_case',
+      entityId: caseId,
+      accountId: account.id,
+      action: 'opened',
+      changes: {
+        stage: stage.key,
+        reasons: reasons.map((reason) => reason.key),
+        arrAtRisk,
+        ltv,
+        track,
+        ...(input.note && { note: input.note }),
+      },
+    },
+  ]);
+  return caseId;
+}

@@ -15,6 +15,7 @@ import pg from 'pg';
 import * as foundation from './migrations/001-foundation';
 import * as signals from './migrations/002-signals';
 import * as health from './migrations/003-health';
+import * as detection from './migrations/004-detection';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-signals': signals,
   '003-health': health,
+  '004-detection': detection,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

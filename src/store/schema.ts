@@ -218,6 +218,26 @@ export interface CsmSentimentTable {
   at: string;
 }
 
+export interface RuleStateTable {
+  account_id: number;
+  rule_key: string;
+  active: Flag;
+  fired_at: string | null;
+  cleared_at: string | null;
+  last_value: number | null;
+  updated_at: string;
+}
+
+export interface RiskCaseEvidenceTable {
+  id: Id;
+  case_id: number;
+  rule_key: string;
+  reason_id: number;
+  at: string;
+  summary: string;
+  details: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -239,6 +259,8 @@ export interface Database {
   due_items: DueItemTable;
   health_scores: HealthScoreTable;
   csm_sentiments: CsmSentimentTable;
+  rule_states: RuleStateTable;
+  risk_case_evidence: RiskCaseEvidenceTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

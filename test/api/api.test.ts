@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
+import { DEFAULT_RULES } from '../../src/domain/detection';
 import { DEFAULT_SCORECARD } from '../../src/domain/health';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { createServices } from '../../src/services';
@@ -501,6 +502,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/accounts/:id/rollups', `/api/v1/accounts/${acme}/rollups`],
     ['/api/v1/accounts/:id/health', `/api/v1/accounts/${acme}/health`],
     ['/api/v1/health/scorecard', '/api/v1/health/scorecard'],
+    ['/api/v1/detection/rules', '/api/v1/detection/rules'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -699,6 +701,21 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       method: 'POST',
       route: '/api/v1/health/rescore',
       url: '/api/v1/health/rescore',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PUT',
+      route: '/api/v1/detection/rules',
+      url: '/api/v1/detection/rules',
+      body: { items: DEFAULT_RULES },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/detection/run',
+      url: '/api/v1/detection/run',
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },

@@ -62,7 +62,8 @@ for (const kind of STORES) {
 
     it('migrates, generates the demo book and refuses to generate it twice', async () => {
       const migrate = await retain(['migrate', '--db', target]);
-      expect(migrate).toMatchObject({ code: 0, stdout: 'Applied: 001-foundation\n' });
+      expect(migrate.code).toBe(0);
+      expect(migrate.stdout).toMatch(/^Applied: 001-foundation, 002-signals, /);
       expect((await retain(['migrate', '--db', target])).stdout).toBe('Schema is up to date.\n');
       const demo = await retain([
         'demo',

@@ -88,9 +88,15 @@ describe('health scoring', () => {
       { kind: 'invoice', dueDate: '2026-02-01', doneDate: null },
       { kind: 'invoice', dueDate: '2026-01-01', doneDate: '2026-01-03' },
     ]);
-    expect(measureInputs(card, declining, '2026-03-14')).toEqual({ logins: -60, dpd: 41 });
-    expect(measureInputs(card, facts(week(1, 10)), '2026-03-14')).toEqual({ logins: -100, dpd: null });
-    expect(measureInputs(card, facts(week(8, 10)), '2026-03-14')).toEqual({ logins: null, dpd: null });
+    expect(measureInputs(card.measures, declining, '2026-03-14')).toEqual({ logins: -60, dpd: 41 });
+    expect(measureInputs(card.measures, facts(week(1, 10)), '2026-03-14')).toEqual({
+      logins: -100,
+      dpd: null,
+    });
+    expect(measureInputs(card.measures, facts(week(8, 10)), '2026-03-14')).toEqual({
+      logins: null,
+      dpd: null,
+    });
   });
 
   it('explains which measures moved the score and by how much', () => {

@@ -1,0 +1,340 @@
+// Automated risk detection: evaluates the rules (configuration) for accounts, and for each rule that
+// fires opens a risk case with the rule's reason and evidence, or adds both to the open case.
+import { z } from 'zod';
+import {
+  decide,
+  DEFAULT_RULES,
+  detectionRuleSchema,
+  evaluateRule,
+  signalKindOf,
+  type DetectionRule,
+  type RuleOutcome,
+} from '../domain/detection';
+import { AppError } from '../domain/errors';
+import { daysBefore, factsQuery, measureInputs, type AccountSignalFacts } from '../domain/health';
+import { assertCan, type Actor } from '../domain/policy';
+import { initialStage } from '../domain/risk-lifecycle';
+import { dayOf } from '../domain/signals';
+import { AccountRepository } from '../store/account.repository';
+import { AuditRepository } from '../store/audit.repository';
+import { DetectionRepository, type RuleStateWrite } from '../store/detection.repository';
+import { HealthRepository } from '../store/health.repository';
+import { RiskCaseRepository } from '../store/risk-case.repository';
+import { RiskConfigRepository } from '../store/risk-config.repository';
+import { SignalRepository } from '../store/signal.repository';
+import { inTransaction, type ServiceContext } from './context';
+import type { RiskConfigService } from './risk-config';
+import { openCaseIn } from './risk-cases';
+
+const RULES_KEY = 'detectionRules';
+const ACCOUNT_CHUNK = 1000;
+const EVIDENCE_SIGNALS = 5;
+
+const rulesSchema = z
+  .array(detectionRuleSchema)
+  .max(200)
+  .refine(
+    (rules) => new Set(rules.map((rule) => rule.key)).size === rules.length,
+    'rule keys must be unique',
+  );
+
+export interface DetectionRun {
+  evaluated: number;
+  fired: number;
+  casesOpened: number;
+  casesUpdated: number;
+  /** Firings held back because a CSM closed a case for the same reason within the quiet period. */
+  suppressed: number;
+  cleared: number;
+}
+
+interface Firing {
+  rule: DetectionRule;
+  outcome: RuleOutcome;
+}
+
+export class DetectionService {
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly config: RiskConfigService,
+  ) {}
+
+  async rules(): Promise<DetectionRule[]> {
+    const stored = (await new RiskConfigRepository(this.context.store.db).readSettings())[RULES_KEY];
+    if (stored === undefined) return DEFAULT_RULES;
+    const parsed = rulesSchema.safeParse(stored);
+    return parsed.success ? parsed.data : DEFAULT_RULES;
+  }
+
+  /** Replaces the rule set, validated as a whole; every reason must be in the catalog. */
+  async updateRules(actor: Actor, input: unknown): Promise<DetectionRule[]> {
+    assertCan(actor, 'config.write');
+    const parsed = rulesSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${issue?.path.join('.') || 'rules'}: ${issue?.message ?? 'invalid'}`,
+        {
+          issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+        },
+      );
+    }
+    const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
+    parsed.data.forEach((rule, index) => {
+      if (!known.has(rule.reason)) {
+        throw new AppError('RISK_REASON_NOT_FOUND', `${index}.reason: no risk reason "${rule.reason}".`, {
+          field: `${index}.reason`,
+        });
+      }
+    });
+    const before = await this.rules();
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      await new RiskConfigRepository(db).writeSettings({ [RULES_KEY]: parsed.data }, now);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'settings',
+          entityId: RULES_KEY,
+          accountId: null,
+          action: 'updated',
+          changes: { rules: { from: before, to: parsed.data } },
+        },
+      ]);
+    });
+    return parsed.data;
+  }
+
+  /** Evaluates every active rule for the given accounts (all when omitted) and acts on firings. */
+  async evaluate(accountIds?: readonly number[]): Promise<DetectionRun> {
+    const now = this.context.clock.now();
+    const today = dayOf(now.toISOString());
+    const rules = (await this.rules()).filter((rule) => rule.active);
+    const run: DetectionRun = {
+      evaluated: 0,
+      fired: 0,
+      casesOpened: 0,
+      casesUpdated: 0,
+      suppressed: 0,
+      cleared: 0,
+    };
+    if (rules.length === 0) return run;
+    const db = this.context.store.db;
+    const ids = accountIds ?? (await new AccountRepository(db).allIds());
+    const measureRules = rules.flatMap((rule) =>
+      rule.condition.kind === 'measure' ? [{ key: rule.key, input: rule.condition.input }] : [],
+    );
+    const query = factsQuery(
+      measureRules.map((rule) => rule.input),
+      today,
+    );
+    const dropWindows = [
+      ...new Set(
+        rules.flatMap((rule) => (rule.condition.kind === 'health_drop' ? [rule.condition.windowDays] : [])),
+      ),
+    ];
+    const detection = new DetectionRepository(db);
+
+    for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
+      const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
+      const facts =
+        measureRules.length > 0
+          ? await new HealthRepository(db).signalFacts(chunk, query)
+          : new Map<number, AccountSignalFacts>();
+      const scores = await detection.scoresOnOrBefore(chunk, today);
+      const scoresAgo = new Map<number, Map<number, number>>();
+      for (const window of dropWindows)
+        scoresAgo.set(window, await detection.scoresOnOrBefore(chunk, daysBefore(today, window)));
+      const states = await detection.states(chunk);
+      const clears: RuleStateWrite[] = [];
+      const firings = new Map<number, Firing[]>();
+
+      for (const accountId of chunk) {
+        run.evaluated += 1;
+        const accountFacts = facts.get(accountId);
+        const inputs = accountFacts ? measureInputs(measureRules, accountFacts, today) : {};
+        const scoreAgo = new Map<number, number>();
+        for (const [window, byAccount] of scoresAgo) {
+          const then = byAccount.get(accountId);
+          if (then !== undefined) scoreAgo.set(window, then);
+        }
+        for (const rule of rules) {
+          const state = states.get(`${accountId}|${rule.key}`) ?? null;
+          const outcome = evaluateRule(rule, {
+            score: scores.get(accountId) ?? null,
+            scoreAgo,
+            measure: inputs[rule.key] ?? null,
+          });
+          const decision = decide(rule, state, outcome, now);
+          if (decision === 'clear') {
+            run.cleared += 1;
+            clears.push({
+              accountId,
+              ruleKey: rule.key,
+              active: false,
+              firedAt: state?.firedAt ?? null,
+              clearedAt: now.toISOString(),
+              lastValue: outcome.value,
+            });
+          } else if (decision === 'fire') {
+            firings.set(accountId, [...(firings.get(accountId) ?? []), { rule, outcome }]);
+          }
+        }
+      }
+      if (clears.length > 0) await detection.saveStates(clears, now);
+      for (const [accountId, fired] of firings) {
+        const result = await this.act(accountId, fired, now);
+        run.fired += fired.length;
+        run.suppressed += result.suppressed;
+        if (result.opened) run.casesOpened += 1;
+        if (result.updated) run.casesUpdated += 1;
+      }
+    }
+    return run;
+  }
+
+  /** Opens or updates the account's case for the rules that fired, in one transaction. */
+  private async act(
+    accountId: number,
+    fired: readonly Firing[],
+    now: Date,
+  ): Promise<{ opened: boolean; updated: boolean; suppressed: number }> {
+    const [stages, settings, reasons] = await Promise.all([
+      this.config.listStages(),
+      this.config.settings(),
+      this.config.listReasons(),
+    ]);
+    const reasonId = new Map(reasons.map((reason) => [reason.key, reason]));
+    const evidenceDetails = await this.evidenceDetails(accountId, fired);
+    return inTransaction(this.context, async (db) => {
+      const detection = new DetectionRepository(db);
+      const { open, lastClosed } = await detection.caseFacts(accountId);
+      // A case a CSM closed stays closed for the quiet period unless the reason is a new one.
+      const quiet =
+        !open &&
+        lastClosed?.closedAt &&
+        now.getTime() - Date.parse(lastClosed.closedAt) < settings.detectionQuietDays * 86_400_000
+          ? new Set(lastClosed.reasonKeys)
+          : new Set<string>();
+      const acting = fired.filter(({ rule }) => !quiet.has(rule.reason) && reasonId.has(rule.reason));
+      const states: RuleStateWrite[] = fired.map(({ rule, outcome }) => ({
+        accountId,
+        ruleKey: rule.key,
+        active: true,
+        firedAt: now.toISOString(),
+        clearedAt: null,
+        lastValue: outcome.value,
+      }));
+      await detection.saveStates(states, now);
+      const suppressed = fired.length - acting.length;
+      if (acting.length === 0) return { opened: false, updated: false, suppressed };
+
+      const actor: Actor = {
+        userId: null,
+        role: 'admin',
+        teamId: null,
+        label: `rule:${acting.map(({ rule }) => rule.key).join(',')}`,
+      };
+      const reasonKeys = [...new Set(acting.map(({ rule }) => rule.reason))];
+      let caseId: number;
+      let opened = false;
+      if (open) {
+        caseId = open.id;
+        const added = reasonKeys.filter((key) => !open.reasonKeys.includes(key));
+        await new RiskCaseRepository(db).addReasons(
+          caseId,
+          added.flatMap((key) => {
+            const reason = reasonId.get(key);
+            return reason ? [reason.id] : [];
+          }),
+          now,
+          null,
+        );
+        await new AuditRepository(db).append(actor, now, [
+          {
+            entityType: 'risk_case',
+            entityId: caseId,
+            accountId,
+            action: 'risk_detected',
+            changes: { rules: acting.map(({ rule }) => rule.key), reasonsAdded: added },
+          },
+        ]);
+      } else {
+        caseId = await openCaseIn(
+          db,
+          actor,
+          now,
+          {
+            accountId,
+            reasons: reasonKeys,
+            note: acting.map(({ rule, outcome }) => `${rule.name}: ${outcome.summary}`).join('; '),
+          },
+          {
+            stage: initialStage(stages),
+            settings,
+            reasons: reasonKeys.flatMap((key) => {
+              const reason = reasonId.get(key);
+              return reason ? [reason] : [];
+            }),
+            source: 'rule',
+          },
+        );
+        opened = true;
+      }
+      await detection.addEvidence(
+        acting.map(({ rule, outcome }) => ({
+          caseId,
+          ruleKey: rule.key,
+          reasonId: reasonId.get(rule.reason)?.id ?? 0,
+          summary: `${rule.name}: ${outcome.summary}`,
+          details: { value: outcome.value, condition: rule.condition, ...evidenceDetails.get(rule.key) },
+        })),
+        now,
+      );
+      return { opened, updated: !opened, suppressed };
+    });
+  }
+
+  /** The signals behind each firing (the latest few of the kind the rule reads), or the score parts. */
+  private async evidenceDetails(
+    accountId: number,
+    fired: readonly Firing[],
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const details = new Map<string, Record<string, unknown>>();
+    const signals = new SignalRepository(this.context.store.db);
+    for (const { rule } of fired) {
+      if (rule.condition.kind === 'measure') {
+        const kind = signalKindOf(rule.condition.input);
+        if (!kind) continue;
+        const recent = await signals.listForAccount(accountId, {
+          kind: kind as Parameters<SignalRepository['listForAccount']>[1]['kind'],
+          limit: EVIDENCE_SIGNALS,
+        });
+        details.set(rule.key, {
+          signals: recent.map(({ id, kind: signalKind, occurredAt, data }) => ({
+            id,
+            kind: signalKind,
+            occurredAt,
+            data,
+          })),
+        });
+      } else {
+        const health = await new HealthRepository(this.context.store.db).latestOnOrBefore(
+          accountId,
+          dayOf(this.context.clock.now().toISOString()),
+        );
+        if (health) {
+          details.set(rule.key, {
+            health: {
+              day: health.day,
+              score: health.score,
+              band: health.band,
+              components: health.components,
+            },
+          });
+        }
+      }
+    }
+    return details;
+  }
+}

@@ -1,0 +1,175 @@
+// Where each detection rule stands on each account, the evidence on cases, and the case facts
+// detection decides with (open cases, the latest closed one and their reasons).
+import { sql, type Kysely } from 'kysely';
+import type { RuleState } from '../domain/detection';
+import { parseJsonObject } from './json';
+import type { Database } from './schema';
+
+export interface RuleStateWrite extends RuleState {
+  accountId: number;
+  ruleKey: string;
+  clearedAt: string | null;
+  lastValue: number | null;
+}
+
+export interface Evidence {
+  id: number;
+  caseId: number;
+  ruleKey: string;
+  reasonKey: string;
+  reasonName: string;
+  at: string;
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+export interface CaseFacts {
+  id: number;
+  closedAt: string | null;
+  reasonKeys: string[];
+}
+
+const CHUNK = 500;
+
+export class DetectionRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async states(accountIds: readonly number[]): Promise<Map<string, RuleState>> {
+    const found = new Map<string, RuleState>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('rule_states')
+        .select(['account_id', 'rule_key', 'active', 'fired_at'])
+        .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
+        .execute();
+      for (const row of rows) {
+        found.set(`${row.account_id}|${row.rule_key}`, { active: row.active === 1, firedAt: row.fired_at });
+      }
+    }
+    return found;
+  }
+
+  async saveStates(rows: readonly RuleStateWrite[], now: Date): Promise<void> {
+    const at = now.toISOString();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db
+        .insertInto('rule_states')
+        .values(
+          rows.slice(i, i + CHUNK).map((row) => ({
+            account_id: row.accountId,
+            rule_key: row.ruleKey,
+            active: row.active ? 1 : 0,
+            fired_at: row.firedAt,
+            cleared_at: row.clearedAt,
+            last_value: row.lastValue,
+            updated_at: at,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['account_id', 'rule_key']).doUpdateSet((eb) => ({
+            active: eb.ref('excluded.active'),
+            fired_at: eb.ref('excluded.fired_at'),
+            cleared_at: eb.ref('excluded.cleared_at'),
+            last_value: eb.ref('excluded.last_value'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  async addEvidence(
+    rows: readonly { caseId: number; ruleKey: string; reasonId: number; summary: string; details: unknown }[],
+    now: Date,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('risk_case_evidence')
+      .values(
+        rows.map((row) => ({
+          case_id: row.caseId,
+          rule_key: row.ruleKey,
+          reason_id: row.reasonId,
+          at: now.toISOString(),
+          summary: row.summary,
+          details: JSON.stringify(row.details),
+        })),
+      )
+      .execute();
+  }
+
+  async evidenceOf(caseId: number): Promise<Evidence[]> {
+    const rows = await this.db
+      .selectFrom('risk_case_evidence as e')
+      .innerJoin('risk_reasons as r', 'r.id', 'e.reason_id')
+      .select(['e.id', 'e.case_id', 'e.rule_key', 'e.at', 'e.summary', 'e.details', 'r.key', 'r.name'])
+      .where('e.case_id', '=', caseId)
+      .orderBy('e.at')
+      .orderBy('e.id')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      caseId: row.case_id,
+      ruleKey: row.rule_key,
+      reasonKey: row.key,
+      reasonName: row.name,
+      at: row.at,
+      summary: row.summary,
+      details: parseJsonObject(row.details),
+    }));
+  }
+
+  /** Each account's open case and its most recently closed one, with their reasons. */
+  async caseFacts(accountId: number): Promise<{ open: CaseFacts | null; lastClosed: CaseFacts | null }> {
+    const open = await this.db
+      .selectFrom('risk_cases')
+      .select(['id', 'closed_at'])
+      .where('account_id', '=', accountId)
+      .where('closed_at', 'is', null)
+      .executeTakeFirst();
+    const closed = await this.db
+      .selectFrom('risk_cases')
+      .select(['id', 'closed_at'])
+      .where('account_id', '=', accountId)
+      .where('closed_at', 'is not', null)
+      .orderBy('closed_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const reasonsOf = async (caseId: number) =>
+      (
+        await this.db
+          .selectFrom('risk_case_reasons as cr')
+          .innerJoin('risk_reasons as r', 'r.id', 'cr.reason_id')
+          .select('r.key')
+          .where('cr.case_id', '=', caseId)
+          .execute()
+      ).map((row) => row.key);
+    return {
+      open: open ? { id: open.id, closedAt: null, reasonKeys: await reasonsOf(open.id) } : null,
+      lastClosed: closed
+        ? { id: closed.id, closedAt: closed.closed_at, reasonKeys: await reasonsOf(closed.id) }
+        : null,
+    };
+  }
+
+  /** Each account's latest health score on or before `day`. */
+  async scoresOnOrBefore(accountIds: readonly number[], day: string): Promise<Map<number, number>> {
+    const found = new Map<number, number>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('health_scores as h')
+        .select(['h.account_id', 'h.score'])
+        .where('h.account_id', 'in', accountIds.slice(i, i + CHUNK))
+        .where('h.day', '=', (eb) =>
+          eb
+            .selectFrom('health_scores as p')
+            .select(sql<string>`max(p.day)`.as('day'))
+            .whereRef('p.account_id', '=', 'h.account_id')
+            .where('p.day', '<=', day),
+        )
+        .execute();
+      for (const row of rows) found.set(row.account_id, row.score);
+    }
+    return found;
+  }
+}
