@@ -1,6 +1,6 @@
 // Shared plumbing of CLI commands: open the store from --db, wire services, report errors.
 import { AppError } from '../domain/errors';
-import { processClock } from '../services/clock';
+import { processClock, type Clock } from '../services/clock';
 import { createServices, type Services } from '../services';
 import { openStore, resolveStoreTarget } from '../store/db';
 
@@ -12,10 +12,11 @@ export interface DbOption {
 export async function withServices<T>(
   options: DbOption,
   work: (services: Services) => Promise<T>,
+  clock: Clock = processClock(),
 ): Promise<T> {
   const store = await openStore(resolveStoreTarget(options.db));
   try {
-    return await work(createServices(store, processClock()));
+    return await work(createServices(store, clock));
   } finally {
     await store.close();
   }

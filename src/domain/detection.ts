@@ -264,10 +264,10 @@ export const DEFAULT_RULES: DetectionRule[] = [
     { min: 1 },
   ),
   measure(
-    'no_logins',
-    'No logins for three weeks',
+    'no_activity',
+    'No product use for three weeks',
     'poor_engagement',
-    { kind: 'days_since', metric: 'usage.logins' },
+    { kind: 'days_since', metric: 'usage.events' },
     { min: 21 },
     14,
   ),

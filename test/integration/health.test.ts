@@ -59,7 +59,13 @@ forEachStore('health scores', (current) => {
     expect(healthy.current).toMatchObject({ day: day(14), band: 'Good' });
     expect(healthy.current?.score).toBeGreaterThanOrEqual(90);
     // Two weeks of history are not enough for a 14-day trend: that measure is missing, not zero.
-    expect(healthy.current?.missing).toEqual(['active_users_trend', 'open_high_tickets', 'onboarding_late']);
+    expect(healthy.current?.missing).toEqual([
+      'active_users_trend',
+      'usage_trend',
+      'open_high_tickets',
+      'latest_csat',
+      'onboarding_late',
+    ]);
 
     // A week of declining usage, and the March invoice goes unpaid well past its due date.
     await ingestOn(
@@ -75,7 +81,7 @@ forEachStore('health scores', (current) => {
     const texts = later.drivers.map((driver) => driver.text);
     expect(texts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^-\d+: days since last login 0 days → 50 days$/),
+        expect.stringMatching(/^-\d+: days since last activity 0 days → 50 days$/),
         expect.stringMatching(/^-\d+: days past due 0 days → 46 days$/),
       ]),
     );

@@ -221,7 +221,9 @@ forEachStore('signal ingest', (current) => {
     expect(report).toMatchObject({ inserted: 1, createdAccounts: ['NEW-1'] });
     const parked = await t.services.accounts.getByExternalId('NEW-1');
     expect(parked).toMatchObject({ name: 'NEW-1', attributes: { createdFrom: 'signal' } });
-    expect((await t.services.accounts.timeline(parked.id))[0]?.action).toBe('created_from_signal');
+    // The competitor mention also fires its detection rule right away.
+    const actions = (await t.services.accounts.timeline(parked.id)).map((entry) => entry.action);
+    expect(actions).toEqual(['opened', 'created_from_signal']);
   });
 
   it('imports signals from CSV, all or nothing, with line and column for every bad cell', async () => {
