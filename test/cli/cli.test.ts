@@ -152,6 +152,20 @@ for (const kind of STORES) {
       expect(cases.length).toBeGreaterThan(10);
     });
 
+    it('imports the RavenStack dataset, then scores and detects on demand', async () => {
+      const dataset = resolve(import.meta.dirname, '../../datasets/ravenstack-saas');
+      const run = await retain(['import', 'ravenstack', dataset, '--db', target]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/^RavenStack as of 2025-01-01: \d+ accounts \(\d+ created, 0 updated\)/);
+      expect(run.stdout).toMatch(/detection opened \d+ risk cases/);
+      const score = await retain(['score', '--db', target]);
+      expect(score.code).toBe(0);
+      expect(score.stdout).toMatch(/^Scored \d+ accounts for 2026-06-01/);
+      expect(score.stdout).toMatch(/\nDetection: \d+ rule firings, \d+ cases opened/);
+      const badDate = await retain(['import', 'ravenstack', dataset, '--db', target, '--as-of', 'soon']);
+      expect(badDate.stderr).toBe('error INVALID_DATE: --as-of must be a date (YYYY-MM-DD), not "soon".\n');
+    });
+
     it('creates users and reports bad input with a code and a non-zero exit', async () => {
       const created = await retain([
         'user',

@@ -34,21 +34,46 @@ export function dataCommands(program: Command): void {
     .option('--accounts <n>', 'number of accounts', '5000')
     .option('--seed <s>', 'random seed', '42')
     .option('--password <p>', 'password for every demo user (generated if absent)')
-    .action(async (options: { db?: string; accounts: string; seed: string; password?: string }) => {
-      await withServices(options, async (services) => {
-        const started = Date.now();
-        const summary = await generateDemoBook(services, {
-          accounts: positiveInt(options.accounts, '--accounts'),
-          seed: positiveInt(options.seed, '--seed'),
-          password: options.password,
-        });
-        process.stdout.write(
-          `Demo book: ${summary.accounts} accounts, ${summary.contacts} contacts, ${summary.users} users, ` +
-            `${summary.openCases} open and ${summary.closedCases} closed risk cases (${Date.now() - started} ms).\n` +
-            `Log in as ${summary.adminEmail} with password ${summary.password}\n`,
+    .option(
+      '--ravenstack <dir>',
+      'instead of generated accounts, load the RavenStack dataset for the demo CSMs',
+    )
+    .action(
+      async (options: {
+        db?: string;
+        accounts: string;
+        seed: string;
+        password?: string;
+        ravenstack?: string;
+      }) => {
+        const dataset = options.ravenstack;
+        await withServices(
+          options,
+          async (services) => {
+            const started = Date.now();
+            const summary = await generateDemoBook(services, {
+              accounts: dataset ? 0 : positiveInt(options.accounts, '--accounts'),
+              seed: positiveInt(options.seed, '--seed'),
+              password: options.password,
+            });
+            if (dataset) {
+              const csms = (await services.users.listUsers()).filter((user) => user.role === 'csm');
+              const report = await importRavenstack(services, CLI_ACTOR, dataset, {
+                ownerEmails: csms.map((user) => user.email),
+              });
+              printRavenstack(report);
+            } else {
+              process.stdout.write(
+                `Demo book: ${summary.accounts} accounts, ${summary.contacts} contacts, ${summary.users} users, ` +
+                  `${summary.openCases} open and ${summary.closedCases} closed risk cases (${Date.now() - started} ms).\n`,
+              );
+            }
+            process.stdout.write(`Log in as ${summary.adminEmail} with password ${summary.password}\n`);
+          },
+          dataset ? datasetClock(dataset, undefined) : undefined,
         );
-      });
-    });
+      },
+    );
 
   const importer = program
     .command('import')
