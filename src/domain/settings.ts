@@ -15,6 +15,8 @@ export const settingsSchema = z.object({
   }),
   /** A case a CSM closed stays closed this long unless a new, different reason is detected. */
   detectionQuietDays: z.number().int().min(0).max(365),
+  /** The hour (UTC) after which the daily re-scoring and detection run starts. */
+  dailyRunHourUtc: z.number().int().min(0).max(23),
   /** How long a login session lasts without activity. */
   sessionIdleHours: z
     .number()
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   priorityWeights: { arrAtRisk: 0.5, ltv: 0.3, timeInStage: 0.2 },
   sessionIdleHours: 12,
   detectionQuietDays: 30,
+  dailyRunHourUtc: 2,
 };
 
 /** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */

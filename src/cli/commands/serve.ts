@@ -1,6 +1,7 @@
 // `retain serve`: run the API server; an empty store gets the demo book and its admin login.
 import type { Command } from 'commander';
 import { buildApp } from '../../api/app';
+import { DailyRunner } from '../../jobs/daily-run';
 import { processClock } from '../../services/clock';
 import { createServices } from '../../services';
 import { generateDemoBook } from '../../services/demo';
@@ -34,7 +35,16 @@ export function serveCommand(program: Command): void {
           );
         }
         const app = await buildApp(services, { logger: process.env.RETAIN_LOG !== 'off' });
+        const daily = new DailyRunner(services, {
+          onRun: (result) =>
+            app.log.info(
+              { scored: result.scoring.scored, casesOpened: result.detection.casesOpened, ms: result.ms },
+              `daily run for ${result.day} done`,
+            ),
+          onError: (error) => app.log.error({ err: error }, 'daily run failed'),
+        });
         const close = async () => {
+          await daily.stop();
           await app.close();
           await store.close();
           process.exit(0);
@@ -44,6 +54,7 @@ export function serveCommand(program: Command): void {
         const address = await app.listen({ port: Number(options.port), host: options.host });
         process.stdout.write(`Retain is listening on ${address} (store: ${store.kind} ${store.location})\n`);
         process.stdout.write(`API docs: ${address}/api/docs/ui\n`);
+        daily.start();
       },
     );
 }

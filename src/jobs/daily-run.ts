@@ -1,0 +1,83 @@
+// The daily run: re-score every account and evaluate every detection rule once a day, after the
+// configured hour (UTC). The day is claimed in the store, so with several server processes on one
+// PostgreSQL store exactly one of them does the work, and a restart does not repeat it.
+import type { Kysely } from 'kysely';
+import type { Services } from '../services';
+import type { DetectionRun } from '../services/detection';
+import type { ScoreRun } from '../services/health';
+import type { Database } from '../store/schema';
+
+const CLAIM_KEY = 'dailyRunDay';
+
+export interface DailyRunResult {
+  day: string;
+  scoring: ScoreRun;
+  detection: DetectionRun;
+  ms: number;
+}
+
+/** Claims `day` for this process; false when another process (or an earlier run) has it. */
+export async function claimDay(db: Kysely<Database>, day: string, now: Date): Promise<boolean> {
+  await db
+    .insertInto('settings')
+    .values({ key: CLAIM_KEY, value: JSON.stringify(''), updated_at: now.toISOString() })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const result = await db
+    .updateTable('settings')
+    .set({ value: JSON.stringify(day), updated_at: now.toISOString() })
+    .where('key', '=', CLAIM_KEY)
+    .where('value', '<', JSON.stringify(day))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export class DailyRunner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly services: Services,
+    private readonly options: {
+      intervalMs?: number;
+      onRun?: (result: DailyRunResult) => void;
+      onError?: (error: unknown) => void;
+    } = {},
+  ) {}
+
+  /** Runs the day's work if it is due and nobody has done it yet. */
+  async tick(): Promise<DailyRunResult | null> {
+    const now = this.services.clock.now();
+    const settings = await this.services.config.settings();
+    if (now.getUTCHours() < settings.dailyRunHourUtc) return null;
+    const day = now.toISOString().slice(0, 10);
+    if (!(await claimDay(this.services.store.db, day, now))) return null;
+    const started = Date.now();
+    const scoring = await this.services.health.score();
+    const detection = await this.services.detection.evaluate();
+    const result = { day, scoring, detection, ms: Date.now() - started };
+    this.options.onRun?.(result);
+    return result;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const run = () => {
+      if (this.running) return;
+      this.running = this.tick()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.running = null;
+        });
+    };
+    this.timer = setInterval(run, this.options.intervalMs ?? 60_000);
+    this.timer.unref();
+    run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
