@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
+import { segmentRoutes } from './routes/segment';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
@@ -90,5 +91,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(signalRoutes(services), { prefix: '/api/v1' });
   await app.register(healthScoreRoutes(services), { prefix: '/api/v1' });
   await app.register(detectionRoutes(services), { prefix: '/api/v1' });
+  await app.register(segmentRoutes(services), { prefix: '/api/v1' });
   return app;
 }

@@ -42,9 +42,9 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
     const header = request.headers.authorization;
     const cookie = request.cookies[SESSION_COOKIE];
     if (header !== undefined) {
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>".');
-      const { actor, user, scope } = await services.auth.authenticateToken(match[1]);
+      const token = bearerOrBasicToken(header);
+      if (!token) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>".');
+      const { actor, user, scope } = await services.auth.authenticateToken(token);
       request.auth = { actor, user, via: 'token', csrfToken: null };
       // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
       if (scope === 'ingest' && !INGEST_ACCESS.has(access))
@@ -73,4 +73,18 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
         permission: access,
       });
   });
+}
+
+/**
+ * The API token of an Authorization header: `Bearer <token>`, or HTTP Basic with the token as the
+ * user name (how Segment libraries send their write key).
+ */
+function bearerOrBasicToken(header: string): string | null {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
+  if (bearer?.[1]) return bearer[1];
+  const basic = /^Basic\s+(\S+)$/i.exec(header);
+  if (!basic?.[1]) return null;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const [userName, password] = decoded.split(':');
+  return userName || password || null;
 }

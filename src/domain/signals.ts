@@ -223,7 +223,7 @@ export type Metric = keyof typeof METRICS;
 
 const delta = (metric: Metric, value: number): RollupDelta => ({ metric, op: METRICS[metric], value });
 
-const LOGIN_EVENTS = new Set(['login', 'signin', 'sign_in', 'session_start']);
+const LOGIN_EVENTS = new Set(['login', 'signin', 'sign_in', 'signed_in', 'logged_in', 'session_start']);
 const HIGH = new Set(['high', 'urgent']);
 
 /** What one signal adds to its account's rollups for the day it occurred. */
@@ -233,7 +233,14 @@ export function rollupsOf(signal: Signal): RollupDelta[] {
       const { event, count, activeUsers, errors } = signal.data;
       return [
         delta('usage.events', count),
-        ...(LOGIN_EVENTS.has(event.toLowerCase()) ? [delta('usage.logins', count)] : []),
+        ...(LOGIN_EVENTS.has(
+          event
+            .trim()
+            .toLowerCase()
+            .replace(/[\s-]+/g, '_'),
+        )
+          ? [delta('usage.logins', count)]
+          : []),
         ...(activeUsers !== undefined ? [delta('usage.active_users', activeUsers)] : []),
         ...(errors ? [delta('usage.errors', errors)] : []),
       ];

@@ -10,6 +10,7 @@ import { HealthService } from './health';
 import { ImportService } from './imports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
+import { SegmentService } from './segment';
 import { SignalService } from './signals';
 import { UserService } from './users';
 
@@ -37,6 +38,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     riskCases,
     imports: new ImportService(context, signals),
     signals,
+    segment: new SegmentService(context, signals),
     health,
     detection,
     exports: new ExportService(context, riskCases),

@@ -16,6 +16,7 @@ import * as foundation from './migrations/001-foundation';
 import * as signals from './migrations/002-signals';
 import * as health from './migrations/003-health';
 import * as detection from './migrations/004-detection';
+import * as segment from './migrations/005-segment';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-signals': signals,
   '003-health': health,
   '004-detection': detection,
+  '005-segment': segment,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

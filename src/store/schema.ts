@@ -238,6 +238,13 @@ export interface RiskCaseEvidenceTable {
   details: string;
 }
 
+export interface SegmentIdentityTable {
+  user_id: string;
+  account_id: number;
+  email: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -261,6 +268,7 @@ export interface Database {
   csm_sentiments: CsmSentimentTable;
   rule_states: RuleStateTable;
   risk_case_evidence: RiskCaseEvidenceTable;
+  segment_identities: SegmentIdentityTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -399,6 +399,102 @@ describe('HTTP API', () => {
     });
   });
 
+  forEachStore('Segment-compatible ingest', (current) => {
+    it('maps group, identify and track calls to accounts, contacts and usage signals', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const basic = `Basic ${Buffer.from(`${w.tokens.ingest}:`).toString('base64')}`;
+      const post = (url: string, payload: Record<string, unknown>) =>
+        w.app.inject({
+          method: 'POST',
+          url: `${V1}/segment/v1/${url}`,
+          headers: { authorization: basic },
+          payload,
+        });
+      const batch = [
+        {
+          type: 'group',
+          groupId: 'SEG-1',
+          userId: 'u1',
+          traits: { name: 'Segment Co', plan: 'Pro', arr: 24_000, industry: 'Media' },
+        },
+        {
+          type: 'identify',
+          userId: 'u1',
+          traits: { email: 'Ana@Segment.example', name: 'Ana', title: 'Ops lead' },
+        },
+        {
+          type: 'track',
+          userId: 'u1',
+          event: 'Signed In',
+          messageId: 'm1',
+          timestamp: '2026-03-01T10:00:00Z',
+        },
+        {
+          type: 'track',
+          event: 'Report Run',
+          messageId: 'm2',
+          context: { groupId: 'A-1' },
+          properties: { count: 3 },
+          timestamp: '2026-03-01T11:00:00Z',
+        },
+      ];
+      const first = await post('batch', { batch });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toMatchObject({
+        accountsCreated: 1,
+        contacts: 1,
+        signalsInserted: 2,
+        duplicates: 0,
+      });
+      const account = await t.services.accounts.getByExternalId('SEG-1');
+      expect(account).toMatchObject({
+        name: 'Segment Co',
+        tier: 'Pro',
+        arr: 24_000,
+        attributes: { industry: 'Media' },
+      });
+      expect(await t.services.accounts.contacts(account.id)).toMatchObject([
+        { email: 'ana@segment.example', name: 'Ana', role: 'Ops lead' },
+      ]);
+      const logins = await t.services.signals.rollups(account.id, { metrics: ['usage.logins'] });
+      expect(logins).toMatchObject([{ day: '2026-03-01', value: 1 }]);
+
+      const again = await post('batch', { batch });
+      expect(again.json()).toMatchObject({
+        accountsCreated: 0,
+        accountsUpdated: 1,
+        signalsInserted: 0,
+        duplicates: 2,
+      });
+      const single = await post('track', {
+        userId: 'u1',
+        event: 'Export',
+        messageId: 'm3',
+        timestamp: '2026-03-01T12:00:00Z',
+      });
+      expect(single.json()).toMatchObject({ signalsInserted: 1 });
+
+      const orphan = await post('batch', {
+        batch: [
+          { type: 'group', groupId: 'SEG-2', traits: { name: 'Never Made' } },
+          { type: 'track', userId: 'stranger', event: 'Signed In', messageId: 'm4' },
+        ],
+      });
+      expect(orphan.statusCode).toBe(422);
+      expect(orphan.json()).toMatchObject({
+        error: { code: 'SIGNALS_INVALID', details: { errors: [{ index: 1, field: 'context.groupId' }] } },
+      });
+      await expect(t.services.accounts.getByExternalId('SEG-2')).rejects.toMatchObject({
+        code: 'ACCOUNT_NOT_FOUND',
+      });
+      const unknownType = await post('batch', { batch: [{ type: 'page', name: 'Home' }] });
+      expect(unknownType.json()).toMatchObject({
+        error: { details: { errors: [{ index: 0, field: 'type' }] } },
+      });
+    });
+  });
+
   forEachStore('roles', (current) => {
     it('gives the wrong role 403 on every endpoint of the API', async () => {
       const t = current();
@@ -720,6 +816,21 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       allow: 'admin',
     },
     // Data: admins and ingest tokens.
+    ...(['track', 'identify', 'group'] as const).map((type): SweepEntry => ({
+      method: 'POST',
+      route: `/api/v1/segment/v1/${type}`,
+      url: `/api/v1/segment/v1/${type}`,
+      body: { groupId: 'A-1', userId: 'sweeper', event: 'Swept', traits: {} },
+      deny: ['leadA', 'csmA', 'viewer'],
+    })),
+    {
+      method: 'POST',
+      route: '/api/v1/segment/v1/batch',
+      url: '/api/v1/segment/v1/batch',
+      body: { batch: [{ type: 'group', groupId: 'A-1', traits: {} }] },
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
     {
       method: 'POST',
       route: '/api/v1/signals',

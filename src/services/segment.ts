@@ -1,0 +1,282 @@
+// A Segment-compatible ingest: `group` calls create or update accounts (groupId = external id),
+// `identify` calls keep contacts and remember which account a user belongs to, and `track` calls
+// become usage signals (messageId = idempotency key). A batch is all or nothing.
+import { z } from 'zod';
+import type { Attributes } from '../domain/account';
+import { AppError } from '../domain/errors';
+import { assertCan, type Actor } from '../domain/policy';
+import { parseSignal, parseTimestamp, type Signal } from '../domain/signals';
+import { parseEmail } from '../domain/values';
+import { AccountRepository } from '../store/account.repository';
+import { AuditRepository } from '../store/audit.repository';
+import { inTransaction, type ServiceContext } from './context';
+import { writeSignals, type RecordError, type SignalService } from './signals';
+
+const MAX_MESSAGES = 10_000;
+const id = z.union([z.string().min(1).max(200), z.number()]).transform(String);
+const traits = z.record(z.string(), z.unknown()).default({});
+const common = {
+  messageId: z.string().min(1).max(200).optional(),
+  timestamp: z.string().max(64).optional(),
+  userId: id.optional(),
+  anonymousId: id.optional(),
+  context: z.object({ groupId: id.optional() }).passthrough().optional(),
+};
+
+const messageSchema = z.discriminatedUnion('type', [
+  z.object({ ...common, type: z.literal('group'), groupId: id, traits }).passthrough(),
+  z.object({ ...common, type: z.literal('identify'), traits }).passthrough(),
+  z
+    .object({
+      ...common,
+      type: z.literal('track'),
+      event: z.string().min(1).max(200),
+      properties: z.record(z.string(), z.unknown()).default({}),
+    })
+    .passthrough(),
+]);
+type SegmentMessage = z.infer<typeof messageSchema>;
+
+export interface SegmentReport {
+  received: number;
+  accountsCreated: number;
+  accountsUpdated: number;
+  contacts: number;
+  signalsInserted: number;
+  duplicates: number;
+}
+
+const KNOWN_TRAITS = new Set(['name', 'plan', 'tier', 'arr', 'id', 'groupId']);
+
+function attributesOf(values: Record<string, unknown>): Attributes {
+  const attributes: Attributes = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (KNOWN_TRAITS.has(key)) continue;
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
+      attributes[key] = value as string | number | boolean | null;
+    }
+  }
+  return attributes;
+}
+
+export class SegmentService {
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly signals: SignalService,
+  ) {}
+
+  async handle(actor: Actor, raw: readonly unknown[]): Promise<SegmentReport> {
+    assertCan(actor, 'data.import');
+    if (raw.length > MAX_MESSAGES) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `A batch holds at most ${MAX_MESSAGES} messages.`, {
+        limit: MAX_MESSAGES,
+      });
+    }
+    const now = this.context.clock.now();
+    const errors: RecordError[] = [];
+    const messages: { index: number; message: SegmentMessage; at: string }[] = [];
+    raw.forEach((item, index) => {
+      const parsed = messageSchema.safeParse(item);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          errors.push({ index, field: issue.path.join('.') || 'type', message: issue.message });
+        return;
+      }
+      const at =
+        parsed.data.timestamp === undefined ? now.toISOString() : parseTimestamp(parsed.data.timestamp);
+      if (at === null) {
+        errors.push({
+          index,
+          field: 'timestamp',
+          message: `"${parsed.data.timestamp}" is not an ISO-8601 timestamp`,
+        });
+        return;
+      }
+      messages.push({ index, message: parsed.data, at });
+    });
+    if (errors.length > 0) throw segmentInvalid(errors, raw.length);
+
+    const report: SegmentReport = {
+      received: raw.length,
+      accountsCreated: 0,
+      accountsUpdated: 0,
+      contacts: 0,
+      signalsInserted: 0,
+      duplicates: 0,
+    };
+    const touched = await inTransaction(this.context, async (db) => {
+      const accounts = new AccountRepository(db);
+      const audit = new AuditRepository(db);
+      const identities = new Map<string, number>();
+      const accountIdOf = async (externalId: string) => (await accounts.findByExternalId(externalId))?.id;
+
+      for (const { message } of messages) {
+        if (message.type !== 'group') continue;
+        const existing = await accounts.findByExternalId(message.groupId);
+        const name =
+          typeof message.traits.name === 'string' ? message.traits.name : (existing?.name ?? message.groupId);
+        const tier = typeof message.traits.plan === 'string' ? message.traits.plan : (existing?.tier ?? null);
+        const arr = typeof message.traits.arr === 'number' ? message.traits.arr : (existing?.arr ?? 0);
+        const ids = await accounts.upsertMany(
+          [
+            {
+              externalId: message.groupId,
+              name,
+              ownerId: existing?.ownerId ?? null,
+              teamId: existing?.teamId ?? null,
+              tier,
+              arr,
+              renewalDate: existing?.renewalDate ?? null,
+              lifecycleStage: existing?.lifecycleStage ?? null,
+              attributes: { ...existing?.attributes, ...attributesOf(message.traits) },
+            },
+          ],
+          now,
+        );
+        const accountId = ids.get(message.groupId);
+        if (accountId === undefined) continue;
+        if (existing) report.accountsUpdated += 1;
+        else report.accountsCreated += 1;
+        await audit.append(actor, now, [
+          {
+            entityType: 'account',
+            entityId: accountId,
+            accountId,
+            action: existing ? 'segment_group_updated' : 'segment_group_created',
+            changes: { name, tier, arr },
+          },
+        ]);
+        if (message.userId) identities.set(message.userId, accountId);
+      }
+
+      for (const { index, message } of messages) {
+        if (message.type !== 'identify' || !message.userId) continue;
+        const groupId =
+          message.context?.groupId ??
+          (typeof message.traits.groupId === 'string' ? message.traits.groupId : undefined);
+        const accountId =
+          (groupId ? await accountIdOf(groupId) : undefined) ??
+          identities.get(message.userId) ??
+          (await this.identity(db, message.userId));
+        if (accountId === undefined) {
+          errors.push({
+            index,
+            field: 'userId',
+            message: `user "${message.userId}" belongs to no known group (account)`,
+          });
+          continue;
+        }
+        identities.set(message.userId, accountId);
+        const email = typeof message.traits.email === 'string' ? parseEmail(message.traits.email) : null;
+        await db
+          .insertInto('segment_identities')
+          .values({
+            user_id: message.userId,
+            account_id: accountId,
+            email: email?.ok ? email.value : null,
+            updated_at: now.toISOString(),
+          })
+          .onConflict((oc) =>
+            oc.column('user_id').doUpdateSet((eb) => ({
+              account_id: eb.ref('excluded.account_id'),
+              email: eb.ref('excluded.email'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
+        if (email?.ok) {
+          const name = typeof message.traits.name === 'string' ? message.traits.name : null;
+          const role = typeof message.traits.title === 'string' ? message.traits.title : null;
+          await accounts.upsertContacts(
+            [
+              {
+                accountId,
+                email: email.value,
+                name,
+                role,
+                isChampion: false,
+                attributes: attributesOf(message.traits),
+              },
+            ],
+            ['name', 'role', 'attributes'],
+            now,
+          );
+          report.contacts += 1;
+        }
+      }
+
+      const pending: { ref: number; signal: Signal }[] = [];
+      for (const { index, message, at } of messages) {
+        if (message.type !== 'track') continue;
+        const groupId =
+          message.context?.groupId ??
+          (typeof message.properties.groupId === 'string' ? message.properties.groupId : undefined);
+        let account = groupId;
+        if (!account && message.userId) {
+          const accountId = identities.get(message.userId) ?? (await this.identity(db, message.userId));
+          account = accountId === undefined ? undefined : (await accounts.findById(accountId))?.externalId;
+        }
+        if (!account) {
+          errors.push({
+            index,
+            field: 'context.groupId',
+            message: 'no group (account) for this event or its user',
+          });
+          continue;
+        }
+        const count = message.properties.count;
+        const parsed = parseSignal({
+          kind: 'usage',
+          account,
+          occurredAt: at,
+          idempotencyKey: message.messageId ? `segment:${message.messageId}` : null,
+          data: {
+            event: message.event,
+            count: typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1,
+            ...(message.userId && { user: message.userId.slice(0, 320) }),
+          },
+        });
+        if (!parsed.ok) {
+          for (const issue of parsed.issues) errors.push({ index, ...issue });
+          continue;
+        }
+        pending.push({ ref: index, signal: parsed.signal });
+      }
+      const written = await writeSignals(db, actor, now, pending, {
+        source: 'segment',
+        dryRun: errors.length > 0,
+      });
+      for (const rejected of written.rejected)
+        errors.push({ index: rejected.ref, field: rejected.field, message: rejected.message });
+      if (errors.length > 0) throw segmentInvalid(errors, raw.length);
+      report.signalsInserted = written.inserted;
+      report.duplicates = written.duplicates;
+      return written.accountIds;
+    });
+    await this.signals.notify(touched);
+    return report;
+  }
+
+  private async identity(
+    db: Parameters<typeof writeSignals>[0],
+    userId: string,
+  ): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('segment_identities')
+      .select('account_id')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row?.account_id;
+  }
+}
+
+function segmentInvalid(errors: RecordError[], total: number): AppError {
+  const sorted = [...errors].sort((a, b) => a.index - b.index);
+  const first = sorted[0];
+  return new AppError(
+    'SIGNALS_INVALID',
+    `Nothing was written: ${new Set(sorted.map((e) => e.index)).size} of ${total} messages are invalid` +
+      (first ? ` (first: batch[${first.index}].${first.field}: ${first.message}).` : '.'),
+    { errors: sorted.slice(0, 1000), errorCount: sorted.length },
+  );
+}
