@@ -226,16 +226,25 @@ export function lookbackDays(inputs: readonly MeasureInput[]): number {
   );
 }
 
-/** Which rollups to read to evaluate these inputs on `today`. */
+/** Which rollups to read to evaluate these inputs on `today`: each metric only as far back as needed. */
 export function factsQuery(inputs: readonly MeasureInput[], today: string) {
   const metrics = (kinds: MeasureInput['kind'][]) => [
     ...new Set(
       inputs.flatMap((input) => ('metric' in input && kinds.includes(input.kind) ? [input.metric] : [])),
     ),
   ];
+  const windowed = inputs.filter(
+    (input) => input.kind === 'trend' || input.kind === 'latest' || input.kind === 'window_total',
+  );
+  const windows = metrics(['trend', 'latest', 'window_total']).map((metric) => ({
+    metric,
+    fromDay: daysBefore(
+      today,
+      lookbackDays(windowed.filter((input) => 'metric' in input && input.metric === metric)),
+    ),
+  }));
   return {
-    fromDay: daysBefore(today, lookbackDays(inputs)),
-    windowMetrics: metrics(['trend', 'latest', 'window_total']),
+    windows,
     totalMetrics: metrics(['running_total', 'window_total']),
     recencyMetrics: metrics(['days_since']),
   };
@@ -444,7 +453,17 @@ export interface AccountSignalFacts {
 
 const DAY = 86_400_000;
 const dayNumber = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY);
-const dayText = (n: number) => new Date(n * DAY).toISOString().slice(0, 10);
+const DAY_TEXT = new Map<number, string>();
+/** Day number to `YYYY-MM-DD`, memoised: scoring asks for the same few hundred days over and over. */
+function dayText(n: number): string {
+  let text = DAY_TEXT.get(n);
+  if (text === undefined) {
+    text = new Date(n * DAY).toISOString().slice(0, 10);
+    if (DAY_TEXT.size > 20_000) DAY_TEXT.clear();
+    DAY_TEXT.set(n, text);
+  }
+  return text;
+}
 
 /** The calendar day `n` days before `day`. */
 export const daysBefore = (day: string, n: number): string => dayText(dayNumber(day) - n);

@@ -183,7 +183,12 @@ export class DetectionService {
       }
       if (clears.length > 0) await detection.saveStates(clears, now);
       for (const [accountId, fired] of firings) {
-        const result = await this.act(accountId, fired, now);
+        // Two writers detecting on one account at once: the loser finds the winner's case and adds to it.
+        const result = await this.act(accountId, fired, now).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'RISK_CASE_ALREADY_OPEN')
+            return this.act(accountId, fired, now);
+          throw error;
+        });
         run.fired += fired.length;
         run.suppressed += result.suppressed;
         if (result.opened) run.casesOpened += 1;

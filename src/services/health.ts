@@ -163,6 +163,12 @@ export class HealthService {
     };
   }
 
+  /** Accounts where the CSM's sentiment strongly disagrees with the computed score, newest first. */
+  async disagreements(filter: { ownerId?: number; teamId?: number } = {}) {
+    const rows = await this.repo.sentimentsWithScores(filter);
+    return rows.filter((row) => row.score !== null && sentimentDisagrees(row.sentiment, row.score));
+  }
+
   /** Records a CSM's own read of the account beside the computed score. */
   async setSentiment(
     actor: Actor,

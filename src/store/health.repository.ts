@@ -38,12 +38,16 @@ export class HealthRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * The facts scoring needs for a set of accounts: daily values of `windowMetrics` since `fromDay`,
+   * The facts scoring needs for a set of accounts: daily values of each window metric since its day,
    * all-time totals of `totalMetrics`, the last active day of `recencyMetrics`, and due items.
    */
   async signalFacts(
     accountIds: readonly number[],
-    query: { fromDay: string; windowMetrics: string[]; totalMetrics: string[]; recencyMetrics: string[] },
+    query: {
+      windows: readonly { metric: string; fromDay: string }[];
+      totalMetrics: readonly string[];
+      recencyMetrics: readonly string[];
+    },
   ): Promise<Map<number, AccountSignalFacts>> {
     const facts = new Map<number, MutableFacts>();
     const of = (accountId: number) => {
@@ -53,18 +57,18 @@ export class HealthRepository {
     };
     for (let i = 0; i < accountIds.length; i += CHUNK) {
       const ids = accountIds.slice(i, i + CHUNK);
-      if (query.windowMetrics.length > 0) {
+      for (const window of query.windows) {
         const rows = await this.db
           .selectFrom('daily_rollups')
-          .select(['account_id', 'metric', 'day', 'value'])
+          .select(['account_id', 'day', 'value'])
           .where('account_id', 'in', ids)
-          .where('metric', 'in', query.windowMetrics)
-          .where('day', '>=', query.fromDay)
+          .where('metric', '=', window.metric)
+          .where('day', '>=', window.fromDay)
           .execute();
         for (const row of rows) {
           const daily = of(row.account_id).daily;
-          let series = daily.get(row.metric);
-          if (!series) daily.set(row.metric, (series = new Map<string, number>()));
+          let series = daily.get(window.metric);
+          if (!series) daily.set(window.metric, (series = new Map<string, number>()));
           series.set(row.day, row.value);
         }
       }
@@ -186,6 +190,67 @@ export class HealthRepository {
       .orderBy('day')
       .execute();
     return rows.map(toHealth);
+  }
+
+  /** Accounts whose latest CSM sentiment is set, with that sentiment and their latest score. */
+  async sentimentsWithScores(filter: {
+    ownerId?: number;
+    teamId?: number;
+  }): Promise<
+    {
+      accountId: number;
+      externalId: string;
+      name: string;
+      sentiment: Sentiment;
+      note: string | null;
+      at: string;
+      score: number | null;
+      band: string | null;
+      day: string | null;
+    }[]
+  > {
+    let query = this.db
+      .selectFrom('csm_sentiments as s')
+      .innerJoin('accounts as a', 'a.id', 's.account_id')
+      .leftJoin('health_scores as h', (join) =>
+        join.onRef('h.account_id', '=', 's.account_id').on('h.day', '=', (eb) =>
+          eb
+            .selectFrom('health_scores as p')
+            .select((inner) => inner.fn.max('p.day').as('day'))
+            .whereRef('p.account_id', '=', 's.account_id'),
+        ),
+      )
+      .select([
+        's.account_id',
+        'a.external_id',
+        'a.name',
+        's.sentiment',
+        's.note',
+        's.at',
+        'h.score',
+        'h.band',
+        'h.day',
+      ])
+      .where('s.id', '=', (eb) =>
+        eb
+          .selectFrom('csm_sentiments as l')
+          .select((inner) => inner.fn.max('l.id').as('id'))
+          .whereRef('l.account_id', '=', 's.account_id'),
+      );
+    if (filter.ownerId !== undefined) query = query.where('a.owner_id', '=', filter.ownerId);
+    if (filter.teamId !== undefined) query = query.where('a.team_id', '=', filter.teamId);
+    const rows = await query.orderBy('s.at', 'desc').execute();
+    return rows.map((row) => ({
+      accountId: row.account_id,
+      externalId: row.external_id,
+      name: row.name,
+      sentiment: row.sentiment as Sentiment,
+      note: row.note,
+      at: row.at,
+      score: row.score,
+      band: row.band,
+      day: row.day,
+    }));
   }
 
   async addSentiment(entry: Omit<SentimentEntry, 'userEmail'>): Promise<void> {

@@ -598,6 +598,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/accounts/:id/rollups', `/api/v1/accounts/${acme}/rollups`],
     ['/api/v1/accounts/:id/health', `/api/v1/accounts/${acme}/health`],
     ['/api/v1/health/scorecard', '/api/v1/health/scorecard'],
+    ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({

@@ -119,8 +119,13 @@ forEachStore('health scores', (current) => {
     ).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
+    expect(await t.services.health.disagreements({ teamId: book.teams.a })).toMatchObject([
+      { externalId: 'A-1', sentiment: 'green', score: 10, band: 'Poor' },
+    ]);
+    expect(await t.services.health.disagreements({ teamId: book.teams.b })).toEqual([]);
     const yellow = await t.services.health.setSentiment(book.actors.leadA, acme.id, 'yellow', null);
     expect(yellow.disagreement).toBe(false);
+    expect(await t.services.health.disagreements()).toEqual([]);
   });
 
   it('lets admins replace the scorecard, validated as a whole, and re-scores every account', async () => {

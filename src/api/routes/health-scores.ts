@@ -46,6 +46,22 @@ export const healthScoreRoutes =
         ),
     );
 
+    app.get(
+      '/health/disagreements',
+      {
+        schema: {
+          tags: ['health'],
+          description:
+            'Accounts whose CSM sentiment strongly disagrees with the computed score (green on poor, red on good).',
+          querystring: z.object({
+            ownerId: z.coerce.number().int().positive().optional(),
+            teamId: z.coerce.number().int().positive().optional(),
+          }),
+        },
+      },
+      async (request) => ({ items: await services.health.disagreements(request.query) }),
+    );
+
     app.get('/health/scorecard', { schema: { tags: ['health'] } }, () => services.health.scorecard());
 
     app.put(
