@@ -193,10 +193,7 @@ export class HealthRepository {
   }
 
   /** Accounts whose latest CSM sentiment is set, with that sentiment and their latest score. */
-  async sentimentsWithScores(filter: {
-    ownerId?: number;
-    teamId?: number;
-  }): Promise<
+  async sentimentsWithScores(filter: { ownerId?: number; teamId?: number }): Promise<
     {
       accountId: number;
       externalId: string;
