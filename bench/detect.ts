@@ -5,31 +5,12 @@
 //
 //   npm run bench:detect
 //   npm run bench:detect -- --samples 500 --pg postgres://postgres@127.0.0.1:5432/postgres
-import { parseArgs } from 'node:util';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
-import { BENCH_NOW, createBenchBook, percentile, seconds } from './lib/book';
+import { BENCH_NOW, benchBookFromArgs, percentile } from './lib/book';
 
-const { values } = parseArgs({
-  options: {
-    accounts: { type: 'string', default: '100000' },
-    days: { type: 'string', default: '90' },
-    samples: { type: 'string', default: '300' },
-    pg: { type: 'string' },
-  },
-});
-
-const started = Date.now();
-const book = await createBenchBook({
-  accounts: Number(values.accounts),
-  days: Number(values.days),
-  pg: values.pg,
-});
-console.log(
-  `${book.store.kind}: ${book.accounts} accounts, ${book.rollups} rollup rows over ${values.days} days ` +
-    `(generated in ${seconds(Date.now() - started)})`,
-);
+const { book, options } = await benchBookFromArgs({ samples: { default: '300' } });
 try {
-  const samples = Number(values.samples);
+  const samples = Number(options.samples);
   const step = Math.max(1, Math.floor(book.accounts / samples));
   const account = (i: number) => `ACC-${String(1 + ((i * step) % book.accounts)).padStart(7, '0')}`;
   const invoice = (i: number, prefix: string) => ({

@@ -5,29 +5,11 @@
 //   npm run bench:score                                  # SQLite
 //   npm run bench:score -- --accounts 20000 --days 60
 //   npm run bench:score -- --pg postgres://postgres@127.0.0.1:5432/postgres
-import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { daysBefore } from '../src/domain/health';
-import { BENCH_DAY, createBenchBook, seconds } from './lib/book';
+import { BENCH_DAY, benchBookFromArgs, seconds } from './lib/book';
 
-const { values } = parseArgs({
-  options: {
-    accounts: { type: 'string', default: '100000' },
-    days: { type: 'string', default: '90' },
-    pg: { type: 'string' },
-  },
-});
-
-const started = Date.now();
-const book = await createBenchBook({
-  accounts: Number(values.accounts),
-  days: Number(values.days),
-  pg: values.pg,
-});
-console.log(
-  `${book.store.kind}: ${book.accounts} accounts, ${book.rollups} rollup rows over ${values.days} days ` +
-    `(generated in ${seconds(Date.now() - started)})`,
-);
+const { book } = await benchBookFromArgs();
 try {
   const d = (n: number) => daysBefore(BENCH_DAY, n);
   // The baseline: one GROUP BY over the rollups for the inputs the scorecard reads.

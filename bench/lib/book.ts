@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createServices, type Services } from '../../src/services';
@@ -143,4 +144,42 @@ export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/**
+ * The book named on the command line (`--accounts`, `--days`, `--pg`), generated and announced.
+ * `extra` declares a script's own options; their values come back beside the book.
+ */
+export async function benchBookFromArgs<K extends string>(
+  extra: Record<K, { default: string }> = {} as Record<K, { default: string }>,
+): Promise<{ book: BenchBook; options: Record<K, string> }> {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: 'string', default: '100000' },
+      days: { type: 'string', default: '90' },
+      pg: { type: 'string' },
+      ...Object.fromEntries(
+        Object.entries<{ default: string }>(extra).map(([key, spec]) => [
+          key,
+          { type: 'string', default: spec.default },
+        ]),
+      ),
+    },
+  });
+  const started = Date.now();
+  const book = await createBenchBook({
+    accounts: Number(values.accounts),
+    days: Number(values.days),
+    pg: typeof values.pg === 'string' ? values.pg : undefined,
+  });
+  console.log(
+    `${book.store.kind}: ${book.accounts} accounts, ${book.rollups} rollup rows over ${String(values.days)} days ` +
+      `(generated in ${seconds(Date.now() - started)})`,
+  );
+  const parsed: Record<string, unknown> = values;
+  const options = Object.fromEntries(Object.keys(extra).map((key) => [key, String(parsed[key])])) as Record<
+    K,
+    string
+  >;
+  return { book, options };
 }

@@ -45,6 +45,21 @@ export interface AccountFields {
   attributes: Attributes;
 }
 
+/** A new account known only by its id and name; everything else empty until a CRM or a user fills it. */
+export function bareAccount(externalId: string, name: string, attributes: Attributes = {}): AccountFields {
+  return {
+    externalId,
+    name,
+    ownerId: null,
+    teamId: null,
+    tier: null,
+    arr: 0,
+    renewalDate: null,
+    lifecycleStage: null,
+    attributes,
+  };
+}
+
 /** Field-by-field difference between two versions of a record, for the audit log. */
 export function diffFields<T extends object>(
   before: T,

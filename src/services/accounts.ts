@@ -1,6 +1,6 @@
 // Accounts and contacts: create, read, update, delete, with permission checks and an audit trail.
 import type { Kysely } from 'kysely';
-import { diffFields, type Account, type AccountFields, type Contact } from '../domain/account';
+import { bareAccount, diffFields, type Account, type AccountFields, type Contact } from '../domain/account';
 import { AppError } from '../domain/errors';
 import { parseEmail } from '../domain/values';
 import { assertCan, type Actor } from '../domain/policy';
@@ -50,16 +50,7 @@ export class AccountService {
   }
 
   async create(actor: Actor, input: AccountInput): Promise<Account> {
-    const fields: AccountFields = {
-      ownerId: null,
-      teamId: null,
-      tier: null,
-      arr: 0,
-      renewalDate: null,
-      lifecycleStage: null,
-      attributes: {},
-      ...input,
-    };
+    const fields: AccountFields = { ...bareAccount(input.externalId, input.name), ...input };
     assertCan(actor, 'account.write', fields);
     const now = this.context.clock.now();
     const id = await inTransaction(this.context, async (db) => {

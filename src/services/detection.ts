@@ -12,7 +12,7 @@ import {
 } from '../domain/detection';
 import { AppError } from '../domain/errors';
 import { daysBefore, factsQuery, measureInputs, type AccountSignalFacts } from '../domain/health';
-import { assertCan, type Actor } from '../domain/policy';
+import type { Actor } from '../domain/policy';
 import { initialStage } from '../domain/risk-lifecycle';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
@@ -20,13 +20,12 @@ import { AuditRepository } from '../store/audit.repository';
 import { DetectionRepository, type RuleStateWrite } from '../store/detection.repository';
 import { HealthRepository } from '../store/health.repository';
 import { RiskCaseRepository } from '../store/risk-case.repository';
-import { RiskConfigRepository } from '../store/risk-config.repository';
 import { SignalRepository } from '../store/signal.repository';
 import { inTransaction, type ServiceContext } from './context';
+import { JsonConfig } from './json-config';
 import type { RiskConfigService } from './risk-config';
 import { openCaseIn } from './risk-cases';
 
-const RULES_KEY = 'detectionRules';
 const ACCOUNT_CHUNK = 1000;
 const EVIDENCE_SIGNALS = 5;
 
@@ -54,55 +53,31 @@ interface Firing {
 }
 
 export class DetectionService {
+  private readonly stored: JsonConfig<DetectionRule[]>;
+
   constructor(
     private readonly context: ServiceContext,
     private readonly config: RiskConfigService,
-  ) {}
+  ) {
+    this.stored = new JsonConfig(context, 'detectionRules', rulesSchema, DEFAULT_RULES);
+  }
 
-  async rules(): Promise<DetectionRule[]> {
-    const stored = (await new RiskConfigRepository(this.context.store.db).readSettings())[RULES_KEY];
-    if (stored === undefined) return DEFAULT_RULES;
-    const parsed = rulesSchema.safeParse(stored);
-    return parsed.success ? parsed.data : DEFAULT_RULES;
+  rules(): Promise<DetectionRule[]> {
+    return this.stored.read();
   }
 
   /** Replaces the rule set, validated as a whole; every reason must be in the catalog. */
-  async updateRules(actor: Actor, input: unknown): Promise<DetectionRule[]> {
-    assertCan(actor, 'config.write');
-    const parsed = rulesSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AppError(
-        'VALIDATION_FAILED',
-        `${issue?.path.join('.') || 'rules'}: ${issue?.message ?? 'invalid'}`,
-        {
-          issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-        },
-      );
-    }
-    const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
-    parsed.data.forEach((rule, index) => {
-      if (!known.has(rule.reason)) {
-        throw new AppError('RISK_REASON_NOT_FOUND', `${index}.reason: no risk reason "${rule.reason}".`, {
-          field: `${index}.reason`,
-        });
-      }
+  updateRules(actor: Actor, input: unknown): Promise<DetectionRule[]> {
+    return this.stored.replace(actor, input, async (rules) => {
+      const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
+      rules.forEach((rule, index) => {
+        if (!known.has(rule.reason)) {
+          throw new AppError('RISK_REASON_NOT_FOUND', `${index}.reason: no risk reason "${rule.reason}".`, {
+            field: `${index}.reason`,
+          });
+        }
+      });
     });
-    const before = await this.rules();
-    const now = this.context.clock.now();
-    await inTransaction(this.context, async (db) => {
-      await new RiskConfigRepository(db).writeSettings({ [RULES_KEY]: parsed.data }, now);
-      await new AuditRepository(db).append(actor, now, [
-        {
-          entityType: 'settings',
-          entityId: RULES_KEY,
-          accountId: null,
-          action: 'updated',
-          changes: { rules: { from: before, to: parsed.data } },
-        },
-      ]);
-    });
-    return parsed.data;
   }
 
   /** Evaluates every active rule for the given accounts (all when omitted) and acts on firings. */

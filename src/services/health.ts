@@ -21,10 +21,9 @@ import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
 import { HealthRepository, type SentimentEntry, type StoredHealth } from '../store/health.repository';
-import { RiskConfigRepository } from '../store/risk-config.repository';
 import { inTransaction, type ServiceContext } from './context';
+import { JsonConfig } from './json-config';
 
-const SCORECARD_KEY = 'healthScorecard';
 const ACCOUNT_CHUNK = 1000;
 export const CHANGE_WINDOWS = [3, 7, 14, 30, 90] as const;
 
@@ -50,45 +49,23 @@ export interface AccountHealth {
 }
 
 export class HealthService {
-  constructor(private readonly context: ServiceContext) {}
+  private readonly config: JsonConfig<Scorecard>;
+
+  constructor(private readonly context: ServiceContext) {
+    this.config = new JsonConfig(context, 'healthScorecard', scorecardSchema, DEFAULT_SCORECARD);
+  }
 
   private get repo() {
     return new HealthRepository(this.context.store.db);
   }
 
-  async scorecard(): Promise<Scorecard> {
-    const stored = (await new RiskConfigRepository(this.context.store.db).readSettings())[SCORECARD_KEY];
-    if (stored === undefined) return DEFAULT_SCORECARD;
-    const parsed = scorecardSchema.safeParse(stored);
-    return parsed.success ? parsed.data : DEFAULT_SCORECARD;
+  scorecard(): Promise<Scorecard> {
+    return this.config.read();
   }
 
   /** Replaces the scorecard; takes effect on the next scoring of each account. */
-  async updateScorecard(actor: Actor, input: unknown): Promise<Scorecard> {
-    assertCan(actor, 'config.write');
-    const parsed = scorecardSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'scorecard';
-      throw new AppError('VALIDATION_FAILED', `${field}: ${issue?.message ?? 'invalid scorecard'}`, {
-        issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-      });
-    }
-    const before = await this.scorecard();
-    const now = this.context.clock.now();
-    await inTransaction(this.context, async (db) => {
-      await new RiskConfigRepository(db).writeSettings({ [SCORECARD_KEY]: parsed.data }, now);
-      await new AuditRepository(db).append(actor, now, [
-        {
-          entityType: 'settings',
-          entityId: SCORECARD_KEY,
-          accountId: null,
-          action: 'updated',
-          changes: { scorecard: { from: before, to: parsed.data } },
-        },
-      ]);
-    });
-    return parsed.data;
+  updateScorecard(actor: Actor, input: unknown): Promise<Scorecard> {
+    return this.config.replace(actor, input);
   }
 
   /** Scores the given accounts (all when omitted) for today and stores the scores. */

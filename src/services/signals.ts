@@ -1,6 +1,7 @@
 // Signal ingest: validate a batch, tie each signal to its account, write it once (idempotency keys),
 // and keep the daily rollups and due items current in the same transaction.
 import type { Kysely } from 'kysely';
+import { bareAccount } from '../domain/account';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
 import {
@@ -73,17 +74,7 @@ export async function writeSignals<R>(
   const unknown = externalIds.filter((externalId) => !ids.has(externalId));
   if (unknown.length > 0 && options.createAccounts && !options.dryRun) {
     const created = await accounts.upsertMany(
-      unknown.map((externalId) => ({
-        externalId,
-        name: externalId,
-        ownerId: null,
-        teamId: null,
-        tier: null,
-        arr: 0,
-        renewalDate: null,
-        lifecycleStage: null,
-        attributes: { createdFrom: 'signal' },
-      })),
+      unknown.map((externalId) => bareAccount(externalId, externalId, { createdFrom: 'signal' })),
       now,
     );
     for (const [externalId, id] of created) ids.set(externalId, id);

@@ -1,19 +1,7 @@
 // Foundation schema: users and teams, sessions and tokens, accounts and contacts, the risk process,
 // the audit log and settings. Self-contained: migrations never import application code.
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
-
-type Db = Kysely<unknown>;
-
-const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
-
-/** A table with an auto-numbered integer primary key on either store. */
-function table(db: Db, name: string) {
-  return db.schema
-    .createTable(name)
-    .addColumn('id', 'integer', (col) =>
-      isPostgres(db) ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    );
-}
+import { sql, type Kysely } from 'kysely';
+import { tableWithId as table, type Db } from './helpers';
 
 const STAGES = [
   { key: 'at_risk', name: 'At Risk', position: 1, is_end: 0, outcome: null },

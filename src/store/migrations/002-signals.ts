@@ -1,17 +1,10 @@
 // Signals and what is derived from them as they arrive: raw events, per-account daily rollups, and
 // due items (invoices, onboarding milestones) whose lateness is measured when scoring.
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
-
-type Db = Kysely<unknown>;
-
-const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
+import { sql } from 'kysely';
+import { tableWithId, type Db } from './helpers';
 
 export async function up(db: Db): Promise<void> {
-  await db.schema
-    .createTable('signals')
-    .addColumn('id', 'integer', (col) =>
-      isPostgres(db) ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+  await tableWithId(db, 'signals')
     .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('occurred_at', 'text', (c) => c.notNull())

@@ -1,9 +1,5 @@
 // Health scores kept per account per day with their components, and CSMs' own sentiment.
-import { PostgresAdapter, type Kysely } from 'kysely';
-
-type Db = Kysely<unknown>;
-
-const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
+import { tableWithId, type Db } from './helpers';
 
 export async function up(db: Db): Promise<void> {
   await db.schema
@@ -23,11 +19,7 @@ export async function up(db: Db): Promise<void> {
     .columns(['day', 'score'])
     .execute();
 
-  await db.schema
-    .createTable('csm_sentiments')
-    .addColumn('id', 'integer', (col) =>
-      isPostgres(db) ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+  await tableWithId(db, 'csm_sentiments')
     .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('sentiment', 'text', (c) => c.notNull())
     .addColumn('note', 'text')

@@ -1,10 +1,6 @@
 // Automated detection: where each rule stands on each account, and the evidence a firing rule
 // attaches to the risk case it opened or added a reason to.
-import { PostgresAdapter, type Kysely } from 'kysely';
-
-type Db = Kysely<unknown>;
-
-const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
+import { tableWithId, type Db } from './helpers';
 
 export async function up(db: Db): Promise<void> {
   await db.schema
@@ -19,11 +15,7 @@ export async function up(db: Db): Promise<void> {
     .addPrimaryKeyConstraint('rule_states_pk', ['account_id', 'rule_key'])
     .execute();
 
-  await db.schema
-    .createTable('risk_case_evidence')
-    .addColumn('id', 'integer', (col) =>
-      isPostgres(db) ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
-    )
+  await tableWithId(db, 'risk_case_evidence')
     .addColumn('case_id', 'integer', (c) => c.notNull().references('risk_cases.id').onDelete('cascade'))
     .addColumn('rule_key', 'text', (c) => c.notNull())
     .addColumn('reason_id', 'integer', (c) => c.notNull().references('risk_reasons.id'))

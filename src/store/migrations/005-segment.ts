@@ -1,8 +1,6 @@
 // Which account a Segment user belongs to, learnt from `group` and `identify` calls, so `track`
 // calls without a group can still be tied to an account.
-import type { Kysely } from 'kysely';
-
-type Db = Kysely<unknown>;
+import type { Db } from './helpers';
 
 export async function up(db: Db): Promise<void> {
   await db.schema
