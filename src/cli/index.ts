@@ -1,6 +1,8 @@
 // The `retain` command line: thin commands over the same services as the API.
 import { Command } from 'commander';
 import { API_VERSION } from '../api/version';
+import { backupCommands } from './commands/backup';
+import { configCommands } from './commands/config';
 import { dataCommands } from './commands/data';
 import { scoreCommand } from './commands/score';
 import { serveCommand } from './commands/serve';
@@ -15,6 +17,8 @@ const program = new Command()
 serveCommand(program);
 dataCommands(program);
 scoreCommand(program);
+backupCommands(program);
+configCommands(program);
 userCommands(program);
 
 program.parseAsync(process.argv).catch(reportError);

@@ -4,6 +4,7 @@ import { AccountService } from './accounts';
 import { AuthService } from './auth';
 import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
+import { ConfigTransferService } from './config-transfer';
 import { DetectionService } from './detection';
 import { ExportService } from './exports';
 import { HealthService } from './health';
@@ -41,6 +42,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     segment: new SegmentService(context, signals),
     health,
     detection,
+    configTransfer: new ConfigTransferService(context, config, health, detection),
     exports: new ExportService(context, riskCases),
   };
 }

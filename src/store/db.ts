@@ -26,6 +26,8 @@ export interface Store {
   kind: StoreKind;
   /** Where the data lives, without credentials: a file path or host/database. */
   location: string;
+  /** SQLite only: an online, consistent copy of the store to `path` while it stays in use. */
+  backup?: (path: string) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-detection': detection,
   '005-segment': segment,
 };
+
+/** The migrations this version of Retain knows, by name. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
@@ -77,7 +82,15 @@ function openSqlite(path: string): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, kind: 'sqlite', location: path, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'sqlite',
+    location: path,
+    backup: async (to) => {
+      await sqlite.backup(to);
+    },
+    close: () => db.destroy(),
+  };
 }
 
 function openPostgres(url: string): Store {

@@ -816,6 +816,20 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
+    {
+      method: 'GET',
+      route: '/api/v1/config/export',
+      url: '/api/v1/config/export',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PUT',
+      route: '/api/v1/config/import',
+      url: '/api/v1/config/import',
+      body: { format: 'retain-config' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+    },
     // Data: admins and ingest tokens.
     ...(['track', 'identify', 'group'] as const).map((type): SweepEntry => ({
       method: 'POST',

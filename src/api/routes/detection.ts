@@ -1,4 +1,4 @@
-// Detection rules (configuration) and an on-demand detection run.
+// Detection rules (configuration), an on-demand detection run, and configuration export/import.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
@@ -26,6 +26,32 @@ export const detectionRoutes =
       async (request) => ({
         items: await services.detection.updateRules(actorOf(request), request.body.items),
       }),
+    );
+
+    app.get(
+      '/config/export',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['configuration'],
+          description: 'Stages, reasons, settings, scorecard and detection rules as one JSON document.',
+        },
+      },
+      () => services.configTransfer.export(),
+    );
+
+    app.put(
+      '/config/import',
+      {
+        config: { access: 'config.write' },
+        bodyLimit: 4 * 1024 * 1024,
+        schema: {
+          tags: ['configuration'],
+          description: 'Apply an exported configuration document: adds and updates by key, all or nothing.',
+          body: z.record(z.string(), z.unknown()),
+        },
+      },
+      (request) => services.configTransfer.import(actorOf(request), request.body),
     );
 
     app.post(
