@@ -3,6 +3,7 @@
 // has cleared (by the hysteresis margin) and its cool-down has passed, so cases do not flap.
 import { z } from 'zod';
 import { measureInputSchema, type MeasureInput } from './health';
+import type { SignalKind } from './signals';
 
 const reasonKey = z.string().regex(/^[a-z0-9_]{1,64}$/);
 
@@ -288,11 +289,11 @@ export const DEFAULT_RULES: DetectionRule[] = [
 ];
 
 /** The signal kind behind a measure input, to attach the signals themselves as evidence. */
-export function signalKindOf(input: MeasureInput): string | null {
+export function signalKindOf(input: MeasureInput): SignalKind | null {
   if (input.kind === 'days_past_due') return 'invoice';
   if (input.kind === 'milestone_days_late') return 'onboarding';
   const prefix = input.metric.split('.')[0];
-  const kinds: Record<string, string> = {
+  const kinds: Record<string, SignalKind> = {
     usage: 'usage',
     licence: 'licence',
     tickets: 'ticket',
@@ -303,5 +304,5 @@ export function signalKindOf(input: MeasureInput): string | null {
     business: 'business_event',
     competitor: 'competitor_mention',
   };
-  return (prefix && kinds[prefix]) ?? null;
+  return prefix === undefined ? null : (kinds[prefix] ?? null);
 }

@@ -13,7 +13,9 @@ import {
 import { AppError } from '../domain/errors';
 import { daysBefore, factsQuery, measureInputs, type AccountSignalFacts } from '../domain/health';
 import type { Actor } from '../domain/policy';
-import { initialStage } from '../domain/risk-lifecycle';
+import type { RiskReason } from '../domain/risk-reason';
+import { initialStage, type RiskStage } from '../domain/risk-lifecycle';
+import type { RetainSettings } from '../domain/settings';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
@@ -45,6 +47,13 @@ export interface DetectionRun {
   /** Firings held back because a CSM closed a case for the same reason within the quiet period. */
   suppressed: number;
   cleared: number;
+}
+
+interface ActSetup {
+  stages: RiskStage[];
+  settings: RetainSettings;
+  /** The reason catalog by key. */
+  reasons: Map<string, RiskReason>;
 }
 
 interface Firing {
@@ -109,6 +118,8 @@ export class DetectionService {
       ),
     ];
     const detection = new DetectionRepository(db);
+    // The stages, settings and reason catalog firings act with, read once per run when needed.
+    let setup: ActSetup | undefined;
 
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
@@ -116,10 +127,14 @@ export class DetectionService {
         measureRules.length > 0
           ? await new HealthRepository(db).signalFacts(chunk, query)
           : new Map<number, AccountSignalFacts>();
-      const scores = await detection.scoresOnOrBefore(chunk, today);
-      const scoresAgo = new Map<number, Map<number, number>>();
+      const health = new HealthRepository(db);
+      const scores = await health.latestScores(chunk, today, { inclusive: true });
+      const scoresAgo = new Map<number, Map<number, { score: number }>>();
       for (const window of dropWindows)
-        scoresAgo.set(window, await detection.scoresOnOrBefore(chunk, daysBefore(today, window)));
+        scoresAgo.set(
+          window,
+          await health.latestScores(chunk, daysBefore(today, window), { inclusive: true }),
+        );
       const states = await detection.states(chunk);
       const clears: RuleStateWrite[] = [];
       const firings = new Map<number, Firing[]>();
@@ -131,12 +146,12 @@ export class DetectionService {
         const scoreAgo = new Map<number, number>();
         for (const [window, byAccount] of scoresAgo) {
           const then = byAccount.get(accountId);
-          if (then !== undefined) scoreAgo.set(window, then);
+          if (then !== undefined) scoreAgo.set(window, then.score);
         }
         for (const rule of rules) {
           const state = states.get(`${accountId}|${rule.key}`) ?? null;
           const outcome = evaluateRule(rule, {
-            score: scores.get(accountId) ?? null,
+            score: scores.get(accountId)?.score ?? null,
             scoreAgo,
             measure: inputs[rule.key] ?? null,
           });
@@ -158,10 +173,12 @@ export class DetectionService {
       }
       if (clears.length > 0) await detection.saveStates(clears, now);
       for (const [accountId, fired] of firings) {
+        setup ??= await this.loadSetup();
+        const current = setup;
         // Two writers detecting on one account at once: the loser finds the winner's case and adds to it.
-        const result = await this.act(accountId, fired, now).catch((error: unknown) => {
+        const result = await this.act(current, accountId, fired, now).catch((error: unknown) => {
           if (error instanceof AppError && error.code === 'RISK_CASE_ALREADY_OPEN')
-            return this.act(accountId, fired, now);
+            return this.act(current, accountId, fired, now);
           throw error;
         });
         run.fired += fired.length;
@@ -173,30 +190,43 @@ export class DetectionService {
     return run;
   }
 
-  /** Opens or updates the account's case for the rules that fired, in one transaction. */
-  private async act(
-    accountId: number,
-    fired: readonly Firing[],
-    now: Date,
-  ): Promise<{ opened: boolean; updated: boolean; suppressed: number }> {
+  private async loadSetup(): Promise<ActSetup> {
     const [stages, settings, reasons] = await Promise.all([
       this.config.listStages(),
       this.config.settings(),
       this.config.listReasons(),
     ]);
-    const reasonId = new Map(reasons.map((reason) => [reason.key, reason]));
+    return { stages, settings, reasons: new Map(reasons.map((reason) => [reason.key, reason])) };
+  }
+
+  /** Opens or updates the account's case for the rules that fired, in one transaction. */
+  private async act(
+    setup: ActSetup,
+    accountId: number,
+    fired: readonly Firing[],
+    now: Date,
+  ): Promise<{ opened: boolean; updated: boolean; suppressed: number }> {
+    const { stages, settings, reasons } = setup;
+    const reasonsFor = (keys: readonly string[]) =>
+      keys.flatMap((key) => {
+        const reason = reasons.get(key);
+        return reason ? [reason] : [];
+      });
     const evidenceDetails = await this.evidenceDetails(accountId, fired);
     return inTransaction(this.context, async (db) => {
       const detection = new DetectionRepository(db);
-      const { open, lastClosed } = await detection.caseFacts(accountId);
+      const cases = new RiskCaseRepository(db);
+      const reasonKeysOf = async (caseId: number) =>
+        ((await cases.reasonsOf([caseId])).get(caseId) ?? []).map((reason) => reason.key);
+      const open = await cases.findOpenByAccount(accountId);
+      const lastClosed = open ? undefined : await cases.findLastClosedByAccount(accountId);
       // A case a CSM closed stays closed for the quiet period unless the reason is a new one.
       const quiet =
-        !open &&
         lastClosed?.closedAt &&
         now.getTime() - Date.parse(lastClosed.closedAt) < settings.detectionQuietDays * 86_400_000
-          ? new Set(lastClosed.reasonKeys)
+          ? new Set(await reasonKeysOf(lastClosed.id))
           : new Set<string>();
-      const acting = fired.filter(({ rule }) => !quiet.has(rule.reason) && reasonId.has(rule.reason));
+      const acting = fired.filter(({ rule }) => !quiet.has(rule.reason) && reasons.has(rule.reason));
       const states: RuleStateWrite[] = fired.map(({ rule, outcome }) => ({
         accountId,
         ruleKey: rule.key,
@@ -220,13 +250,11 @@ export class DetectionService {
       let opened = false;
       if (open) {
         caseId = open.id;
-        const added = reasonKeys.filter((key) => !open.reasonKeys.includes(key));
-        await new RiskCaseRepository(db).addReasons(
+        const present = await reasonKeysOf(caseId);
+        const added = reasonKeys.filter((key) => !present.includes(key));
+        await cases.addReasons(
           caseId,
-          added.flatMap((key) => {
-            const reason = reasonId.get(key);
-            return reason ? [reason.id] : [];
-          }),
+          reasonsFor(added).map((reason) => reason.id),
           now,
           null,
         );
@@ -252,10 +280,7 @@ export class DetectionService {
           {
             stage: initialStage(stages),
             settings,
-            reasons: reasonKeys.flatMap((key) => {
-              const reason = reasonId.get(key);
-              return reason ? [reason] : [];
-            }),
+            reasons: reasonsFor(reasonKeys),
             source: 'rule',
           },
         );
@@ -265,7 +290,7 @@ export class DetectionService {
         acting.map(({ rule, outcome }) => ({
           caseId,
           ruleKey: rule.key,
-          reasonId: reasonId.get(rule.reason)?.id ?? 0,
+          reasonId: reasons.get(rule.reason)?.id ?? 0,
           summary: `${rule.name}: ${outcome.summary}`,
           details: { value: outcome.value, condition: rule.condition, ...evidenceDetails.get(rule.key) },
         })),
@@ -287,7 +312,7 @@ export class DetectionService {
         const kind = signalKindOf(rule.condition.input);
         if (!kind) continue;
         const recent = await signals.listForAccount(accountId, {
-          kind: kind as Parameters<SignalRepository['listForAccount']>[1]['kind'],
+          kind,
           limit: EVIDENCE_SIGNALS,
         });
         details.set(rule.key, {

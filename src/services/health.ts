@@ -91,9 +91,10 @@ export class HealthService {
         if (health) rows.push({ ...health, accountId, day: today });
         else run.withoutData += 1;
       }
-      const previous = await this.repo.latestBefore(
+      const previous = await this.repo.latestScores(
         rows.map((row) => row.accountId),
         today,
+        { inclusive: false },
       );
       for (const row of rows) {
         const before = previous.get(row.accountId);

@@ -160,7 +160,7 @@ export class RiskCaseService {
     const cases = new RiskCaseRepository(db);
     const record = await cases.findById(id);
     if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
-    const [stages, settings, [withAccount], history, updates] = await Promise.all([
+    const [stages, settings, [withAccount], history, updates, evidence] = await Promise.all([
       this.config.listStages(),
       this.config.settings(),
       cases
@@ -168,8 +168,8 @@ export class RiskCaseService {
         .then((all) => all.filter((c) => c.id === id)),
       cases.stageHistoryOf(id),
       cases.updatesOf(id),
+      new DetectionRepository(db).evidenceOf(id),
     ]);
-    const evidence = await new DetectionRepository(db).evidenceOf(id);
     if (!withAccount) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
     const reasons = (await cases.reasonsOf([id])).get(id) ?? [];
     const now = this.now();

@@ -1,6 +1,7 @@
 // A Segment-compatible ingest: `group` calls create or update accounts (groupId = external id),
 // `identify` calls keep contacts and remember which account a user belongs to, and `track` calls
 // become usage signals (messageId = idempotency key). A batch is all or nothing.
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Attributes } from '../domain/account';
 import { AppError } from '../domain/errors';
@@ -9,8 +10,9 @@ import { parseSignal, parseTimestamp, type Signal } from '../domain/signals';
 import { parseEmail } from '../domain/values';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
+import type { Database } from '../store/schema';
 import { inTransaction, type ServiceContext } from './context';
-import { writeSignals, type RecordError, type SignalService } from './signals';
+import { batchInvalid, writeSignals, type RecordError, type SignalService } from './signals';
 
 const MAX_MESSAGES = 10_000;
 const id = z.union([z.string().min(1).max(200), z.number()]).transform(String);
@@ -94,7 +96,7 @@ export class SegmentService {
       }
       messages.push({ index, message: parsed.data, at });
     });
-    if (errors.length > 0) throw segmentInvalid(errors, raw.length);
+    if (errors.length > 0) throw batchInvalid(errors, raw.length, { noun: 'messages', list: 'batch' });
 
     const report: SegmentReport = {
       received: raw.length,
@@ -248,7 +250,7 @@ export class SegmentService {
       });
       for (const rejected of written.rejected)
         errors.push({ index: rejected.ref, field: rejected.field, message: rejected.message });
-      if (errors.length > 0) throw segmentInvalid(errors, raw.length);
+      if (errors.length > 0) throw batchInvalid(errors, raw.length, { noun: 'messages', list: 'batch' });
       report.signalsInserted = written.inserted;
       report.duplicates = written.duplicates;
       return written.accountIds;
@@ -257,10 +259,7 @@ export class SegmentService {
     return report;
   }
 
-  private async identity(
-    db: Parameters<typeof writeSignals>[0],
-    userId: string,
-  ): Promise<number | undefined> {
+  private async identity(db: Kysely<Database>, userId: string): Promise<number | undefined> {
     const row = await db
       .selectFrom('segment_identities')
       .select('account_id')
@@ -268,15 +267,4 @@ export class SegmentService {
       .executeTakeFirst();
     return row?.account_id;
   }
-}
-
-function segmentInvalid(errors: RecordError[], total: number): AppError {
-  const sorted = [...errors].sort((a, b) => a.index - b.index);
-  const first = sorted[0];
-  return new AppError(
-    'SIGNALS_INVALID',
-    `Nothing was written: ${new Set(sorted.map((e) => e.index)).size} of ${total} messages are invalid` +
-      (first ? ` (first: batch[${first.index}].${first.field}: ${first.message}).` : '.'),
-    { errors: sorted.slice(0, 1000), errorCount: sorted.length },
-  );
 }

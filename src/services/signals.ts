@@ -214,8 +214,9 @@ export class SignalService {
     });
     const result = await inTransaction(this.context, async (db) => {
       const written = await writeSignals(db, actor, now, batch, { ...options, dryRun: errors.length > 0 });
-      for (const rejected of written.rejected) errors.push({ index: rejected.ref, ...pick(rejected) });
-      if (errors.length > 0) throw signalsInvalid(errors, records.length);
+      for (const rejected of written.rejected)
+        errors.push({ index: rejected.ref, field: rejected.field, message: rejected.message });
+      if (errors.length > 0) throw batchInvalid(errors, records.length, { noun: 'signals', list: 'signals' });
       return written;
     });
     await this.notify(result.accountIds);
@@ -243,8 +244,6 @@ export class SignalService {
   }
 }
 
-const pick = ({ field, message }: { field: string; message: string }) => ({ field, message });
-
 /** A signal stamped in the future is a clock or mapping mistake, not a fact. */
 export function futureError(signal: Signal, now: Date): { field: string; message: string } | null {
   return Date.parse(signal.occurredAt) > now.getTime() + FUTURE_TOLERANCE_MS
@@ -252,14 +251,22 @@ export function futureError(signal: Signal, now: Date): { field: string; message
     : null;
 }
 
-function signalsInvalid(errors: RecordError[], total: number): AppError {
+/**
+ * Rejects a whole batch: every error, sorted by record, under one stable code. `noun` and `list`
+ * say what the records are called in the message ("signals", "signals[3]").
+ */
+export function batchInvalid(
+  errors: readonly RecordError[],
+  total: number,
+  names: { noun: string; list: string },
+): AppError {
   const sorted = [...errors].sort((a, b) => a.index - b.index);
   const first = sorted[0];
   const records = new Set(sorted.map((error) => error.index)).size;
   return new AppError(
     'SIGNALS_INVALID',
-    `Nothing was written: ${records} of ${total} signals are invalid` +
-      (first ? ` (first: signals[${first.index}].${first.field}: ${first.message}).` : '.'),
+    `Nothing was written: ${records} of ${total} ${names.noun} are invalid` +
+      (first ? ` (first: ${names.list}[${first.index}].${first.field}: ${first.message}).` : '.'),
     { errors: sorted.slice(0, 1000), errorCount: sorted.length },
   );
 }

@@ -1,6 +1,5 @@
-// Where each detection rule stands on each account, the evidence on cases, and the case facts
-// detection decides with (open cases, the latest closed one and their reasons).
-import { sql, type Kysely } from 'kysely';
+// Where each detection rule stands on each account, and the evidence firing rules left on cases.
+import type { Kysely } from 'kysely';
 import type { RuleState } from '../domain/detection';
 import { parseJsonObject } from './json';
 import type { Database } from './schema';
@@ -21,12 +20,6 @@ export interface Evidence {
   at: string;
   summary: string;
   details: Record<string, unknown>;
-}
-
-export interface CaseFacts {
-  id: number;
-  closedAt: string | null;
-  reasonKeys: string[];
 }
 
 const CHUNK = 500;
@@ -117,59 +110,5 @@ export class DetectionRepository {
       summary: row.summary,
       details: parseJsonObject(row.details),
     }));
-  }
-
-  /** Each account's open case and its most recently closed one, with their reasons. */
-  async caseFacts(accountId: number): Promise<{ open: CaseFacts | null; lastClosed: CaseFacts | null }> {
-    const open = await this.db
-      .selectFrom('risk_cases')
-      .select(['id', 'closed_at'])
-      .where('account_id', '=', accountId)
-      .where('closed_at', 'is', null)
-      .executeTakeFirst();
-    const closed = await this.db
-      .selectFrom('risk_cases')
-      .select(['id', 'closed_at'])
-      .where('account_id', '=', accountId)
-      .where('closed_at', 'is not', null)
-      .orderBy('closed_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    const reasonsOf = async (caseId: number) =>
-      (
-        await this.db
-          .selectFrom('risk_case_reasons as cr')
-          .innerJoin('risk_reasons as r', 'r.id', 'cr.reason_id')
-          .select('r.key')
-          .where('cr.case_id', '=', caseId)
-          .execute()
-      ).map((row) => row.key);
-    return {
-      open: open ? { id: open.id, closedAt: null, reasonKeys: await reasonsOf(open.id) } : null,
-      lastClosed: closed
-        ? { id: closed.id, closedAt: closed.closed_at, reasonKeys: await reasonsOf(closed.id) }
-        : null,
-    };
-  }
-
-  /** Each account's latest health score on or before `day`. */
-  async scoresOnOrBefore(accountIds: readonly number[], day: string): Promise<Map<number, number>> {
-    const found = new Map<number, number>();
-    for (let i = 0; i < accountIds.length; i += CHUNK) {
-      const rows = await this.db
-        .selectFrom('health_scores as h')
-        .select(['h.account_id', 'h.score'])
-        .where('h.account_id', 'in', accountIds.slice(i, i + CHUNK))
-        .where('h.day', '=', (eb) =>
-          eb
-            .selectFrom('health_scores as p')
-            .select(sql<string>`max(p.day)`.as('day'))
-            .whereRef('p.account_id', '=', 'h.account_id')
-            .where('p.day', '<=', day),
-        )
-        .execute();
-      for (const row of rows) found.set(row.account_id, row.score);
-    }
-    return found;
   }
 }

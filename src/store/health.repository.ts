@@ -1,7 +1,7 @@
 // Health scores per account per day, the signal facts scoring reads, and CSM sentiment.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AccountSignalFacts, HealthScore, ScoreComponent, Sentiment } from '../domain/health';
-import type { Database } from './schema';
+import type { Database, HealthScoreTable } from './schema';
 
 export interface StoredHealth extends HealthScore {
   accountId: number;
@@ -143,10 +143,14 @@ export class HealthRepository {
     }
   }
 
-  /** Each account's most recent score before `day`: the one a new score replaces as "current". */
-  async latestBefore(
+  /**
+   * Each account's latest score before `day`, or on or before it with `inclusive`: the score a new
+   * one replaces, or the score an account had on a given day.
+   */
+  async latestScores(
     accountIds: readonly number[],
     day: string,
+    options: { inclusive: boolean },
   ): Promise<Map<number, { score: number; band: string }>> {
     const found = new Map<number, { score: number; band: string }>();
     for (let i = 0; i < accountIds.length; i += CHUNK) {
@@ -159,7 +163,7 @@ export class HealthRepository {
             .selectFrom('health_scores as p')
             .select((inner) => inner.fn.max('p.day').as('day'))
             .whereRef('p.account_id', '=', 'h.account_id')
-            .where('p.day', '<', day),
+            .where('p.day', options.inclusive ? '<=' : '<', day),
         )
         .execute();
       for (const row of rows) found.set(row.account_id, { score: row.score, band: row.band });
@@ -293,15 +297,7 @@ export class HealthRepository {
   }
 }
 
-function toHealth(row: {
-  account_id: number;
-  day: string;
-  score: number;
-  band: string;
-  components: string;
-  missing: string;
-  computed_at: string;
-}): StoredHealth {
+function toHealth(row: Selectable<HealthScoreTable>): StoredHealth {
   return {
     accountId: row.account_id,
     day: row.day,

@@ -49,6 +49,19 @@ export class RiskCaseRepository {
     return row && toRecord(row);
   }
 
+  /** The account's most recently closed case, if any. */
+  async findLastClosedByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
+    const row = await this.db
+      .selectFrom('risk_cases')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('closed_at', 'is not', null)
+      .orderBy('closed_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   async insert(record: NewRiskCase, now: Date): Promise<number> {
     const at = now.toISOString();
     const row = await this.db
