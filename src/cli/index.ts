@@ -4,6 +4,7 @@ import { API_VERSION } from '../api/version';
 import { backupCommands } from './commands/backup';
 import { configCommands } from './commands/config';
 import { dataCommands } from './commands/data';
+import { modelCommands } from './commands/model';
 import { scoreCommand } from './commands/score';
 import { serveCommand } from './commands/serve';
 import { userCommands } from './commands/user';
@@ -17,6 +18,7 @@ const program = new Command()
 serveCommand(program);
 dataCommands(program);
 scoreCommand(program);
+modelCommands(program);
 backupCommands(program);
 configCommands(program);
 userCommands(program);

@@ -2,7 +2,7 @@
 // reason. A rule fires when its condition starts to hold; it cannot fire again until the condition
 // has cleared (by the hysteresis margin) and its cool-down has passed, so cases do not flap.
 import { z } from 'zod';
-import { measureInputSchema, type MeasureInput } from './health';
+import { signalInputSchema, type SignalInput } from './health';
 import type { SignalKind } from './signals';
 
 const reasonKey = z.string().regex(/^[a-z0-9_]{1,64}$/);
@@ -22,7 +22,7 @@ export const ruleConditionSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('measure'),
-      input: measureInputSchema,
+      input: signalInputSchema,
       min: z.number().nullable().default(null),
       max: z.number().nullable().default(null),
     })
@@ -72,7 +72,7 @@ function rangeText(min: number | null, max: number | null): string {
   return `at most ${String(max)}`;
 }
 
-export function describeInput(input: MeasureInput): string {
+export function describeInput(input: SignalInput): string {
   switch (input.kind) {
     case 'trend':
       return `${input.metric} trend over ${input.windowDays} days (%)`;
@@ -167,7 +167,7 @@ const measure = (
   key: string,
   name: string,
   reason: string,
-  input: MeasureInput,
+  input: SignalInput,
   bounds: { min?: number; max?: number },
   hysteresis = 0,
 ): DetectionRule => ({
@@ -289,7 +289,7 @@ export const DEFAULT_RULES: DetectionRule[] = [
 ];
 
 /** The signal kind behind a measure input, to attach the signals themselves as evidence. */
-export function signalKindOf(input: MeasureInput): SignalKind | null {
+export function signalKindOf(input: SignalInput): SignalKind | null {
   if (input.kind === 'days_past_due') return 'invoice';
   if (input.kind === 'milestone_days_late') return 'onboarding';
   const prefix = input.metric.split('.')[0];

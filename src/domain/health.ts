@@ -7,8 +7,7 @@ import { METRICS } from './signals';
 const metricKey = z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]);
 const days = z.number().int().min(1).max(365);
 
-/** What a measure reads from the rollups and due items. */
-export const measureInputSchema = z.discriminatedUnion('kind', [
+const signalInputs = [
   /** % change of the metric's daily average over the last `windowDays` against the window before. */
   z.object({ kind: z.literal('trend'), metric: metricKey, windowDays: days }).strict(),
   /** Days since the metric last had a value above zero. */
@@ -23,7 +22,41 @@ export const measureInputSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('days_past_due') }).strict(),
   /** Days the latest-running onboarding milestone is late (0 when none is late). */
   z.object({ kind: z.literal('milestone_days_late') }).strict(),
-]);
+] as const;
+/** What a measure or a detection rule reads from the rollups and due items. */
+export const signalInputSchema = z.discriminatedUnion('kind', [...signalInputs]);
+export type SignalInput = z.infer<typeof signalInputSchema>;
+
+/** Which accounts an attribute input applies to: a set of values of another attribute, or a range of it. */
+export const attributeConditionSchema = z
+  .object({
+    attribute: z.string().min(1).max(200),
+    /** The other attribute is one of these values. */
+    values: z.array(z.string().max(200)).min(1).max(100).optional(),
+    /** ...or a number with `above < value <= upTo` (either end open when null or left out). */
+    above: z.number().nullable().optional(),
+    upTo: z.number().nullable().optional(),
+  })
+  .strict()
+  .refine(
+    (c) => (c.values !== undefined) !== (c.above != null || c.upTo != null),
+    'give either values or a range (above / upTo)',
+  );
+export type AttributeCondition = z.infer<typeof attributeConditionSchema>;
+
+/**
+ * An account fact: an attribute from the CRM import (or `arr`, `tier`, `lifecycleStage`), optionally
+ * only for accounts where a condition on another attribute holds; elsewhere the measure has no value.
+ */
+const attributeInputSchema = z
+  .object({
+    kind: z.literal('attribute'),
+    attribute: z.string().min(1).max(200),
+    when: attributeConditionSchema.optional(),
+  })
+  .strict();
+
+export const measureInputSchema = z.discriminatedUnion('kind', [...signalInputs, attributeInputSchema]);
 export type MeasureInput = z.infer<typeof measureInputSchema>;
 
 const point = z.object({ value: z.number(), score: z.number().min(0).max(100) }).strict();
@@ -40,6 +73,18 @@ export const measureScoringSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('linear'), from: point, to: point }).strict(),
+  z
+    .object({
+      kind: z.literal('categories'),
+      /** A score per value of a category attribute (compared as text). */
+      categories: z
+        .array(z.object({ value: z.string().max(200), score: z.number().min(0).max(100) }).strict())
+        .min(1)
+        .max(200),
+      /** Score for any other value. */
+      otherwise: z.number().min(0).max(100),
+    })
+    .strict(),
 ]);
 export type MeasureScoring = z.infer<typeof measureScoringSchema>;
 
@@ -49,10 +94,15 @@ export const measureSchema = z
     name: z.string().min(1).max(200),
     /** How the input reads in an explanation: "active users {change}" etc. */
     label: z.string().min(1).max(200),
-    unit: z.enum(['percent', 'days', 'count', 'score']),
+    unit: z.enum(['percent', 'days', 'count', 'score', 'value']),
     weight: z.number().positive().max(1000),
     input: measureInputSchema,
     scoring: measureScoringSchema,
+    /**
+     * Score when the account has no value (or the input's condition does not hold). Without it, the
+     * measure hands its weight to the others instead.
+     */
+    missingScore: z.number().min(0).max(100).optional(),
   })
   .strict();
 export type HealthMeasure = z.infer<typeof measureSchema>;
@@ -75,6 +125,18 @@ export const scorecardSchema = z
       .min(1)
       .max(10)
       .refine((list) => list.some((band) => band.min === 0), 'one band must start at 0'),
+    /**
+     * For a scorecard fitted to churn history: churn probability = 1 / (1 + e^-(intercept + perPoint x score)).
+     */
+    churnModel: z
+      .object({
+        intercept: z.number(),
+        perPoint: z.number(),
+        /** Where the model was learned, for readers of the configuration. */
+        source: z.string().max(500),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Scorecard = z.infer<typeof scorecardSchema>;
@@ -219,6 +281,7 @@ export function lookbackDays(inputs: readonly MeasureInput[]): number {
         case 'running_total':
         case 'days_past_due':
         case 'milestone_days_late':
+        case 'attribute':
           return 1;
       }
       return 1;
@@ -250,8 +313,14 @@ export function factsQuery(inputs: readonly MeasureInput[], today: string) {
   };
 }
 
-/** Applies a measure's scoring to a value; the result is clamped to 0-100. */
-export function scoreValue(scoring: MeasureScoring, value: number): number {
+/** Applies a measure's scoring to a value; null when a numeric scoring meets a value that is no number. */
+export function scoreValue(scoring: MeasureScoring, input: number | string): number | null {
+  if (scoring.kind === 'categories') {
+    const text = String(input);
+    return scoring.categories.find((category) => category.value === text)?.score ?? scoring.otherwise;
+  }
+  const value = typeof input === 'number' ? input : Number(input.trim() === '' ? Number.NaN : input);
+  if (!Number.isFinite(value)) return null;
   if (scoring.kind === 'bands') {
     const band = scoring.bands.find((b) => b.upTo === null || value <= b.upTo) ?? scoring.bands.at(-1);
     return band?.score ?? 0;
@@ -267,7 +336,7 @@ export interface ScoreComponent {
   key: string;
   name: string;
   /** The input the measure read; null when the account has no data for it. */
-  value: number | null;
+  value: number | string | null;
   /** 0-100, null when the input is missing. */
   score: number | null;
   weight: number;
@@ -281,8 +350,10 @@ export interface HealthScore {
   score: number;
   band: string;
   components: ScoreComponent[];
-  /** Measures without input whose weight went to the others. */
+  /** Measures without input (their weight went to the others, or they scored `missingScore`). */
   missing: string[];
+  /** Chance of churn, for a scorecard fitted to churn history. */
+  churnProbability?: number;
 }
 
 export function bandOf(bands: readonly HealthBand[], score: number): string {
@@ -290,20 +361,36 @@ export function bandOf(bands: readonly HealthBand[], score: number): string {
   return (sorted.find((band) => score >= band.min) ?? sorted.at(-1))?.name ?? 'Unknown';
 }
 
+/** A measure's input value and score; null score when the measure hands its weight on. */
+function scoreOf(
+  measure: HealthMeasure,
+  value: number | string | null,
+): { value: number | string | null; score: number | null } {
+  const score = value === null ? null : scoreValue(measure.scoring, value);
+  if (score !== null)
+    return { value: typeof value === 'number' ? Math.round(value * 100) / 100 : value, score };
+  return { value: null, score: measure.missingScore ?? null };
+}
+
 /**
  * Combines measure inputs into a score. Returns null when no measure has input: an account with no
- * data has no health, rather than a made-up one.
+ * data has no health, rather than a made-up one (a measure's `missingScore` alone does not count).
  */
 export function computeHealth(
   scorecard: Scorecard,
-  inputs: Record<string, number | null>,
+  inputs: Readonly<Record<string, number | string | null>>,
 ): HealthScore | null {
-  const present = scorecard.measures.filter((measure) => inputs[measure.key] != null);
-  if (present.length === 0) return null;
-  const presentWeight = present.reduce((sum, measure) => sum + measure.weight, 0);
-  const components = scorecard.measures.map((measure): ScoreComponent => {
-    const value = inputs[measure.key] ?? null;
-    if (value === null) {
+  const read = scorecard.measures.map((measure) => ({
+    measure,
+    ...scoreOf(measure, inputs[measure.key] ?? null),
+  }));
+  if (!read.some((entry) => entry.value !== null)) return null;
+  const presentWeight = read.reduce(
+    (sum, entry) => sum + (entry.score === null ? 0 : entry.measure.weight),
+    0,
+  );
+  const components = read.map(({ measure, value, score }): ScoreComponent => {
+    if (score === null) {
       return {
         key: measure.key,
         name: measure.name,
@@ -314,25 +401,36 @@ export function computeHealth(
         points: 0,
       };
     }
-    const score = scoreValue(measure.scoring, value);
     const effectiveWeight = measure.weight / presentWeight;
     return {
       key: measure.key,
       name: measure.name,
-      value: Math.round(value * 100) / 100,
+      value,
       score,
       weight: measure.weight,
       effectiveWeight: Math.round(effectiveWeight * 10_000) / 10_000,
       points: Math.round(score * effectiveWeight * 10) / 10,
     };
   });
-  const score = Math.round(components.reduce((sum, c) => sum + (c.score ?? 0) * c.effectiveWeight, 0));
+  const exact =
+    read.reduce(
+      (sum, entry) => sum + (entry.score ?? 0) * (entry.score === null ? 0 : entry.measure.weight),
+      0,
+    ) / presentWeight;
+  const score = Math.round(exact);
   return {
     score,
     band: bandOf(scorecard.bands, score),
     components,
     missing: components.filter((c) => c.value === null).map((c) => c.key),
+    ...(scorecard.churnModel ? { churnProbability: churnProbability(scorecard.churnModel, exact) } : {}),
   };
+}
+
+/** The churn probability a fitted scorecard gives a score (unrounded where available). */
+export function churnProbability(model: NonNullable<Scorecard['churnModel']>, score: number): number {
+  const z = model.intercept + model.perPoint * score;
+  return Math.round((1 / (1 + Math.exp(-z))) * 10_000) / 10_000;
 }
 
 export interface ScoreDriver {
@@ -342,8 +440,9 @@ export interface ScoreDriver {
   text: string;
 }
 
-function describeValue(measure: HealthMeasure, value: number | null): string {
+function describeValue(measure: HealthMeasure, value: number | string | null): string {
   if (value === null) return 'no data';
+  if (typeof value === 'string') return value;
   switch (measure.unit) {
     case 'percent':
       return `${Math.round(value)}%`;
@@ -351,14 +450,19 @@ function describeValue(measure: HealthMeasure, value: number | null): string {
       return `${Math.round(value)} day${Math.round(value) === 1 ? '' : 's'}`;
     case 'count':
     case 'score':
+    case 'value':
       return String(Math.round(value * 10) / 10);
   }
   return String(value);
 }
 
-function describe(measure: HealthMeasure, before: number | null, after: number | null): string {
+function describe(
+  measure: HealthMeasure,
+  before: number | string | null,
+  after: number | string | null,
+): string {
   const { input } = measure;
-  if (input.kind === 'trend' && after !== null) {
+  if (input.kind === 'trend' && typeof after === 'number') {
     const direction = after < 0 ? 'down' : 'up';
     return `${measure.label} ${direction} ${Math.abs(Math.round(after))}% over ${input.windowDays} days`;
   }
@@ -431,6 +535,92 @@ export function explainScore(scorecard: Scorecard, health: HealthScore): string[
     return `${measure.name}: ${describeValue(measure, component.value)} → ${component.score}/100, ${component.points} points`;
   });
 }
+
+/** One input pulling the score down: how many points below full marks it leaves the account. */
+export interface ScoreFactor {
+  key: string;
+  name: string;
+  value: number | string | null;
+  /** Points the account loses on this measure (its share of the weight x (100 - score)). */
+  pointsLost: number;
+  text: string;
+}
+
+/** The inputs that cost the account most points, biggest first: "Age: 52 (-21 points)". */
+export function scoreFactors(scorecard: Scorecard, health: HealthScore, limit = 5): ScoreFactor[] {
+  return scorecard.measures
+    .flatMap((measure): ScoreFactor[] => {
+      const component = health.components.find((c) => c.key === measure.key);
+      if (!component || component.score === null) return [];
+      const pointsLost = Math.round((100 - component.score) * component.effectiveWeight * 10) / 10;
+      if (pointsLost < 0.5) return [];
+      return [
+        {
+          key: measure.key,
+          name: measure.name,
+          value: component.value,
+          pointsLost,
+          text: `${measure.name}: ${describeValue(measure, component.value)} (-${Math.round(pointsLost)} points)`,
+        },
+      ];
+    })
+    .sort((a, b) => b.pointsLost - a.pointsLost)
+    .slice(0, limit);
+}
+
+/** The account facts an attribute measure can read. */
+export interface AccountFacts {
+  arr: number;
+  tier: string | null;
+  lifecycleStage: string | null;
+  attributes: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+function factOf(account: AccountFacts, name: string): string | number | null {
+  const value =
+    name in account.attributes
+      ? account.attributes[name]
+      : name === 'arr'
+        ? account.arr
+        : name === 'tier'
+          ? account.tier
+          : name === 'lifecycleStage'
+            ? account.lifecycleStage
+            : null;
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string' && value.trim() === '') return null;
+  return value;
+}
+
+function conditionHolds(condition: AttributeCondition, value: string | number | null): boolean {
+  if (value === null) return false;
+  if (condition.values) return condition.values.includes(String(value));
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(number)) return false;
+  return (
+    (condition.above == null || number > condition.above) &&
+    (condition.upTo == null || number <= condition.upTo)
+  );
+}
+
+/** Reads every attribute measure's input from the account; null where it has no value or does not apply. */
+export function attributeInputs(
+  measures: readonly { key: string; input: MeasureInput }[],
+  account: AccountFacts,
+): Record<string, number | string | null> {
+  const inputs: Record<string, number | string | null> = {};
+  for (const { key, input } of measures) {
+    if (input.kind !== 'attribute') continue;
+    const applies = !input.when || conditionHolds(input.when, factOf(account, input.when.attribute));
+    inputs[key] = applies ? factOf(account, input.attribute) : null;
+  }
+  return inputs;
+}
+
+/** Whether any measure reads account attributes (scoring then covers accounts without signals). */
+export const readsAttributes = (scorecard: Scorecard) =>
+  scorecard.measures.some((measure) => measure.input.kind === 'attribute');
 
 export const SENTIMENTS = ['red', 'yellow', 'green'] as const;
 export type Sentiment = (typeof SENTIMENTS)[number];
@@ -534,6 +724,9 @@ export function measureInputs(
         inputs[measure.key] = total === undefined ? null : Math.max(0, total);
         break;
       }
+      case 'attribute':
+        // Read from the account itself: see attributeInputs.
+        break;
       case 'days_past_due':
       case 'milestone_days_late': {
         const kind = input.kind === 'days_past_due' ? 'invoice' : 'onboarding';

@@ -1,7 +1,10 @@
 // Health scoring: reads the scorecard (configuration), scores accounts from their rollups, keeps one
 // score per account per day, and explains scores and their changes. CSMs add their own sentiment.
 import { AppError } from '../domain/errors';
+import type { Account } from '../domain/account';
 import {
+  attributeInputs,
+  churnProbability,
   computeHealth,
   daysBefore,
   DEFAULT_SCORECARD,
@@ -9,11 +12,14 @@ import {
   explainScore,
   factsQuery,
   measureInputs,
+  readsAttributes,
+  scoreFactors,
   scorecardSchema,
   sentimentDisagrees,
   type HealthScore,
   type Scorecard,
   type ScoreDriver,
+  type ScoreFactor,
   type Sentiment,
 } from '../domain/health';
 import { assertCan, type Actor } from '../domain/policy';
@@ -30,7 +36,7 @@ export const CHANGE_WINDOWS = [3, 7, 14, 30, 90] as const;
 export interface ScoreRun {
   day: string;
   scored: number;
-  /** Accounts with no signal data for any measure: no score is made up for them. */
+  /** Accounts with no data for any measure: no score is made up for them. */
   withoutData: number;
   /** Accounts whose band changed with this run. */
   bandChanges: number;
@@ -38,7 +44,13 @@ export interface ScoreRun {
 
 export interface AccountHealth {
   accountId: number;
-  current: (StoredHealth & { explanation: string[] }) | null;
+  current:
+    | (StoredHealth & {
+        explanation: string[];
+        /** The inputs that cost the account most points. */
+        factors: ScoreFactor[];
+      })
+    | null;
   changes: { days: number; from: number | null; change: number | null; percent: number | null }[];
   /** What moved the score since `since` days ago, biggest first. */
   drivers: ScoreDriver[];
@@ -73,7 +85,9 @@ export class HealthService {
     const now = this.context.clock.now();
     const today = dayOf(now.toISOString());
     const scorecard = await this.scorecard();
-    const ids = accountIds ?? (await new AccountRepository(this.context.store.db).allIds());
+    const accountRepo = new AccountRepository(this.context.store.db);
+    const ids = accountIds ?? (await accountRepo.allIds());
+    const withAttributes = readsAttributes(scorecard);
     const query = factsQuery(
       scorecard.measures.map((measure) => measure.input),
       today,
@@ -82,12 +96,16 @@ export class HealthService {
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
       const facts = await this.repo.signalFacts(chunk, query);
+      const accounts = withAttributes ? await accountRepo.findManyById(chunk) : new Map<number, Account>();
       const rows: (HealthScore & { accountId: number; day: string })[] = [];
       for (const accountId of chunk) {
         const accountFacts = facts.get(accountId);
-        const health = accountFacts
-          ? computeHealth(scorecard, measureInputs(scorecard.measures, accountFacts, today))
-          : null;
+        const account = accounts.get(accountId);
+        const inputs = {
+          ...(accountFacts ? measureInputs(scorecard.measures, accountFacts, today) : {}),
+          ...(account ? attributeInputs(scorecard.measures, account) : {}),
+        };
+        const health = accountFacts || account ? computeHealth(scorecard, inputs) : null;
         if (health) rows.push({ ...health, accountId, day: today });
         else run.withoutData += 1;
       }
@@ -132,7 +150,17 @@ export class HealthService {
     const sentiment = await this.repo.latestSentiment(accountId);
     return {
       accountId,
-      current: current ? { ...current, explanation: explainScore(scorecard, current) } : null,
+      current: current
+        ? {
+            ...current,
+            explanation: explainScore(scorecard, current),
+            factors: scoreFactors(scorecard, current),
+            // For a scorecard fitted to churn history: the chance of churn this score stands for.
+            ...(scorecard.churnModel
+              ? { churnProbability: churnProbability(scorecard.churnModel, current.score) }
+              : {}),
+          }
+        : null,
       changes,
       drivers: current && baseline ? explainChange(scorecard, baseline, current) : [],
       history: history.map(({ day, score, band }) => ({ day, score, band })),

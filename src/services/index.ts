@@ -2,6 +2,7 @@
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AuthService } from './auth';
+import { ChurnModelService } from './churn-model';
 import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
 import { ConfigTransferService } from './config-transfer';
@@ -41,6 +42,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     signals,
     segment: new SegmentService(context, signals),
     health,
+    churnModel: new ChurnModelService(health),
     detection,
     configTransfer: new ConfigTransferService(context, config, health, detection),
     exports: new ExportService(context, riskCases),

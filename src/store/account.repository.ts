@@ -60,13 +60,20 @@ export class AccountRepository {
     return row && toAccount(row);
   }
 
-  /** The accounts among `externalIds` that exist already, keyed by external id. */
   /** Every account id, in id order. */
   async allIds(): Promise<number[]> {
     const rows = await this.db.selectFrom('accounts').select('id').orderBy('id').execute();
     return rows.map((row) => row.id);
   }
 
+  /** The accounts among `ids` that exist, keyed by id. */
+  async findManyById(ids: readonly number[]): Promise<Map<number, Account>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.selectAccounts().where('accounts.id', 'in', ids).execute();
+    return new Map(rows.map((row) => [row.id, toAccount(row)]));
+  }
+
+  /** The accounts among `externalIds` that exist already, keyed by external id. */
   async findManyByExternalId(externalIds: readonly string[]): Promise<Map<string, Account>> {
     if (externalIds.length === 0) return new Map();
     const rows = await this.selectAccounts().where('accounts.external_id', 'in', externalIds).execute();

@@ -1,0 +1,204 @@
+// Proving and learning the health score against churn history: backtest the live (or any) scorecard
+// on a labelled dataset, fit a scorecard from the data, and apply it as the live score when asked.
+import { parse } from 'csv-parse/sync';
+import { backtest, type BacktestReport } from '../domain/churn-model/backtest';
+import { fitChurnModel } from '../domain/churn-model/fit';
+import { toScorecard } from '../domain/churn-model/scorecard';
+import { stratifiedSplit, timeSplit, type Split } from '../domain/churn-model/split';
+import { buildTable, subset, type ChurnTable, type ColumnType } from '../domain/churn-model/table';
+import { AppError } from '../domain/errors';
+import { scorecardSchema, type Scorecard } from '../domain/health';
+import { assertCan, type Actor } from '../domain/policy';
+import type { HealthService } from './health';
+import { validationFailed } from './json-config';
+
+export interface DatasetOptions {
+  /** Column holding the churn outcome (1/0, true/false, yes/no). */
+  label: string;
+  id?: string | undefined;
+  /** Date column: enables a time split; not used as an input. */
+  date?: string | undefined;
+  types?: Record<string, ColumnType> | undefined;
+  ignore?: readonly string[] | undefined;
+}
+
+export interface SplitOptions {
+  seed: number;
+  /** Share of rows held out for testing; 0 tests on the training rows themselves. */
+  testShare: number;
+  kind: 'stratified' | 'time';
+}
+
+export const DEFAULT_SPLIT: SplitOptions = { seed: 1, testShare: 0.25, kind: 'stratified' };
+
+export interface SplitSummary {
+  kind: Split['kind'] | 'none';
+  seed: number;
+  testShare: number;
+  trainRows: number;
+  testRows: number;
+}
+
+export interface FitRun {
+  seed: number;
+  auc: number;
+  liftTop10: number;
+}
+
+export interface FitResult {
+  scorecard: Scorecard;
+  split: SplitSummary;
+  /** The fitted scorecard on the held-out rows. */
+  test: BacktestReport;
+  crossValidatedAuc: number;
+  /** Inputs used only for some accounts, in words. */
+  interactions: string[];
+  skipped: ChurnTable['skipped'];
+  /** One fit per seed when repeats were asked for, with their held-out AUC. */
+  runs: FitRun[];
+  meanAuc: number;
+  applied: boolean;
+}
+
+export interface BacktestResult {
+  split: SplitSummary;
+  report: BacktestReport;
+}
+
+/** Parses a churn CSV (header row first) into a table; the first data row is line 2. */
+export function readChurnCsv(content: Buffer | string, options: DatasetOptions): ChurnTable {
+  let records: Record<string, string>[];
+  try {
+    records = parse(content, { columns: true, skip_empty_lines: true, bom: true, trim: true });
+  } catch (error) {
+    const line = (error as { lines?: number }).lines;
+    throw new AppError(
+      'MODEL_VALUE_INVALID',
+      `The file is not valid CSV${line ? ` (line ${line})` : ''}: ${(error as Error).message}`,
+      { line },
+    );
+  }
+  return buildTable(records, { ...options, firstLine: 2 });
+}
+
+function splitTable(
+  table: ChurnTable,
+  options: SplitOptions,
+): { train: ChurnTable; test: ChurnTable; split: SplitSummary } {
+  if (!(options.testShare >= 0 && options.testShare < 1))
+    throw new AppError('VALIDATION_FAILED', 'testShare: must be at least 0 and below 1.', {
+      field: 'testShare',
+    });
+  if (options.testShare === 0)
+    return {
+      train: table,
+      test: table,
+      split: {
+        kind: 'none',
+        seed: options.seed,
+        testShare: 0,
+        trainRows: table.labels.length,
+        testRows: table.labels.length,
+      },
+    };
+  let split: Split;
+  if (options.kind === 'time') {
+    if (!table.days)
+      throw new AppError('VALIDATION_FAILED', 'A time split needs a date column (--date).', {
+        field: 'date',
+      });
+    split = timeSplit(table.days, options.testShare);
+  } else split = stratifiedSplit(table.labels, options.testShare, options.seed);
+  return {
+    train: subset(table, split.train),
+    test: subset(table, split.test),
+    split: {
+      kind: split.kind,
+      seed: options.seed,
+      testShare: options.testShare,
+      trainRows: split.train.length,
+      testRows: split.test.length,
+    },
+  };
+}
+
+const churnRate = (table: ChurnTable) =>
+  table.labels.filter((label) => label === 1).length / table.labels.length;
+
+/** The measures that apply to some accounts only, by name. */
+const interactionsOf = (scorecard: Scorecard) =>
+  scorecard.measures.filter((m) => m.input.kind === 'attribute' && m.input.when).map((m) => m.name);
+
+export class ChurnModelService {
+  constructor(private readonly health: HealthService) {}
+
+  /** Evaluates a scorecard (the live one unless given) on the held-out rows of a labelled table. */
+  async backtest(
+    table: ChurnTable,
+    options: SplitOptions & { scorecard?: unknown },
+  ): Promise<BacktestResult> {
+    let scorecard: Scorecard;
+    if (options.scorecard === undefined) scorecard = await this.health.scorecard();
+    else {
+      const parsed = scorecardSchema.safeParse(options.scorecard);
+      if (!parsed.success) throw validationFailed(parsed.error, 'scorecard');
+      scorecard = parsed.data;
+    }
+    const { test, split } = splitTable(table, options);
+    return { split, report: backtest(scorecard, test) };
+  }
+
+  /**
+   * Fits a scorecard on the training rows and tests it on the held-out rows (repeated over `repeats`
+   * seeds when asked); with `apply`, the first seed's scorecard becomes the live health score.
+   */
+  async fit(
+    actor: Actor,
+    table: ChurnTable,
+    options: SplitOptions & { repeats?: number; apply?: boolean; source: string },
+  ): Promise<FitResult> {
+    if (options.apply) assertCan(actor, 'config.write');
+    const repeats = Math.max(1, options.repeats ?? 1);
+    if (repeats > 1 && options.kind === 'time')
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'Repeats need a stratified split: a time split has one answer.',
+        {
+          field: 'repeats',
+        },
+      );
+    const runs: (FitRun & { result: Omit<FitResult, 'runs' | 'meanAuc' | 'applied'> })[] = [];
+    for (let r = 0; r < repeats; r += 1) {
+      const seed = options.seed + r;
+      const { train, test, split } = splitTable(table, { ...options, seed });
+      const model = fitChurnModel(train, { seed });
+      const scorecard = toScorecard(model, {
+        baseRate: churnRate(train),
+        source: `${options.source}; ${split.kind} split, seed ${seed}, ${split.trainRows} training rows`,
+      });
+      const report = backtest(scorecard, test);
+      runs.push({
+        seed,
+        auc: report.auc,
+        liftTop10: report.top.find((t) => t.share === 0.1)?.lift ?? 0,
+        result: {
+          scorecard,
+          split,
+          test: report,
+          crossValidatedAuc: model.crossValidatedAuc,
+          interactions: interactionsOf(scorecard),
+          skipped: table.skipped,
+        },
+      });
+    }
+    const first = runs[0];
+    if (!first) throw new AppError('INTERNAL', 'No fit was run.');
+    if (options.apply) await this.health.updateScorecard(actor, first.result.scorecard);
+    return {
+      ...first.result,
+      runs: runs.map(({ seed, auc, liftTop10 }) => ({ seed, auc, liftTop10 })),
+      meanAuc: runs.reduce((sum, run) => sum + run.auc, 0) / runs.length,
+      applied: Boolean(options.apply),
+    };
+  }
+}
