@@ -880,6 +880,28 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
     },
+    // Churn models: anyone may backtest, only admins fit (and apply) a scorecard.
+    {
+      method: 'POST',
+      route: '/api/v1/health/backtest',
+      url: '/api/v1/health/backtest?label=churned',
+      csv: tinyChurnCsv(),
+      deny: ['ingest'],
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/health/fit',
+      url: '/api/v1/health/fit?label=churned&testShare=0',
+      csv: tinyChurnCsv(),
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
   );
   return entries;
+}
+
+/** 80 accounts whose churn follows their seat count: enough for a fit to run. */
+function tinyChurnCsv(): string {
+  const rows = Array.from({ length: 80 }, (_, i) => `${i % 40},${i % 40 < 15 ? 1 : 0}`);
+  return `seats,churned\n${rows.join('\n')}\n`;
 }

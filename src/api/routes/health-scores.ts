@@ -1,10 +1,61 @@
 // Health scores: an account's score with its explanation, the scorecard, CSM sentiment, re-scoring.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ColumnType } from '../../domain/churn-model/table';
+import { AppError } from '../../domain/errors';
 import { SENTIMENTS } from '../../domain/health';
 import type { Services } from '../../services';
+import { DEFAULT_SPLIT, readChurnCsv } from '../../services/churn-model';
 import { actorOf } from '../auth-hook';
-import { idParams } from '../schemas';
+import { idParams, queryFlag } from '../schemas';
+
+const column = z.string().min(1).max(200);
+/** How a labelled churn CSV is read and split, for fit and backtest. */
+const modelQuery = z.object({
+  label: column.describe('Column with the churn outcome (1/0, true/false, yes/no).'),
+  id: column.optional().describe('Column with the account id (not an input).'),
+  date: column.optional().describe('Date column, for timeSplit (not an input).'),
+  types: z
+    .string()
+    .max(10_000)
+    .regex(
+      /^([^=,]+=(number|category))(,[^=,]+=(number|category))*$/,
+      'COLUMN=number|category pairs, comma separated',
+    )
+    .optional()
+    .describe('Override inferred column types, e.g. "Area code=category,Tenure=number".'),
+  ignore: z.string().max(10_000).optional().describe('Comma-separated columns to leave out.'),
+  seed: z.coerce.number().int().min(0).max(2_147_483_647).default(DEFAULT_SPLIT.seed),
+  testShare: z.coerce.number().min(0).max(0.9).default(DEFAULT_SPLIT.testShare),
+  timeSplit: queryFlag.default(false),
+});
+type ModelQuery = z.infer<typeof modelQuery>;
+
+function churnTable(body: unknown, query: ModelQuery) {
+  if (!Buffer.isBuffer(body))
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the CSV file as the request body with Content-Type: text/csv.',
+    );
+  const types: Record<string, ColumnType> = {};
+  for (const pair of query.types?.split(',') ?? []) {
+    const at = pair.lastIndexOf('=');
+    types[pair.slice(0, at)] = pair.slice(at + 1) === 'number' ? 'number' : 'category';
+  }
+  return readChurnCsv(body, {
+    label: query.label,
+    id: query.id,
+    date: query.date,
+    types,
+    ignore: query.ignore?.split(',').map((name) => name.trim()) ?? [],
+  });
+}
+
+const splitOf = (query: ModelQuery) => ({
+  seed: query.seed,
+  testShare: query.testShare,
+  kind: query.timeSplit ? ('time' as const) : ('stratified' as const),
+});
 
 export const healthScoreRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -75,6 +126,54 @@ export const healthScoreRoutes =
         },
       },
       (request) => services.health.updateScorecard(actorOf(request), request.body),
+    );
+
+    app.post(
+      '/health/backtest',
+      {
+        schema: {
+          tags: ['health'],
+          description:
+            'Evaluate the live scorecard as a churn predictor on the held-out rows of a labelled CSV body ' +
+            '(Content-Type: text/csv): ROC AUC, precision/recall/lift of the riskiest 5/10/20%, calibration by band. ' +
+            'The same seed and testShare as a fit test on the rows that fit never saw.',
+          querystring: modelQuery,
+        },
+      },
+      (request) =>
+        services.churnModel.backtest(churnTable(request.body, request.query), splitOf(request.query)),
+    );
+
+    app.post(
+      '/health/fit',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['health'],
+          description:
+            'Learn a scorecard from a labelled CSV body (Content-Type: text/csv): binned inputs, penalised logistic ' +
+            'regression, mapped into measures with bands and weights. Returns the scorecard and its held-out ' +
+            'backtest; apply=true makes it the live health score.',
+          querystring: modelQuery.extend({
+            apply: queryFlag.default(false),
+            repeats: z.coerce.number().int().min(1).max(5).default(1),
+          }),
+        },
+      },
+      async (request) => {
+        const result = await services.churnModel.fit(
+          actorOf(request),
+          churnTable(request.body, request.query),
+          {
+            ...splitOf(request.query),
+            repeats: request.query.repeats,
+            apply: request.query.apply,
+            source: 'fitted through the API',
+          },
+        );
+        if (request.query.apply) await services.health.score();
+        return result;
+      },
     );
 
     app.post(
