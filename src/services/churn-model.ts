@@ -1,14 +1,25 @@
 // Proving and learning the health score against churn history: backtest the live (or any) scorecard
 // on a labelled dataset, fit a scorecard from the data, and apply it as the live score when asked.
 import { parse } from 'csv-parse/sync';
-import { backtest, type BacktestReport } from '../domain/churn-model/backtest';
+import {
+  backtest,
+  bandOrderOf,
+  MEASURE_COLUMN,
+  reportOf,
+  type BacktestReport,
+} from '../domain/churn-model/backtest';
 import { fitChurnModel } from '../domain/churn-model/fit';
-import { toScorecard } from '../domain/churn-model/scorecard';
+import { toScorecard, type SignalColumn } from '../domain/churn-model/scorecard';
 import { stratifiedSplit, timeSplit, type Split } from '../domain/churn-model/split';
 import { buildTable, subset, type ChurnTable, type ColumnType } from '../domain/churn-model/table';
 import { AppError } from '../domain/errors';
 import { scorecardSchema, type Scorecard } from '../domain/health';
 import { assertCan, type Actor } from '../domain/policy';
+import { daysBefore } from '../domain/health';
+import { AccountRepository } from '../store/account.repository';
+import { HealthRepository } from '../store/health.repository';
+import { RiskCaseRepository } from '../store/risk-case.repository';
+import type { ServiceContext } from './context';
 import type { HealthService } from './health';
 import { validationFailed } from './json-config';
 
@@ -129,8 +140,144 @@ const churnRate = (table: ChurnTable) =>
 const interactionsOf = (scorecard: Scorecard) =>
   scorecard.measures.filter((m) => m.input.kind === 'attribute' && m.input.when).map((m) => m.name);
 
+/** Churn history from the store: accounts as they were on `asOf`, churned = a case closed as lost within the horizon. */
+export interface StoreHistoryOptions {
+  /** The day the prediction is made (`YYYY-MM-DD`). */
+  asOf: string;
+  /** How many days after `asOf` a loss counts as churn. */
+  horizonDays: number;
+  ignore?: readonly string[] | undefined;
+}
+
+const ACCOUNT_CHUNK = 1000;
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkHistoryOptions(options: StoreHistoryOptions): void {
+  if (!DAY_PATTERN.test(options.asOf) || Number.isNaN(Date.parse(`${options.asOf}T00:00:00Z`)))
+    throw new AppError('INVALID_DATE', `asOf: "${options.asOf}" is not a day (YYYY-MM-DD).`, {
+      field: 'asOf',
+    });
+  if (!Number.isInteger(options.horizonDays) || options.horizonDays < 1 || options.horizonDays > 730)
+    throw new AppError('VALIDATION_FAILED', 'horizonDays: must be a whole number from 1 to 730.', {
+      field: 'horizonDays',
+    });
+}
+
 export class ChurnModelService {
-  constructor(private readonly health: HealthService) {}
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly health: HealthService,
+  ) {}
+
+  /**
+   * The accounts still customers on `asOf`, each labelled churned when a case of theirs closed as lost
+   * in the following `horizonDays`, with their stored score on `asOf`.
+   */
+  private async history(options: StoreHistoryOptions) {
+    checkHistoryOptions(options);
+    const db = this.context.store.db;
+    const end = daysBefore(options.asOf, -options.horizonDays);
+    const closings = await new RiskCaseRepository(db).lostClosings();
+    const ids = await new AccountRepository(db).allIds();
+    const accounts = [];
+    for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
+      const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
+      const found = await new AccountRepository(db).findManyById(chunk);
+      const scores = await new HealthRepository(db).scoresAsOf(chunk, options.asOf);
+      for (const id of chunk) {
+        const account = found.get(id);
+        if (!account) continue;
+        const lost = (closings.get(id) ?? []).map((at) => at.slice(0, 10));
+        if (lost.some((day) => day <= options.asOf)) continue; // already gone on the as-of day
+        const label: 0 | 1 = lost.some((day) => day <= end) ? 1 : 0;
+        accounts.push({
+          account,
+          label,
+          health: scores.get(id) ?? null,
+        });
+      }
+    }
+    return accounts;
+  }
+
+  /**
+   * Backtests the scores the store held on `asOf` (as they were then, not recomputed) against the
+   * losses that followed.
+   */
+  async backtestStore(
+    options: StoreHistoryOptions,
+  ): Promise<BacktestResult & { asOf: string; horizonDays: number }> {
+    const accounts = await this.history(options);
+    const scored = accounts.flatMap(({ label, health }) =>
+      health ? [{ label, score: health.score, band: health.band }] : [],
+    );
+    if (scored.length > 0 && scored.every((entry) => entry.label === scored[0]?.label))
+      throw new AppError(
+        'MODEL_LABEL_CONSTANT',
+        `Between ${options.asOf} and ${options.horizonDays} days later ${scored[0]?.label === 1 ? 'every' : 'no'} scored account was lost: there is nothing to test against.`,
+      );
+    const report = reportOf(
+      scored,
+      accounts.length - scored.length,
+      bandOrderOf(await this.health.scorecard()),
+    );
+    return {
+      asOf: options.asOf,
+      horizonDays: options.horizonDays,
+      split: { kind: 'none', seed: 0, testShare: 0, trainRows: 0, testRows: scored.length },
+      report,
+    };
+  }
+
+  /**
+   * The store's churn history as a table: account attributes, ARR, tier and lifecycle stage, plus
+   * what each signal measure read on `asOf` (columns `measure:<key>`), labelled by losses after it.
+   */
+  async storeTable(
+    options: StoreHistoryOptions,
+  ): Promise<{ table: ChurnTable; signalColumns: Map<string, SignalColumn> }> {
+    const accounts = await this.history(options);
+    const scorecard = await this.health.scorecard();
+    const signalMeasures = scorecard.measures.filter((measure) => measure.input.kind !== 'attribute');
+    const records = accounts.map(({ account, label, health }) => {
+      const record: Record<string, string | number | boolean | null> = {
+        'account id': account.externalId,
+        churned: label,
+        arr: account.arr,
+        tier: account.tier,
+        lifecycleStage: account.lifecycleStage,
+      };
+      for (const [key, value] of Object.entries(account.attributes))
+        if (!(key in record)) record[key] = value;
+      for (const measure of signalMeasures) {
+        const component = health?.components.find((c) => c.key === measure.key);
+        record[`${MEASURE_COLUMN}${measure.key}`] = component?.value ?? null;
+      }
+      return record;
+    });
+    // Every record gets every column, so the table has the same columns whichever account comes first.
+    const columns = [...new Set(records.flatMap((record) => Object.keys(record)))];
+    const rows = records.map((record) => Object.fromEntries(columns.map((c) => [c, record[c] ?? null])));
+    const table = buildTable(rows, {
+      label: 'churned',
+      id: 'account id',
+      ignore: options.ignore,
+      firstLine: 1,
+    });
+    const signalColumns = new Map(
+      signalMeasures.map((measure): [string, SignalColumn] => [
+        `${MEASURE_COLUMN}${measure.key}`,
+        {
+          key: measure.key,
+          name: measure.name,
+          label: measure.label,
+          unit: measure.unit,
+          input: measure.input,
+        },
+      ]),
+    );
+    return { table, signalColumns };
+  }
 
   /** Evaluates a scorecard (the live one unless given) on the held-out rows of a labelled table. */
   async backtest(
@@ -155,7 +302,12 @@ export class ChurnModelService {
   async fit(
     actor: Actor,
     table: ChurnTable,
-    options: SplitOptions & { repeats?: number; apply?: boolean; source: string },
+    options: SplitOptions & {
+      repeats?: number;
+      apply?: boolean;
+      source: string;
+      signalColumns?: ReadonlyMap<string, SignalColumn>;
+    },
   ): Promise<FitResult> {
     if (options.apply) assertCan(actor, 'config.write');
     const repeats = Math.max(1, options.repeats ?? 1);
@@ -171,8 +323,9 @@ export class ChurnModelService {
     for (let r = 0; r < repeats; r += 1) {
       const seed = options.seed + r;
       const { train, test, split } = splitTable(table, { ...options, seed });
-      const model = fitChurnModel(train, { seed });
+      const model = fitChurnModel(train, { seed, plainColumns: [...(options.signalColumns?.keys() ?? [])] });
       const scorecard = toScorecard(model, {
+        ...(options.signalColumns ? { signalColumns: options.signalColumns } : {}),
         baseRate: churnRate(train),
         source: `${options.source}; ${split.kind} split, seed ${seed}, ${split.trainRows} training rows`,
       });

@@ -42,7 +42,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     signals,
     segment: new SegmentService(context, signals),
     health,
-    churnModel: new ChurnModelService(health),
+    churnModel: new ChurnModelService(context, health),
     detection,
     configTransfer: new ConfigTransferService(context, config, health, detection),
     exports: new ExportService(context, riskCases),

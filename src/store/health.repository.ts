@@ -154,21 +154,38 @@ export class HealthRepository {
   ): Promise<Map<number, { score: number; band: string }>> {
     const found = new Map<number, { score: number; band: string }>();
     for (let i = 0; i < accountIds.length; i += CHUNK) {
-      const rows = await this.db
-        .selectFrom('health_scores as h')
+      const rows = await this.latestOf(accountIds.slice(i, i + CHUNK), day, options.inclusive)
         .select(['h.account_id', 'h.score', 'h.band'])
-        .where('h.account_id', 'in', accountIds.slice(i, i + CHUNK))
-        .where('h.day', '=', (eb) =>
-          eb
-            .selectFrom('health_scores as p')
-            .select((inner) => inner.fn.max('p.day').as('day'))
-            .whereRef('p.account_id', '=', 'h.account_id')
-            .where('p.day', options.inclusive ? '<=' : '<', day),
-        )
         .execute();
       for (const row of rows) found.set(row.account_id, { score: row.score, band: row.band });
     }
     return found;
+  }
+
+  /** Each account's latest stored score on or before `day`, with its components (what each input read). */
+  async scoresAsOf(accountIds: readonly number[], day: string): Promise<Map<number, StoredHealth>> {
+    const found = new Map<number, StoredHealth>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.latestOf(accountIds.slice(i, i + CHUNK), day, true)
+        .selectAll('h')
+        .execute();
+      for (const row of rows) found.set(row.account_id, toHealth(row));
+    }
+    return found;
+  }
+
+  /** Score rows of the given accounts on their latest scored day before (or on) `day`. */
+  private latestOf(accountIds: readonly number[], day: string, inclusive: boolean) {
+    return this.db
+      .selectFrom('health_scores as h')
+      .where('h.account_id', 'in', accountIds)
+      .where('h.day', '=', (eb) =>
+        eb
+          .selectFrom('health_scores as p')
+          .select((inner) => inner.fn.max('p.day').as('day'))
+          .whereRef('p.account_id', '=', 'h.account_id')
+          .where('p.day', inclusive ? '<=' : '<', day),
+      );
   }
 
   /** The account's latest score on or before `day`. */

@@ -39,6 +39,23 @@ export class RiskCaseRepository {
     return row && toRecord(row);
   }
 
+  /** When each account's cases closed as lost, earliest first: the churn history the store holds. */
+  async lostClosings(): Promise<Map<number, string[]>> {
+    const rows = await this.db
+      .selectFrom('risk_cases')
+      .select(['account_id', 'closed_at'])
+      .where('outcome', '=', 'lost')
+      .where('closed_at', 'is not', null)
+      .orderBy('closed_at')
+      .execute();
+    const closings = new Map<number, string[]>();
+    for (const row of rows) {
+      if (row.closed_at === null) continue;
+      closings.set(row.account_id, [...(closings.get(row.account_id) ?? []), row.closed_at]);
+    }
+    return closings;
+  }
+
   async findOpenByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
     const row = await this.db
       .selectFrom('risk_cases')

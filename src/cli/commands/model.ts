@@ -18,7 +18,10 @@ import { withServices } from '../run';
 
 interface DataFlags {
   db?: string;
-  label: string;
+  label?: string;
+  fromStore?: boolean;
+  asOf?: string;
+  horizonDays: number;
   id?: string;
   date?: string;
   type?: string[];
@@ -46,7 +49,13 @@ function parseType(raw: string, previous: string[] = []): string[] {
   return [...previous, raw];
 }
 
-function datasetOptions(flags: DataFlags): DatasetOptions {
+function datasetOptions(file: string | undefined, flags: DataFlags): DatasetOptions {
+  if (!file || !flags.label)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'Name a CSV file and its churn label column (--label), or use --from-store with --as-of.',
+      { field: file ? 'label' : 'file' },
+    );
   const types: Record<string, ColumnType> = {};
   for (const entry of flags.type ?? []) {
     const at = entry.lastIndexOf('=');
@@ -65,6 +74,16 @@ function splitOptions(flags: DataFlags): SplitOptions {
   return { seed: flags.seed, testShare: flags.testShare, kind: flags.timeSplit ? 'time' : 'stratified' };
 }
 
+function historyOptions(flags: DataFlags) {
+  if (!flags.asOf)
+    throw new AppError('VALIDATION_FAILED', '--from-store needs --as-of YYYY-MM-DD.', { field: 'asOf' });
+  return {
+    asOf: flags.asOf,
+    horizonDays: flags.horizonDays,
+    ignore: flags.ignore ? flags.ignore.split(',').map((column) => column.trim()) : [],
+  };
+}
+
 function readFile(file: string): Buffer {
   try {
     return readFileSync(file);
@@ -75,7 +94,7 @@ function readFile(file: string): Buffer {
 
 function withDataOptions(command: Command): Command {
   return command
-    .requiredOption('--label <column>', 'column with the churn outcome (1/0, true/false, yes/no)')
+    .option('--label <column>', 'column with the churn outcome (1/0, true/false, yes/no)')
     .option('--id <column>', 'column with the account id (not used as an input)')
     .option('--date <column>', 'date column, for --time-split (not used as an input)')
     .option(
@@ -93,6 +112,17 @@ function withDataOptions(command: Command): Command {
     )
     .option('--time-split', 'hold out the latest rows by --date instead of a stratified random share')
     .option('--json <file>', 'also write the full result as JSON')
+    .option(
+      '--from-store',
+      "use the store's history instead of a file: churned = a case closed as lost after --as-of",
+    )
+    .option('--as-of <day>', 'with --from-store: the day the prediction is made (YYYY-MM-DD)')
+    .option(
+      '--horizon-days <n>',
+      'with --from-store: days after --as-of in which a loss counts',
+      parseNumber(1, 730),
+      180,
+    )
     .option('--db <target>', 'SQLite file path or postgres:// URL');
 }
 
@@ -149,7 +179,7 @@ export function modelCommands(program: Command): void {
   withDataOptions(
     program
       .command('fit')
-      .argument('<file>', 'CSV with one row per account, a churn label column and input columns')
+      .argument('[file]', 'CSV with one row per account, a churn label column and input columns')
       .description('learn a health scorecard from churn history and test it on held-out rows'),
   )
     .option(
@@ -163,32 +193,45 @@ export function modelCommands(program: Command): void {
       'write the fitted scorecard as JSON (for `retain backtest --scorecard` or PUT /health/scorecard)',
     )
     .option('--apply', 'make the fitted scorecard the live health score, then re-score every account')
-    .action(async (file: string, flags: DataFlags & { repeats: number; out?: string; apply?: boolean }) => {
-      const table = readChurnCsv(readFile(file), datasetOptions(flags));
-      const fitted = (result: FitResult) => {
-        process.stdout.write(formatFit(result));
-        if (flags.out) {
-          writeFileSync(flags.out, `${JSON.stringify(result.scorecard, null, 2)}\n`);
-          process.stdout.write(`Scorecard written to ${flags.out}\n`);
-        }
-        if (flags.json) writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
-      };
-      await withServices(flags, async (services) => {
-        const result = await services.churnModel.fit({ ...SYSTEM_ACTOR, label: 'cli' }, table, {
-          ...splitOptions(flags),
-          repeats: flags.repeats,
-          apply: Boolean(flags.apply),
-          source: `fitted by retain fit on ${file}`,
+    .action(
+      async (
+        file: string | undefined,
+        flags: DataFlags & { repeats: number; out?: string; apply?: boolean },
+      ) => {
+        const fromFile = flags.fromStore
+          ? null
+          : readChurnCsv(readFile(file ?? ''), datasetOptions(file, flags));
+        const fitted = (result: FitResult) => {
+          process.stdout.write(formatFit(result));
+          if (flags.out) {
+            writeFileSync(flags.out, `${JSON.stringify(result.scorecard, null, 2)}\n`);
+            process.stdout.write(`Scorecard written to ${flags.out}\n`);
+          }
+          if (flags.json) writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
+        };
+        await withServices(flags, async (services) => {
+          const fromStore = fromFile ? null : await services.churnModel.storeTable(historyOptions(flags));
+          const table = fromFile ?? fromStore?.table;
+          if (!table) return;
+          const result = await services.churnModel.fit({ ...SYSTEM_ACTOR, label: 'cli' }, table, {
+            ...splitOptions(flags),
+            repeats: flags.repeats,
+            apply: Boolean(flags.apply),
+            source: fromStore
+              ? `fitted by retain fit on the store's history: losses within ${flags.horizonDays} days of ${flags.asOf}`
+              : `fitted by retain fit on ${file}`,
+            ...(fromStore ? { signalColumns: fromStore.signalColumns } : {}),
+          });
+          fitted(result);
+          if (flags.apply) {
+            const run = await services.health.score();
+            process.stdout.write(
+              `Applied as the live health score; re-scored ${run.scored} accounts (${run.withoutData} without data).\n`,
+            );
+          }
         });
-        fitted(result);
-        if (flags.apply) {
-          const run = await services.health.score();
-          process.stdout.write(
-            `Applied as the live health score; re-scored ${run.scored} accounts (${run.withoutData} without data).\n`,
-          );
-        }
-      });
-    });
+      },
+    );
 
   withDataOptions(
     program
@@ -202,8 +245,19 @@ export function modelCommands(program: Command): void {
       ),
   )
     .option('--scorecard <file>', 'a scorecard JSON file (default: the live scorecard of the store)')
-    .action(async (file: string, flags: DataFlags & { scorecard?: string }) => {
-      const table = readChurnCsv(readFile(file), datasetOptions(flags));
+    .action(async (file: string | undefined, flags: DataFlags & { scorecard?: string }) => {
+      if (flags.fromStore) {
+        await withServices(flags, async (services) => {
+          const result = await services.churnModel.backtestStore(historyOptions(flags));
+          process.stdout.write(
+            `Backtest of the scores stored on ${result.asOf} against losses in the ${result.horizonDays} days after\n` +
+              formatBacktest(result.report),
+          );
+          if (flags.json) writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
+        });
+        return;
+      }
+      const table = readChurnCsv(readFile(file ?? ''), datasetOptions(file, flags));
       let scorecard: unknown;
       if (flags.scorecard) {
         try {

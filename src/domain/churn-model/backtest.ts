@@ -18,6 +18,9 @@ export interface BacktestReport {
   calibration: CalibrationRow[];
 }
 
+/** Prefix of columns that hold what a signal measure read on the as-of day (data from the store). */
+export const MEASURE_COLUMN = 'measure:';
+
 /** An account's facts from one table row: its columns become attributes. */
 export function rowFacts(table: ChurnTable, row: number): AccountFacts {
   const attributes: Record<string, string | number | null> = {};
@@ -25,46 +28,86 @@ export function rowFacts(table: ChurnTable, row: number): AccountFacts {
   return { arr: 0, tier: null, lifecycleStage: null, attributes };
 }
 
-/** Scores each row with the scorecard: risk (higher = more likely to churn), score, band, probability. */
-export function scoreTable(scorecard: Scorecard, table: ChurnTable) {
-  return table.labels.map((label, row) => {
-    const health = computeHealth(scorecard, attributeInputs(scorecard.measures, rowFacts(table, row)));
-    return { row, label, health };
-  });
+/** Every measure's input for one row: attributes from columns, signal measures from `measure:` columns. */
+function rowInputs(
+  scorecard: Scorecard,
+  table: ChurnTable,
+  row: number,
+): Record<string, number | string | null> {
+  const inputs = attributeInputs(scorecard.measures, rowFacts(table, row));
+  for (const measure of scorecard.measures) {
+    if (measure.input.kind === 'attribute') continue;
+    const column = table.columns.find((c) => c.name === `${MEASURE_COLUMN}${measure.key}`);
+    inputs[measure.key] = column?.values[row] ?? null;
+  }
+  return inputs;
 }
 
-/** Evaluates the scorecard on every row of the table. */
-export function backtest(scorecard: Scorecard, table: ChurnTable): BacktestReport {
-  const scored = scoreTable(scorecard, table);
-  const usable = scored.flatMap(({ label, health }) => (health ? [{ label, health }] : []));
-  if (usable.length === 0)
+/** Scores each row with the scorecard. */
+export function scoreTable(scorecard: Scorecard, table: ChurnTable) {
+  return table.labels.map((label, row) => ({
+    row,
+    label,
+    health: computeHealth(scorecard, rowInputs(scorecard, table, row)),
+  }));
+}
+
+interface Scored {
+  label: 0 | 1;
+  score: number;
+  band: string;
+  churnProbability?: number | undefined;
+}
+
+/** The report for accounts already scored (by a scorecard now, or as stored on a past day). */
+export function reportOf(
+  scored: readonly Scored[],
+  unscored: number,
+  bandOrder: readonly string[],
+): BacktestReport {
+  if (scored.length === 0)
     throw new AppError(
       'MODEL_NOT_APPLICABLE',
-      'The scorecard reads no column of this data: no account could be scored.',
-      { measures: scorecard.measures.map((m) => m.key) },
+      'No account could be scored: the scorecard reads none of this data.',
     );
-  const labels = usable.map((entry) => entry.label);
-  const byProbability = usable.every((entry) => entry.health.churnProbability !== undefined);
-  const risk = usable.map((entry) =>
-    byProbability ? (entry.health.churnProbability ?? 0) : 100 - entry.health.score,
-  );
+  const labels = scored.map((entry) => entry.label);
+  const byProbability = scored.every((entry) => entry.churnProbability !== undefined);
+  const risk = scored.map((entry) => (byProbability ? (entry.churnProbability ?? 0) : 100 - entry.score));
   const churned = labels.filter((label) => label === 1).length;
-  const bandOrder = [...scorecard.bands].sort((a, b) => a.min - b.min).map((band) => band.name);
+  const bands = [
+    ...bandOrder,
+    ...new Set(scored.map((e) => e.band).filter((band) => !bandOrder.includes(band))),
+  ];
   return {
-    accounts: usable.length,
+    accounts: scored.length,
     churned,
-    baseRate: churned / usable.length,
-    unscored: scored.length - usable.length,
+    baseRate: churned / scored.length,
+    unscored,
     auc: rocAuc(risk, labels),
     rankedBy: byProbability ? 'churn_probability' : 'health_score',
     top: topShares(risk, labels),
     calibration: calibration(
-      usable.map((entry) => ({
-        band: entry.health.band,
+      scored.map((entry) => ({
+        band: entry.band,
         label: entry.label,
-        probability: entry.health.churnProbability ?? null,
+        probability: entry.churnProbability ?? null,
       })),
-      bandOrder,
+      bands,
     ),
   };
+}
+
+/** Bands from the lowest score up. */
+export const bandOrderOf = (scorecard: Scorecard) =>
+  [...scorecard.bands].sort((a, b) => a.min - b.min).map((band) => band.name);
+
+/** Evaluates the scorecard on every row of the table. */
+export function backtest(scorecard: Scorecard, table: ChurnTable): BacktestReport {
+  const scored = scoreTable(scorecard, table);
+  const usable = scored.flatMap(({ label, health }) =>
+    health
+      ? [{ label, score: health.score, band: health.band, churnProbability: health.churnProbability }]
+      : [],
+  );
+  return reportOf(usable, scored.length - usable.length, bandOrderOf(scorecard));
 }

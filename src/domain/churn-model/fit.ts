@@ -37,6 +37,8 @@ export interface FitOptions {
   penalties?: Penalty[];
   /** Most interaction terms to add (0 for main effects only). */
   maxInteractions?: number;
+  /** Columns that take no part in interactions (e.g. signal measures, whose scorecard input has no condition). */
+  plainColumns?: readonly string[];
   folds?: number;
   seed?: number;
 }
@@ -122,7 +124,14 @@ export function fitChurnModel(table: ChurnTable, options: FitOptions = {}): Chur
   const maxInteractions = options.maxInteractions ?? DEFAULT_MAX_INTERACTIONS;
   const tried: TermSpec[] = [];
   for (let round = 0; round < maxInteractions; round += 1) {
-    const candidate = strongestInteraction(table, binnings, terms, tried, best.penalty, binsOf);
+    const candidate = strongestInteraction(
+      table,
+      binnings.filter((binning) => !options.plainColumns?.includes(binning.column)),
+      terms,
+      tried,
+      best.penalty,
+      binsOf,
+    );
     if (!candidate) break;
     tried.push(candidate);
     const auc = crossValidated([...terms, candidate], best.penalty);

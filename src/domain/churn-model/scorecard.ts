@@ -52,7 +52,16 @@ interface Mapped {
   range: number;
 }
 
-function toMeasure(term: ModelTerm, key: string): Mapped | null {
+/** A column that stands for an existing signal measure: the fitted measure keeps that measure's input. */
+export interface SignalColumn {
+  key: string;
+  name: string;
+  label: string;
+  unit: HealthMeasure['unit'];
+  input: HealthMeasure['input'];
+}
+
+function toMeasure(term: ModelTerm, key: string, signal: SignalColumn | undefined): Mapped | null {
   const values = reachable(term);
   const max = Math.max(...values);
   const range = max - Math.min(...values);
@@ -63,12 +72,12 @@ function toMeasure(term: ModelTerm, key: string): Mapped | null {
   const missing = term.when ? 0 : (term.weights[missingBin(binning)] ?? 0);
   const name = term.when ? `${binning.column} (when ${describeCondition(term.when)})` : binning.column;
   const measure: HealthMeasure = {
-    key,
-    name: name.slice(0, 200),
-    label: name.slice(0, 200),
-    unit: 'value',
+    key: signal?.key ?? key,
+    name: (signal?.name ?? name).slice(0, 200),
+    label: (signal?.label ?? name).slice(0, 200),
+    unit: signal?.unit ?? 'value',
     weight: Math.max(0.01, round(range * 10, 2)),
-    input: {
+    input: signal?.input ?? {
       kind: 'attribute',
       attribute: binning.column,
       ...(term.when ? { when: conditionOf(term.when) } : {}),
@@ -101,9 +110,17 @@ const logit = (p: number) => Math.log(p / (1 - p));
  * Writes the model as a scorecard. Bands: Poor where predicted churn is at least 1.5x the base rate,
  * Good where it is at most half of it, Average between.
  */
-export function toScorecard(model: ChurnModel, options: { baseRate: number; source: string }): Scorecard {
+export function toScorecard(
+  model: ChurnModel,
+  options: { baseRate: number; source: string; signalColumns?: ReadonlyMap<string, SignalColumn> },
+): Scorecard {
   const keys = new Set<string>();
   const uniqueKey = (term: ModelTerm) => {
+    const signal = term.when ? undefined : options.signalColumns?.get(term.binning.column);
+    if (signal) {
+      keys.add(signal.key);
+      return signal.key;
+    }
     const base = slug(
       term.when ? `${term.binning.column}_when_${term.when.column}` : term.binning.column,
     ).slice(0, 56);
@@ -113,7 +130,14 @@ export function toScorecard(model: ChurnModel, options: { baseRate: number; sour
     return key;
   };
   const mapped = model.terms
-    .map((term) => ({ term, mapped: toMeasure(term, uniqueKey(term)) }))
+    .map((term) => ({
+      term,
+      mapped: toMeasure(
+        term,
+        uniqueKey(term),
+        term.when ? undefined : options.signalColumns?.get(term.binning.column),
+      ),
+    }))
     .filter((entry): entry is { term: ModelTerm; mapped: Mapped } => entry.mapped !== null)
     .sort((a, b) => b.mapped.range - a.mapped.range)
     .slice(0, MAX_MEASURES);
