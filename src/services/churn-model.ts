@@ -13,6 +13,7 @@ import { toScorecard, type SignalColumn } from '../domain/churn-model/scorecard'
 import { stratifiedSplit, timeSplit, type Split } from '../domain/churn-model/split';
 import { buildTable, subset, type ChurnTable, type ColumnType } from '../domain/churn-model/table';
 import { AppError } from '../domain/errors';
+import { parseCalendarDate } from '../domain/values';
 import { scorecardSchema, type Scorecard } from '../domain/health';
 import { assertCan, type Actor } from '../domain/policy';
 import { daysBefore } from '../domain/health';
@@ -150,17 +151,16 @@ export interface StoreHistoryOptions {
 }
 
 const ACCOUNT_CHUNK = 1000;
-const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
-function checkHistoryOptions(options: StoreHistoryOptions): void {
-  if (!DAY_PATTERN.test(options.asOf) || Number.isNaN(Date.parse(`${options.asOf}T00:00:00Z`)))
-    throw new AppError('INVALID_DATE', `asOf: "${options.asOf}" is not a day (YYYY-MM-DD).`, {
-      field: 'asOf',
-    });
+/** Validates the options; returns the as-of day normalised to `YYYY-MM-DD`. */
+function checkHistoryOptions(options: StoreHistoryOptions): string {
+  const day = parseCalendarDate(options.asOf);
+  if (!day.ok) throw new AppError('INVALID_DATE', `asOf: ${day.message}.`, { field: 'asOf' });
   if (!Number.isInteger(options.horizonDays) || options.horizonDays < 1 || options.horizonDays > 730)
     throw new AppError('VALIDATION_FAILED', 'horizonDays: must be a whole number from 1 to 730.', {
       field: 'horizonDays',
     });
+  return day.value;
 }
 
 export class ChurnModelService {
@@ -174,21 +174,21 @@ export class ChurnModelService {
    * in the following `horizonDays`, with their stored score on `asOf`.
    */
   private async history(options: StoreHistoryOptions) {
-    checkHistoryOptions(options);
+    const asOf = checkHistoryOptions(options);
     const db = this.context.store.db;
-    const end = daysBefore(options.asOf, -options.horizonDays);
+    const end = daysBefore(asOf, -options.horizonDays);
     const closings = await new RiskCaseRepository(db).lostClosings();
     const ids = await new AccountRepository(db).allIds();
     const accounts = [];
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
       const found = await new AccountRepository(db).findManyById(chunk);
-      const scores = await new HealthRepository(db).scoresAsOf(chunk, options.asOf);
+      const scores = await new HealthRepository(db).scoresAsOf(chunk, asOf);
       for (const id of chunk) {
         const account = found.get(id);
         if (!account) continue;
         const lost = (closings.get(id) ?? []).map((at) => at.slice(0, 10));
-        if (lost.some((day) => day <= options.asOf)) continue; // already gone on the as-of day
+        if (lost.some((day) => day <= asOf)) continue; // already gone on the as-of day
         const label: 0 | 1 = lost.some((day) => day <= end) ? 1 : 0;
         accounts.push({
           account,

@@ -2,6 +2,7 @@
 // input columns. Built from plain records (a CSV file or accounts in the store); every problem with
 // the data is reported by column and line before any fitting starts.
 import { AppError } from '../errors';
+import { parseCalendarDate } from '../values';
 
 export type ColumnType = 'number' | 'category';
 
@@ -166,14 +167,14 @@ export function buildTable(records: readonly Record<string, RawValue>[], options
     ? records.map((record, index) => {
         const raw = record[options.date ?? ''];
         if (isBlank(raw)) return null;
-        const parsed = Date.parse(String(raw));
-        if (Number.isNaN(parsed))
+        const parsed = parseCalendarDate(String(raw));
+        if (!parsed.ok)
           throw new AppError(
             'MODEL_VALUE_INVALID',
-            `Line ${index + firstLine}, column "${options.date}": ${JSON.stringify(raw)} is not a date.`,
+            `Line ${index + firstLine}, column "${options.date}": ${parsed.message}.`,
             { line: index + firstLine, column: options.date },
           );
-        return new Date(parsed).toISOString().slice(0, 10);
+        return parsed.value;
       })
     : null;
 
