@@ -399,6 +399,51 @@ describe('HTTP API', () => {
     });
   });
 
+  forEachStore('churn models over HTTP', (current) => {
+    it('fits a scorecard from a CSV body, applies it, and backtests the live score on the same held-out rows', async () => {
+      const w = await world(current(), { cases: false });
+      // 400 accounts: churn falls with seats and is higher on the basic plan.
+      const rows = Array.from({ length: 400 }, (_, i) => {
+        const seats = i % 50;
+        const plan = i % 3 === 0 ? 'basic' : 'pro';
+        const churned =
+          (seats < 15 ? 1 : 0) ^ (i % 7 === 0 ? 1 : 0) || (plan === 'basic' && i % 4 === 0 ? 1 : 0);
+        return `ACC-${i},${seats},${plan},${churned}`;
+      });
+      const csv = `account,seats,plan,churned\n${rows.join('\n')}\n`;
+      const post = (url: string, body = csv) =>
+        w.as('admin', { method: 'POST', url, payload: body, headers: { 'content-type': 'text/csv' } });
+
+      const fit = await post(`${V1}/health/fit?label=churned&id=account&apply=true`);
+      expect(fit.statusCode).toBe(200);
+      const fitted = fit.json<{ test: { auc: number }; applied: boolean; split: { testRows: number } }>();
+      expect(fitted).toMatchObject({ applied: true, split: { kind: 'stratified', testRows: 100 } });
+      expect(fitted.test.auc).toBeGreaterThan(0.8);
+      const live = await w.as('viewer', { method: 'GET', url: `${V1}/health/scorecard` });
+      expect(
+        live
+          .json<{ measures: { key: string }[] }>()
+          .measures.map((m) => m.key)
+          .sort(),
+      ).toEqual(['plan', 'seats']);
+
+      const tested = await post(`${V1}/health/backtest?label=churned&id=account`);
+      expect(tested.json<{ report: { auc: number } }>().report.auc).toBe(fitted.test.auc);
+
+      const unknown = await post(`${V1}/health/backtest?label=Exited`);
+      expect(unknown.statusCode).toBe(400);
+      expect(errorCode(unknown)).toBe('MODEL_COLUMN_UNKNOWN');
+      const json = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/health/backtest?label=churned`,
+        payload: {},
+      });
+      expect(errorCode(json)).toBe('UNSUPPORTED_MEDIA_TYPE');
+      const badSplit = await post(`${V1}/health/fit?label=churned&testShare=2`);
+      expect(badSplit.statusCode).toBe(400);
+    });
+  });
+
   forEachStore('Segment-compatible ingest', (current) => {
     it('maps group, identify and track calls to accounts, contacts and usage signals', async () => {
       const t = current();
@@ -887,6 +932,20 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       url: '/api/v1/health/backtest?label=churned',
       csv: tinyChurnCsv(),
       deny: ['ingest'],
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/health/history/backtest',
+      url: '/api/v1/health/history/backtest',
+      body: { asOf: '2026-01-01', horizonDays: 30 },
+      deny: ['ingest'],
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/health/history/fit',
+      url: '/api/v1/health/history/fit',
+      body: { asOf: '2026-01-01', horizonDays: 30 },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
     },
     {
       method: 'POST',

@@ -176,6 +176,58 @@ export const healthScoreRoutes =
       },
     );
 
+    const historyBody = z.object({
+      asOf: z.string().max(30).describe('The day the prediction is made (YYYY-MM-DD).'),
+      horizonDays: z.number().int().min(1).max(730).default(180),
+      ignore: z.array(column).max(500).optional().describe('Attributes to leave out of a fit.'),
+    });
+
+    app.post(
+      '/health/history/backtest',
+      {
+        schema: {
+          tags: ['health'],
+          description:
+            'Backtest the scores the store held on `asOf` (as stored then) against the cases closed as lost ' +
+            'in the following `horizonDays`: ROC AUC, lift of the riskiest, churn by band.',
+          body: historyBody,
+        },
+      },
+      (request) => services.churnModel.backtestStore(request.body),
+    );
+
+    app.post(
+      '/health/history/fit',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['health'],
+          description:
+            "Learn a scorecard from the store's history: account attributes and what each signal measure read on " +
+            '`asOf`, labelled by losses in the following `horizonDays`. apply=true makes it the live score.',
+          body: historyBody.extend({
+            apply: z.boolean().default(false),
+            seed: z.number().int().min(0).max(2_147_483_647).default(DEFAULT_SPLIT.seed),
+            testShare: z.number().min(0).max(0.9).default(DEFAULT_SPLIT.testShare),
+          }),
+        },
+      },
+      async (request) => {
+        const { apply, seed, testShare, ...history } = request.body;
+        const { table, signalColumns } = await services.churnModel.storeTable(history);
+        const result = await services.churnModel.fit(actorOf(request), table, {
+          seed,
+          testShare,
+          kind: 'stratified',
+          apply,
+          signalColumns,
+          source: `fitted through the API on losses within ${history.horizonDays} days of ${history.asOf}`,
+        });
+        if (apply) await services.health.score();
+        return result;
+      },
+    );
+
     app.post(
       '/health/rescore',
       {
