@@ -93,6 +93,20 @@ describe('churn tables', () => {
     expect(table.ids[3]).toBe('C-3');
   });
 
+  it('leaves out a number that only restates another (a charge computed from minutes)', () => {
+    const calls = rows(100, (i) => ({
+      minutes: String((i * 37) % 101),
+      charge: (((i * 37) % 101) * 0.17).toFixed(2),
+      calls: String(i % 9),
+      churned: i % 5 === 0 ? '1' : '0',
+    }));
+    const table = buildTable(calls, { label: 'churned' });
+    expect(table.columns.map((c) => c.name)).toEqual(['minutes', 'calls']);
+    expect(table.skipped).toEqual([
+      { column: 'charge', reason: 'moves in step with "minutes" (no information of its own)' },
+    ]);
+  });
+
   it('names the column and line of bad data, and refuses data a model cannot learn from', () => {
     expect(codeOf(() => buildTable(good, { label: 'Exited' }))).toMatchObject({
       code: 'MODEL_COLUMN_UNKNOWN',

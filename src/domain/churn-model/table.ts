@@ -158,7 +158,8 @@ export function buildTable(records: readonly Record<string, RawValue>[], options
     }
     columns.push({ name, type: 'category', values });
   }
-  if (columns.length === 0)
+  const kept = dropEchoes(columns, skipped);
+  if (kept.length === 0)
     throw new AppError('MODEL_NOT_APPLICABLE', 'No column can be used as an input to the model.', {
       skipped,
     });
@@ -182,7 +183,68 @@ export function buildTable(records: readonly Record<string, RawValue>[], options
     const raw = options.id ? record[options.id] : undefined;
     return isBlank(raw) ? String(index + firstLine) : String(raw).trim();
   });
-  return { ids, labels, columns, days, skipped };
+  return { ids, labels, columns: kept, days, skipped };
+}
+
+/**
+ * Leaves out numeric columns that only restate an earlier one (a charge that is minutes x a rate): a
+ * column whose values never go down, or never go up, as the earlier column's values rise, and that is
+ * missing on the same rows. Two measures for one fact would split its weight and confuse a reader.
+ */
+function dropEchoes(columns: Column[], skipped: ChurnTable['skipped']): Column[] {
+  const kept: Column[] = [];
+  const orders = new Map<Column, number[]>();
+  for (const column of columns) {
+    if (column.type !== 'number') {
+      kept.push(column);
+      continue;
+    }
+    const echoOf = kept.find(
+      (earlier) =>
+        earlier.type === 'number' && restates(earlier.values, column.values, orders.get(earlier) ?? []),
+    );
+    if (echoOf) {
+      skipped.push({
+        column: column.name,
+        reason: `moves in step with "${echoOf.name}" (no information of its own)`,
+      });
+      continue;
+    }
+    const values = column.values;
+    orders.set(
+      column,
+      values.map((_, row) => row).sort((a, b) => (values[a] ?? -Infinity) - (values[b] ?? -Infinity)),
+    );
+    kept.push(column);
+  }
+  return kept;
+}
+
+/** Whether `b` is a monotone function of `a` (given `a`'s row order), missing on the same rows. */
+function restates(
+  a: readonly (number | null)[],
+  b: readonly (number | null)[],
+  order: readonly number[],
+): boolean {
+  if (a.some((value, row) => (value === null) !== (b[row] === null))) return false;
+  let rising = true;
+  let falling = true;
+  let previousA: number | null = null;
+  let previousB: number | null = null;
+  for (const row of order) {
+    const x = a[row] ?? null;
+    const y = b[row] ?? null;
+    if (x === null || y === null) continue;
+    if (previousA !== null && previousB !== null) {
+      if (x === previousA && y !== previousB) return false; // one value of a, two of b
+      if (y < previousB) rising = false;
+      if (y > previousB) falling = false;
+      if (!rising && !falling) return false;
+    }
+    previousA = x;
+    previousB = y;
+  }
+  return true;
 }
 
 /** Sorted, all distinct and evenly spaced by one: a row number rather than a measurement. */
