@@ -8,10 +8,7 @@ import { scorecardSchema } from '../../src/domain/health';
 import { retain } from '../helpers/cli';
 import { forEachStore } from '../helpers/stores';
 
-const BANK = resolve(
-  import.meta.dirname,
-  '../../../shared/datasets/bank-churn-modelling/Churn_Modelling.csv',
-);
+const BANK = resolve(import.meta.dirname, '../../datasets/bank-churn-modelling/Churn_Modelling.csv');
 const dir = mkdtempSync(join(tmpdir(), 'retain-fit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
