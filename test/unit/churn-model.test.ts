@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backtest } from '../../src/domain/churn-model/backtest';
-import { binColumn, binOf } from '../../src/domain/churn-model/binning';
+import { binOf } from '../../src/domain/churn-model/binning';
 import { fitChurnModel, modelLogOdds, type ChurnModel } from '../../src/domain/churn-model/fit';
 import { fitLogistic, solveSpd } from '../../src/domain/churn-model/logistic';
 import { rocAuc, topShares } from '../../src/domain/churn-model/metrics';
@@ -136,7 +136,7 @@ describe('churn tables', () => {
 
 describe('splits', () => {
   it('a stratified split is repeatable by seed, disjoint, complete, and keeps the churn rate', () => {
-    const labels = Array.from({ length: 1000 }, (_, i) => (i % 5 === 0 ? 1 : 0) as 0 | 1);
+    const labels = Array.from({ length: 1000 }, (_, i) => (i % 5 === 0 ? 1 : 0));
     const a = stratifiedSplit(labels, 0.25, 3);
     expect(stratifiedSplit(labels, 0.25, 3)).toEqual(a);
     expect(stratifiedSplit(labels, 0.25, 4).test).not.toEqual(a.test);
@@ -161,7 +161,7 @@ describe('penalised logistic regression', () => {
     // 400 rows in group 1 with 50% churn, 400 in group 0 with 20%: the log odds ratio is ln(4) = 1.386.
     const labels = Array.from(
       { length: 800 },
-      (_, i) => ((i < 400 ? i % 2 === 0 : i % 5 === 0) ? 1 : 0) as 0 | 1,
+      (_, i) => ((i < 400 ? i % 2 === 0 : i % 5 === 0) ? 1 : 0),
     );
     const bins = [Int32Array.from(labels.map((_, i) => (i < 400 ? 1 : 0)))];
     const fit = fitLogistic(
