@@ -159,10 +159,7 @@ describe('penalised logistic regression', () => {
 
   it('recovers one bin weight: log-odds of churn in a group against the rest', () => {
     // 400 rows in group 1 with 50% churn, 400 in group 0 with 20%: the log odds ratio is ln(4) = 1.386.
-    const labels = Array.from(
-      { length: 800 },
-      (_, i) => ((i < 400 ? i % 2 === 0 : i % 5 === 0) ? 1 : 0),
-    );
+    const labels = Array.from({ length: 800 }, (_, i) => ((i < 400 ? i % 2 === 0 : i % 5 === 0) ? 1 : 0));
     const bins = [Int32Array.from(labels.map((_, i) => (i < 400 ? 1 : 0)))];
     const fit = fitLogistic(
       [{ size: 2, ordered: 0 }],
