@@ -17,6 +17,7 @@ import { healthScoreRoutes } from './routes/health-scores';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
 import { segmentRoutes } from './routes/segment';
+import { savedSegmentRoutes } from './routes/saved-segments';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
@@ -92,5 +93,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(healthScoreRoutes(services), { prefix: '/api/v1' });
   await app.register(detectionRoutes(services), { prefix: '/api/v1' });
   await app.register(segmentRoutes(services), { prefix: '/api/v1' });
+  await app.register(savedSegmentRoutes(services), { prefix: '/api/v1' });
   return app;
 }

@@ -20,7 +20,14 @@ export interface AccountScope {
 }
 
 export type Permission =
-  'read' | 'account.write' | 'contact.write' | 'case.write' | 'config.write' | 'users.manage' | 'data.import';
+  | 'read'
+  | 'account.write'
+  | 'contact.write'
+  | 'case.write'
+  | 'segments.write'
+  | 'config.write'
+  | 'users.manage'
+  | 'data.import';
 
 const inTeam = (actor: Actor, scope?: AccountScope) =>
   actor.teamId !== null && scope !== undefined && scope.teamId === actor.teamId;
@@ -38,6 +45,8 @@ export function can(actor: Actor, permission: Permission, scope?: AccountScope):
     case 'contact.write':
     case 'case.write':
       return (actor.role === 'lead' && inTeam(actor, scope)) || (actor.role === 'csm' && owns(actor, scope));
+    case 'segments.write':
+      return actor.role === 'lead';
     case 'config.write':
     case 'users.manage':
     case 'data.import':
@@ -62,6 +71,8 @@ function describe(permission: Permission): string {
       return "change this account's contacts";
     case 'case.write':
       return "change this account's risk case";
+    case 'segments.write':
+      return 'change segments';
     case 'config.write':
       return 'change configuration';
     case 'users.manage':

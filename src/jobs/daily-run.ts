@@ -1,10 +1,12 @@
-// The daily run: re-score every account and evaluate every detection rule once a day, after the
-// configured hour (UTC). The day is claimed in the store, so with several server processes on one
-// PostgreSQL store exactly one of them does the work, and a restart does not repeat it.
+// The daily run: re-score every account, evaluate every detection rule and bring every saved
+// segment's membership up to date, once a day after the configured hour (UTC). The day is claimed
+// in the store, so with several server processes on one PostgreSQL store exactly one of them does
+// the work, and a restart does not repeat it.
 import type { Kysely } from 'kysely';
 import type { Services } from '../services';
 import type { DetectionRun } from '../services/detection';
 import type { ScoreRun } from '../services/health';
+import type { RefreshResult } from '../services/saved-segments';
 import type { Database } from '../store/schema';
 
 const CLAIM_KEY = 'dailyRunDay';
@@ -13,6 +15,7 @@ export interface DailyRunResult {
   day: string;
   scoring: ScoreRun;
   detection: DetectionRun;
+  segments: RefreshResult[];
   ms: number;
 }
 
@@ -55,7 +58,8 @@ export class DailyRunner {
     const started = Date.now();
     const scoring = await this.services.health.score();
     const detection = await this.services.detection.evaluate();
-    const result = { day, scoring, detection, ms: Date.now() - started };
+    const segments = await this.services.segments.refresh();
+    const result = { day, scoring, detection, segments, ms: Date.now() - started };
     this.options.onRun?.(result);
     return result;
   }

@@ -12,6 +12,7 @@ import { HealthService } from './health';
 import { ImportService } from './imports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
+import { SavedSegmentService } from './saved-segments';
 import { SegmentService } from './segment';
 import { SignalService } from './signals';
 import { UserService } from './users';
@@ -25,9 +26,11 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   const detection = new DetectionService(context, config);
   // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
   // ingest call returns.
+  const segments = new SavedSegmentService(context);
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
     await detection.evaluate([...accountIds]);
+    await segments.refresh({ accountIds: [...accountIds] });
   });
   return {
     context,
@@ -41,6 +44,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     imports: new ImportService(context, signals),
     signals,
     segment: new SegmentService(context, signals),
+    segments,
     health,
     churnModel: new ChurnModelService(context, health),
     detection,

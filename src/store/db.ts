@@ -17,6 +17,7 @@ import * as signals from './migrations/002-signals';
 import * as health from './migrations/003-health';
 import * as detection from './migrations/004-detection';
 import * as segment from './migrations/005-segment';
+import * as savedSegments from './migrations/006-saved-segments';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-health': health,
   '004-detection': detection,
   '005-segment': segment,
+  '006-saved-segments': savedSegments,
 };
 
 /** The migrations this version of Retain knows, by name. */
@@ -73,6 +75,8 @@ export async function openStore(target: string, options: { migrate?: boolean } =
   return store;
 }
 
+const NUMBER_TEXT = /^\s*-?[0-9]+(\.[0-9]+)?\s*$/;
+
 function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
@@ -81,6 +85,12 @@ function openSqlite(path: string): Store {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 10000');
+  // Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
+  // test PostgreSQL does with a regular expression.
+  sqlite.function('retain_number', { deterministic: true }, (value: unknown) => {
+    if (typeof value === 'number') return value;
+    return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
+  });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,

@@ -245,6 +245,35 @@ export interface SegmentIdentityTable {
   updated_at: string;
 }
 
+export interface SavedSegmentTable {
+  id: Id;
+  key: string;
+  name: string;
+  description: string | null;
+  filter: string;
+  created_by_user_id: number | null;
+  member_count: Defaulted<number>;
+  refreshed_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface SegmentMemberTable {
+  segment_id: number;
+  account_id: number;
+  entered_at: string;
+}
+
+export interface SegmentMembershipEventTable {
+  id: Id;
+  segment_id: number;
+  account_id: number;
+  /** `entered` or `left`. */
+  kind: string;
+  at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -269,6 +298,9 @@ export interface Database {
   rule_states: RuleStateTable;
   risk_case_evidence: RiskCaseEvidenceTable;
   segment_identities: SegmentIdentityTable;
+  saved_segments: SavedSegmentTable;
+  segment_members: SegmentMemberTable;
+  segment_membership_events: SegmentMembershipEventTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -399,6 +399,45 @@ describe('HTTP API', () => {
     });
   });
 
+  forEachStore('segments over HTTP', (current) => {
+    it('previews a filter, saves it as a segment and lists its members; a bad filter says where', async () => {
+      const w = await world(current());
+      const bad = await w.as('leadA', {
+        method: 'POST',
+        url: `${V1}/segments`,
+        payload: { name: 'Broken', filter: 'tier = "Enterprise" and seats > 5' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({
+        error: { code: 'INVALID_FILTER', details: { position: 25, token: 'seats' } },
+      });
+      const preview = await w.as('viewer', {
+        method: 'POST',
+        url: `${V1}/segments/preview`,
+        payload: { filter: 'risk.stage is not empty and arr >= 10000' },
+      });
+      expect(preview.json()).toMatchObject({
+        count: 2,
+        items: [{ externalId: 'A-1' }, { externalId: 'A-3' }],
+      });
+      const created = await w.as('leadA', {
+        method: 'POST',
+        url: `${V1}/segments`,
+        payload: { name: 'Big risks', filter: 'risk.stage is not empty and arr >= 10000' },
+      });
+      expect(created.statusCode).toBe(200);
+      const { id } = created.json<{ id: number }>();
+      const members = await w.as('csmA', { method: 'GET', url: `${V1}/segments/${id}/members?limit=1` });
+      expect(members.json()).toMatchObject({ total: 2, items: [{ externalId: 'A-1' }] });
+      const refreshed = await w.as('leadA', { method: 'POST', url: `${V1}/segments/refresh` });
+      expect(refreshed.json<{ items: { key: string; entered: number }[] }>().items).toContainEqual(
+        expect.objectContaining({ key: 'big_risks', entered: 2 }),
+      );
+      const history = await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}/history` });
+      expect(history.json<{ items: unknown[] }>().items).toHaveLength(2);
+    });
+  });
+
   forEachStore('churn models over HTTP', (current) => {
     it('fits a scorecard from a CSV body, applies it, and backtests the live score on the same held-out rows', async () => {
       const w = await world(current(), { cases: false });
@@ -645,6 +684,11 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/health/scorecard', '/api/v1/health/scorecard'],
     ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
+    ['/api/v1/segments', '/api/v1/segments'],
+    ['/api/v1/segments/:id', '/api/v1/segments/1'],
+    ['/api/v1/segments/:id/members', '/api/v1/segments/1/members'],
+    ['/api/v1/segments/:id/history', '/api/v1/segments/1/history'],
+    ['/api/v1/accounts/:id/segment-history', `/api/v1/accounts/${acme}/segment-history`],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -923,6 +967,45 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       url: '/api/v1/imports/contacts',
       csv: 'account id,email\nA-1,i@acme.example\n',
       deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    // Segments: anyone previews; leads and admins save, change, refresh and delete.
+    {
+      method: 'POST',
+      route: '/api/v1/segments/preview',
+      url: '/api/v1/segments/preview',
+      body: { filter: 'arr > 10000' },
+      deny: ['ingest'],
+      allow: 'viewer',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/segments',
+      url: '/api/v1/segments',
+      body: { name: 'Big ones', filter: 'arr > 10000' },
+      deny: ['csmA', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/segments/:id',
+      url: '/api/v1/segments/1',
+      body: { name: 'Renamed', version: 1 },
+      deny: ['csmA', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/segments/refresh',
+      url: '/api/v1/segments/refresh',
+      deny: ['csmA', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/segments/:id',
+      url: '/api/v1/segments/2',
+      deny: ['csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     // Churn models: anyone may backtest, only admins fit (and apply) a scorecard.

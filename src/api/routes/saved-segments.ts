@@ -1,0 +1,132 @@
+// Saved segments: account filters with live counts, their members and their entry/exit history.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { FIELD_NAMES } from '../../domain/segment-filter';
+import type { Services } from '../../services';
+import { actorOf } from '../auth-hook';
+import { idParams, pageQuery } from '../schemas';
+
+const page = z.object(pageQuery);
+
+const FILTER_HELP =
+  'Filter language: `field op value` joined by and / or / not and parentheses, e.g. ' +
+  '`tier = "Enterprise" and renewal within 90 days`, `health.change(30d) <= -20%`, ' +
+  '`tickets.opened(30d) > 5`, `risk.reason in ("budget", "champion_left")`, `attributes.region = "EMEA"`. ' +
+  `Fields: ${FIELD_NAMES.join(', ')}.`;
+
+export const savedSegmentRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get(
+      '/segments',
+      { schema: { tags: ['segments'], description: 'Every saved segment with its live count.' } },
+      async () => ({ items: await services.segments.list() }),
+    );
+
+    app.post(
+      '/segments',
+      {
+        config: { access: 'segments.write' },
+        schema: {
+          tags: ['segments'],
+          description: `Save a segment (leads and admins). ${FILTER_HELP}`,
+          body: z.record(z.string(), z.unknown()),
+        },
+      },
+      (request) => services.segments.create(actorOf(request), request.body),
+    );
+
+    app.post(
+      '/segments/preview',
+      {
+        schema: {
+          tags: ['segments'],
+          description: `Count and list the accounts a filter matches now, without saving it. ${FILTER_HELP}`,
+          body: z.object({ filter: z.string().min(1).max(4000) }),
+          querystring: page,
+        },
+      },
+      (request) => services.segments.preview(request.body.filter, request.query),
+    );
+
+    app.post(
+      '/segments/refresh',
+      {
+        config: { access: 'segments.write' },
+        schema: {
+          tags: ['segments'],
+          description: 'Bring every segment’s membership up to date now, recording entries and exits.',
+        },
+      },
+      async () => ({ items: await services.segments.refresh() }),
+    );
+
+    app.get('/segments/:id', { schema: { tags: ['segments'], params: idParams } }, (request) =>
+      services.segments.get(request.params.id),
+    );
+
+    app.patch(
+      '/segments/:id',
+      {
+        config: { access: 'segments.write' },
+        schema: {
+          tags: ['segments'],
+          description: 'Change a segment; send the `version` you read (409 VERSION_CONFLICT when stale).',
+          params: idParams,
+          body: z.record(z.string(), z.unknown()),
+        },
+      },
+      (request) => services.segments.update(actorOf(request), request.params.id, request.body),
+    );
+
+    app.delete(
+      '/segments/:id',
+      { config: { access: 'segments.write' }, schema: { tags: ['segments'], params: idParams } },
+      async (request, reply) => {
+        await services.segments.delete(actorOf(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get(
+      '/segments/:id/members',
+      {
+        schema: {
+          tags: ['segments'],
+          description: 'The accounts matching the segment now, by name.',
+          params: idParams,
+          querystring: page,
+        },
+      },
+      (request) => services.segments.members(request.params.id, request.query),
+    );
+
+    app.get(
+      '/segments/:id/history',
+      {
+        schema: {
+          tags: ['segments'],
+          description: 'Accounts entering and leaving the segment, newest first.',
+          params: idParams,
+          querystring: page,
+        },
+      },
+      async (request) => ({ items: await services.segments.history(request.params.id, request.query) }),
+    );
+
+    app.get(
+      '/accounts/:id/segment-history',
+      {
+        schema: {
+          tags: ['segments'],
+          description: 'The segments the account entered and left, newest first.',
+          params: idParams,
+          querystring: page,
+        },
+      },
+      async (request) => ({
+        items: await services.segments.accountHistory(request.params.id, request.query),
+      }),
+    );
+    done();
+  };

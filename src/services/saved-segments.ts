@@ -1,0 +1,272 @@
+// Saved segments: named account filters with live counts, their members, and a history of who
+// entered and left (refreshed by the daily run and after ingest; playbooks trigger on it).
+import { z } from 'zod';
+import { AppError } from '../domain/errors';
+import { assertCan, type Actor } from '../domain/policy';
+import { parseFilter, type Filter } from '../domain/segment-filter';
+import { AuditRepository } from '../store/audit.repository';
+import {
+  SavedSegmentRepository,
+  type MembershipEvent,
+  type SavedSegment,
+  type SegmentAccount,
+} from '../store/saved-segment.repository';
+import type { FilterContext } from '../store/segment-query';
+import { inTransaction, type ServiceContext } from './context';
+import { validationFailed } from './json-config';
+
+const segmentInput = z
+  .object({
+    key: z
+      .string()
+      .regex(/^[a-z0-9_]{1,64}$/, 'lower-case letters, digits and _')
+      .optional(),
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2000).nullable().optional(),
+    filter: z.string().min(1).max(4000),
+  })
+  .strict();
+
+const segmentPatch = segmentInput.partial().extend({ version: z.number().int().positive() }).strict();
+
+export interface SegmentView extends SavedSegment {
+  /** Accounts matching the filter right now. */
+  liveCount: number;
+}
+
+export interface RefreshResult {
+  segmentId: number;
+  key: string;
+  entered: number;
+  left: number;
+  members: number;
+}
+
+export interface MembershipChange {
+  segmentId: number;
+  key: string;
+  entered: number[];
+  left: number[];
+  at: string;
+}
+
+type MembershipListener = (changes: MembershipChange[]) => Promise<void>;
+
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 64) || 'segment';
+
+export class SavedSegmentService {
+  private readonly listeners: MembershipListener[] = [];
+
+  constructor(private readonly context: ServiceContext) {}
+
+  private get repo() {
+    return new SavedSegmentRepository(this.context.store.db);
+  }
+
+  private filterContext(): FilterContext {
+    return { now: this.context.clock.now(), postgres: this.context.store.kind === 'postgres' };
+  }
+
+  /** Called with every batch of entries and exits, after they are stored. */
+  onMembershipChanged(listener: MembershipListener): void {
+    this.listeners.push(listener);
+  }
+
+  private async require(id: number): Promise<SavedSegment> {
+    const segment = await this.repo.findById(id);
+    if (!segment) throw new AppError('SEGMENT_NOT_FOUND', `No segment ${id}.`, { segmentId: id });
+    return segment;
+  }
+
+  /** Every saved segment with the number of accounts matching it now. */
+  async list(): Promise<SegmentView[]> {
+    const context = this.filterContext();
+    const segments = await this.repo.list();
+    return Promise.all(
+      segments.map(async (segment) => ({
+        ...segment,
+        liveCount: await this.repo.countMatching(parseFilter(segment.filter), context),
+      })),
+    );
+  }
+
+  async get(id: number): Promise<SegmentView> {
+    const segment = await this.require(id);
+    return {
+      ...segment,
+      liveCount: await this.repo.countMatching(parseFilter(segment.filter), this.filterContext()),
+    };
+  }
+
+  /** How many accounts a filter matches now, and the first of them: for writing a filter before saving it. */
+  async preview(
+    filterText: string,
+    page = { limit: 50, offset: 0 },
+  ): Promise<{ count: number; items: SegmentAccount[] }> {
+    const filter = parseFilter(filterText);
+    const context = this.filterContext();
+    return {
+      count: await this.repo.countMatching(filter, context),
+      items: await this.repo.matchingAccounts(filter, context, page),
+    };
+  }
+
+  /** The accounts matching the segment now, a page at a time. */
+  async members(
+    id: number,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: SegmentAccount[] }> {
+    const segment = await this.require(id);
+    const filter = parseFilter(segment.filter);
+    const context = this.filterContext();
+    return {
+      total: await this.repo.countMatching(filter, context),
+      items: await this.repo.matchingAccounts(filter, context, page),
+    };
+  }
+
+  async create(actor: Actor, input: unknown): Promise<SegmentView> {
+    assertCan(actor, 'segments.write');
+    const parsed = segmentInput.safeParse(input);
+    if (!parsed.success) throw validationFailed(parsed.error, 'segment');
+    parseFilter(parsed.data.filter);
+    const key = parsed.data.key ?? slug(parsed.data.name);
+    if (await this.repo.findByKey(key))
+      throw new AppError('SEGMENT_KEY_TAKEN', `A segment with key "${key}" exists.`, { key });
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (db) => {
+      const created = await new SavedSegmentRepository(db).insert(
+        {
+          key,
+          name: parsed.data.name,
+          description: parsed.data.description ?? null,
+          filter: parsed.data.filter,
+        },
+        actor.userId,
+        now,
+      );
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'segment',
+          entityId: created,
+          accountId: null,
+          action: 'created',
+          changes: { key, ...parsed.data },
+        },
+      ]);
+      return created;
+    });
+    return this.get(id);
+  }
+
+  async update(actor: Actor, id: number, input: unknown): Promise<SegmentView> {
+    assertCan(actor, 'segments.write');
+    const parsed = segmentPatch.safeParse(input);
+    if (!parsed.success) throw validationFailed(parsed.error, 'segment');
+    const { version, ...changes } = parsed.data;
+    if (changes.filter !== undefined) parseFilter(changes.filter);
+    const before = await this.require(id);
+    if (changes.key !== undefined && changes.key !== before.key && (await this.repo.findByKey(changes.key)))
+      throw new AppError('SEGMENT_KEY_TAKEN', `A segment with key "${changes.key}" exists.`, {
+        key: changes.key,
+      });
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const fields = {
+        ...(changes.key !== undefined && { key: changes.key }),
+        ...(changes.name !== undefined && { name: changes.name }),
+        ...(changes.description !== undefined && { description: changes.description }),
+        ...(changes.filter !== undefined && { filter: changes.filter }),
+      };
+      if (!(await new SavedSegmentRepository(db).update(id, fields, now, version))) {
+        const current = await new SavedSegmentRepository(db).findById(id);
+        throw new AppError('VERSION_CONFLICT', `Segment ${id} was changed by someone else.`, { current });
+      }
+      await new AuditRepository(db).append(actor, now, [
+        { entityType: 'segment', entityId: id, accountId: null, action: 'updated', changes: fields },
+      ]);
+    });
+    return this.get(id);
+  }
+
+  async delete(actor: Actor, id: number): Promise<void> {
+    assertCan(actor, 'segments.write');
+    const segment = await this.require(id);
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      await new SavedSegmentRepository(db).delete(id);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'segment',
+          entityId: id,
+          accountId: null,
+          action: 'deleted',
+          changes: { key: segment.key },
+        },
+      ]);
+    });
+  }
+
+  /**
+   * Brings membership up to date: who matches now against who was a member, recording each entry
+   * and exit. Limited to `accountIds` (after an ingest) or to `segmentIds` when given.
+   */
+  async refresh(
+    options: { segmentIds?: readonly number[]; accountIds?: readonly number[] } = {},
+  ): Promise<RefreshResult[]> {
+    const context = this.filterContext();
+    const segments = (await this.repo.list()).filter(
+      (s) => !options.segmentIds || options.segmentIds.includes(s.id),
+    );
+    const results: RefreshResult[] = [];
+    const changes: MembershipChange[] = [];
+    for (const segment of segments) {
+      let filter: Filter;
+      try {
+        filter = parseFilter(segment.filter);
+      } catch {
+        continue; // a filter saved before a field was renamed; it shows its error where it is edited
+      }
+      const change = await inTransaction(this.context, async (db) => {
+        const repo = new SavedSegmentRepository(db);
+        const matching = new Set(await repo.matchingIds(filter, context, options.accountIds));
+        const members = await repo.memberIds(segment.id, options.accountIds);
+        const entered = [...matching].filter((id) => !members.has(id));
+        const left = [...members].filter((id) => !matching.has(id));
+        await repo.applyMembership(segment.id, { entered, left }, context.now, true);
+        return { entered, left };
+      });
+      const after = await this.repo.findById(segment.id);
+      results.push({
+        segmentId: segment.id,
+        key: segment.key,
+        entered: change.entered.length,
+        left: change.left.length,
+        members: after?.memberCount ?? 0,
+      });
+      if (change.entered.length + change.left.length > 0)
+        changes.push({ segmentId: segment.id, key: segment.key, ...change, at: context.now.toISOString() });
+    }
+    if (changes.length > 0) for (const listener of this.listeners) await listener(changes);
+    return results;
+  }
+
+  /** Entries and exits of one segment, newest first. */
+  async history(id: number, page: { limit: number; offset: number }): Promise<MembershipEvent[]> {
+    await this.require(id);
+    return this.repo.events({ segmentId: id }, page);
+  }
+
+  /** The segments an account entered and left, newest first. */
+  async accountHistory(
+    accountId: number,
+    page: { limit: number; offset: number },
+  ): Promise<MembershipEvent[]> {
+    return this.repo.events({ accountId }, page);
+  }
+}
