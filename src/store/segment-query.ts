@@ -25,9 +25,6 @@ const ACCOUNT_COLUMNS = {
   lifecycle_stage: 'accounts.lifecycle_stage',
 } as const;
 
-/** The account's open case, if any: the risk fields read it. */
-const OPEN_CASE = sql`(select rc.id from risk_cases rc where rc.account_id = accounts.id and rc.closed_at is null)`;
-
 class Compiler {
   private readonly today: string;
   private readonly nowIso: string;
@@ -96,7 +93,7 @@ class Compiler {
       case 'metric':
         return this.metric(field.metric as Metric, field.windowDays);
       case 'risk':
-        return this.riskValue(field);
+        return this.riskColumn(field).column;
     }
   }
 
@@ -118,37 +115,41 @@ class Compiler {
     }
   }
 
-  private riskValue(field: Extract<FieldRef, { kind: 'risk' }>): Sql {
-    const caseColumn = (column: string) =>
-      sql`(select rc.${sql.raw(column)} from risk_cases rc where rc.account_id = accounts.id and rc.closed_at is null)`;
+  /** A column of the account's open case (`rc`), with the joins it needs. */
+  private riskColumn(field: Extract<FieldRef, { kind: 'risk' }>): { column: Sql; joins: Sql } {
+    const none = sql``;
     switch (field.name) {
       case 'stage':
-        return sql`(select s.key from risk_cases rc join risk_stages s on s.id = rc.stage_id where rc.account_id = accounts.id and rc.closed_at is null)`;
+        return { column: sql`s.key`, joins: sql`join risk_stages s on s.id = rc.stage_id` };
       case 'track':
-        return caseColumn('track');
       case 'arr_at_risk':
-        return caseColumn('arr_at_risk');
       case 'ltv':
-        return caseColumn('ltv');
+        return { column: sql.ref(`rc.${field.name}`), joins: none };
       case 'quadrant':
-        return sql`(select case when rc.expected is null or rc.avoidable is null then 'unplaced'
-          else (case when rc.expected = 1 then 'expected' else 'unexpected' end) || '_' ||
-               (case when rc.avoidable = 1 then 'avoidable' else 'unavoidable' end) end
-          from risk_cases rc where rc.account_id = accounts.id and rc.closed_at is null)`;
+        return {
+          column: sql`(case when rc.expected is null or rc.avoidable is null then 'unplaced'
+            else (case when rc.expected = 1 then 'expected' else 'unexpected' end) || '_' ||
+                 (case when rc.avoidable = 1 then 'avoidable' else 'unavoidable' end) end)`,
+          joins: none,
+        };
       case 'days_in_stage':
-        return caseColumn('stage_entered_at');
+        return { column: sql.ref('rc.stage_entered_at'), joins: none };
       case 'days_open':
-        return caseColumn('opened_at');
+        return { column: sql.ref('rc.opened_at'), joins: none };
       case 'reason':
-        return sql`null`; // multi-valued: handled by reasonIn
+        return {
+          column: sql`r.key`,
+          joins: sql`join risk_case_reasons rr on rr.case_id = rc.id join risk_reasons r on r.id = rr.reason_id`,
+        };
     }
   }
 
-  /** Whether the open case has any reason among `keys` (lower-cased). */
-  private reasonIn(keys: string[]): Sql {
-    return sql`exists (select 1 from risk_cases rc join risk_case_reasons rr on rr.case_id = rc.id
-      join risk_reasons r on r.id = rr.reason_id
-      where rc.account_id = accounts.id and rc.closed_at is null and lower(r.key) in (${sql.join(keys)}))`;
+  /**
+   * Accounts whose open case meets `condition`: written as `id in (open cases ...)` so the database
+   * starts from the few open cases rather than probing every account.
+   */
+  private openCaseWhere(joins: Sql, condition: Sql): RawBuilder<SqlBool> {
+    return sql<SqlBool>`accounts.id in (select rc.account_id from risk_cases rc ${joins} where rc.closed_at is null and ${condition})`;
   }
 
   /**
@@ -177,42 +178,59 @@ class Compiler {
   }
 
   private compare(field: FieldRef, comparison: CompareOp, literal: Literal): RawBuilder<SqlBool> {
-    if (field.kind === 'risk' && field.name === 'reason') {
-      const has = this.reasonIn([String(literal.value).toLowerCase()]);
-      return comparison === '=' ? sql<SqlBool>`${has}` : sql<SqlBool>`(exists ${OPEN_CASE} and not ${has})`;
+    if (field.kind === 'risk') {
+      const { column, joins } = this.riskColumn(field);
+      if (field.name === 'reason') {
+        const has = this.openCaseWhere(joins, sql`lower(${column}) = ${String(literal.value).toLowerCase()}`);
+        return comparison === '='
+          ? has
+          : sql<SqlBool>`(${this.openCaseWhere(sql``, sql`1 = 1`)} and not ${has})`;
+      }
+      if (field.type === 'days')
+        return this.openCaseWhere(joins, this.days(column, comparison, Number(literal.value)));
+      return this.openCaseWhere(joins, this.comparison(column, comparison, literal));
     }
-    if (field.type === 'days') return this.days(this.value(field, true), comparison, Number(literal.value));
-    if (literal.kind === 'text' && field.type !== 'date') {
-      // Text matches ignoring case: a CS admin writes "enterprise" for "Enterprise".
-      return twoValued(sql`lower(${this.value(field, false)}) ${op(comparison)} lower(${literal.value})`);
-    }
-    return twoValued(
-      sql`${this.value(field, literal.kind === 'number')} ${op(comparison)} ${literalValue(literal)}`,
-    );
+    return twoValued(this.comparison(this.value(field, literal.kind === 'number'), comparison, literal));
+  }
+
+  /** `value op literal`; text matches ignoring case (a CS admin writes "enterprise" for "Enterprise"). */
+  private comparison(value: Sql, comparison: CompareOp, literal: Literal): Sql {
+    return literal.kind === 'text'
+      ? sql`lower(${value}) ${op(comparison)} lower(${literal.value})`
+      : sql`${value} ${op(comparison)} ${literalValue(literal)}`;
   }
 
   private inList(field: FieldRef, values: Literal[]): RawBuilder<SqlBool> {
-    if (field.kind === 'risk' && field.name === 'reason')
-      return sql<SqlBool>`${this.reasonIn(values.map((v) => String(v.value).toLowerCase()))}`;
-    if (field.type === 'days')
-      return sql<SqlBool>`(${sql.join(
-        values.map((v) => this.days(this.value(field, true), '=', Number(v.value))),
-        sql.raw(' or '),
-      )})`;
     const texts = values.filter((v) => v.kind === 'text').map((v) => String(v.value).toLowerCase());
     const numbers = values.filter((v) => v.kind === 'number').map((v) => Number(v.value));
-    const parts: Sql[] = [];
-    if (texts.length > 0) parts.push(sql`lower(${this.value(field, false)}) in (${sql.join(texts)})`);
-    if (numbers.length > 0) parts.push(sql`${this.value(field, true)} in (${sql.join(numbers)})`);
-    return twoValued(sql`(${sql.join(parts, sql.raw(' or '))})`);
+    const anyOf = (value: (asNumber: boolean) => Sql) => {
+      const parts: Sql[] = [];
+      if (texts.length > 0) parts.push(sql`lower(${value(false)}) in (${sql.join(texts)})`);
+      if (numbers.length > 0) parts.push(sql`${value(true)} in (${sql.join(numbers)})`);
+      return sql`(${sql.join(parts, sql.raw(' or '))})`;
+    };
+    if (field.kind === 'risk') {
+      const { column, joins } = this.riskColumn(field);
+      if (field.type === 'days')
+        return this.openCaseWhere(
+          joins,
+          sql`(${sql.join(
+            values.map((v) => this.days(column, '=', Number(v.value))),
+            sql.raw(' or '),
+          )})`,
+        );
+      return this.openCaseWhere(
+        joins,
+        anyOf(() => column),
+      );
+    }
+    return twoValued(anyOf((asNumber) => this.value(field, asNumber)));
   }
 
   private empty(field: FieldRef): RawBuilder<SqlBool> {
     if (field.kind === 'risk') {
-      if (field.name === 'reason')
-        return sql<SqlBool>`not exists (select 1 from risk_cases rc join risk_case_reasons rr on rr.case_id = rc.id
-          where rc.account_id = accounts.id and rc.closed_at is null)`;
-      return sql<SqlBool>`not exists ${OPEN_CASE}`;
+      const joins = field.name === 'reason' ? sql`join risk_case_reasons rr on rr.case_id = rc.id` : sql``;
+      return sql<SqlBool>`(not ${this.openCaseWhere(joins, sql`1 = 1`)})`;
     }
     if (field.kind === 'metric') {
       const from = daysBefore(this.today, field.windowDays);
