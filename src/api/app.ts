@@ -18,6 +18,7 @@ import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
 import { segmentRoutes } from './routes/segment';
 import { savedSegmentRoutes } from './routes/saved-segments';
+import { kpiRoutes } from './routes/kpis';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
@@ -94,5 +95,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(detectionRoutes(services), { prefix: '/api/v1' });
   await app.register(segmentRoutes(services), { prefix: '/api/v1' });
   await app.register(savedSegmentRoutes(services), { prefix: '/api/v1' });
+  await app.register(kpiRoutes(services), { prefix: '/api/v1' });
   return app;
 }

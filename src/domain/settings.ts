@@ -17,6 +17,8 @@ export const settingsSchema = z.object({
   detectionQuietDays: z.number().int().min(0).max(365),
   /** The hour (UTC) after which the daily re-scoring and detection run starts. */
   dailyRunHourUtc: z.number().int().min(0).max(23),
+  /** The yearly share of ARR the team accepts to lose (gross revenue churn target), in percent. */
+  annualAttritionTargetPercent: z.number().min(0).max(100),
   /** How long a login session lasts without activity. */
   sessionIdleHours: z
     .number()
@@ -35,6 +37,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   sessionIdleHours: 12,
   detectionQuietDays: 30,
   dailyRunHourUtc: 2,
+  annualAttritionTargetPercent: 10,
 };
 
 /** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */

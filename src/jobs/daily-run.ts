@@ -1,7 +1,7 @@
-// The daily run: re-score every account, evaluate every detection rule and bring every saved
-// segment's membership up to date, once a day after the configured hour (UTC). The day is claimed
-// in the store, so with several server processes on one PostgreSQL store exactly one of them does
-// the work, and a restart does not repeat it.
+// The daily run, once a day after the configured hour (UTC): re-score every account, evaluate every
+// detection rule, bring every saved segment's membership up to date and snapshot every KPI card.
+// The day is claimed in the store, so with several server processes on one PostgreSQL store exactly
+// one of them does the work, and a restart does not repeat it.
 import type { Kysely } from 'kysely';
 import type { Services } from '../services';
 import type { DetectionRun } from '../services/detection';
@@ -16,6 +16,7 @@ export interface DailyRunResult {
   scoring: ScoreRun;
   detection: DetectionRun;
   segments: RefreshResult[];
+  kpis: { day: string; values: number };
   ms: number;
 }
 
@@ -59,7 +60,8 @@ export class DailyRunner {
     const scoring = await this.services.health.score();
     const detection = await this.services.detection.evaluate();
     const segments = await this.services.segments.refresh();
-    const result = { day, scoring, detection, segments, ms: Date.now() - started };
+    const kpis = await this.services.kpis.snapshot();
+    const result = { day, scoring, detection, segments, kpis, ms: Date.now() - started };
     this.options.onRun?.(result);
     return result;
   }

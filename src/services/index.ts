@@ -10,6 +10,7 @@ import { DetectionService } from './detection';
 import { ExportService } from './exports';
 import { HealthService } from './health';
 import { ImportService } from './imports';
+import { KpiService } from './kpis';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
 import { SavedSegmentService } from './saved-segments';
@@ -27,6 +28,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
   // ingest call returns.
   const segments = new SavedSegmentService(context);
+  const users = new UserService(context);
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
     await detection.evaluate([...accountIds]);
@@ -38,13 +40,14 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     clock,
     config,
     accounts: new AccountService(context),
-    users: new UserService(context),
+    users,
     auth: new AuthService(context, config),
     riskCases,
     imports: new ImportService(context, signals),
     signals,
     segment: new SegmentService(context, signals),
     segments,
+    kpis: new KpiService(context, config, users),
     health,
     churnModel: new ChurnModelService(context, health),
     detection,

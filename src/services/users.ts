@@ -35,6 +35,12 @@ export class UserService {
     return this.repo.listTeams();
   }
 
+  async getTeam(id: number): Promise<Team> {
+    const team = await this.repo.findTeam(id);
+    if (!team) throw new AppError('TEAM_NOT_FOUND', `No team ${id}.`, { teamId: id });
+    return team;
+  }
+
   async createTeam(actor: Actor, name: string): Promise<Team> {
     assertCan(actor, 'users.manage');
     const now = this.context.clock.now();

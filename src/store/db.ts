@@ -18,6 +18,7 @@ import * as health from './migrations/003-health';
 import * as detection from './migrations/004-detection';
 import * as segment from './migrations/005-segment';
 import * as savedSegments from './migrations/006-saved-segments';
+import * as kpiSnapshots from './migrations/007-kpi-snapshots';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-detection': detection,
   '005-segment': segment,
   '006-saved-segments': savedSegments,
+  '007-kpi-snapshots': kpiSnapshots,
 };
 
 /** The migrations this version of Retain knows, by name. */

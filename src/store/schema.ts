@@ -274,6 +274,15 @@ export interface SegmentMembershipEventTable {
   at: string;
 }
 
+export interface KpiSnapshotTable {
+  card_key: string;
+  /** 0 for the whole book. */
+  team_id: number;
+  day: string;
+  value: number | null;
+  taken_at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -301,6 +310,7 @@ export interface Database {
   saved_segments: SavedSegmentTable;
   segment_members: SegmentMemberTable;
   segment_membership_events: SegmentMembershipEventTable;
+  kpi_snapshots: KpiSnapshotTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

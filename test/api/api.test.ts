@@ -643,7 +643,7 @@ interface SweepEntry {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   route: string;
   url: string;
-  body?: Record<string, unknown>;
+  body?: Record<string, unknown> | unknown[];
   csv?: string;
   /** Who must get 403. */
   deny: (Who | 'ingest')[];
@@ -684,6 +684,8 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/health/scorecard', '/api/v1/health/scorecard'],
     ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
+    ['/api/v1/kpis', '/api/v1/kpis'],
+    ['/api/v1/kpis/cards', '/api/v1/kpis/cards'],
     ['/api/v1/segments', '/api/v1/segments'],
     ['/api/v1/segments/:id', '/api/v1/segments/1'],
     ['/api/v1/segments/:id/members', '/api/v1/segments/1/members'],
@@ -967,6 +969,22 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       url: '/api/v1/imports/contacts',
       csv: 'account id,email\nA-1,i@acme.example\n',
       deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    // KPI cards and snapshots: admins.
+    {
+      method: 'PUT',
+      route: '/api/v1/kpis/cards',
+      url: '/api/v1/kpis/cards',
+      body: [],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/kpis/snapshot',
+      url: '/api/v1/kpis/snapshot',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     // Segments: anyone previews; leads and admins save, change, refresh and delete.

@@ -1,0 +1,60 @@
+// KPI scorecards: card values with target status and trends from daily snapshots; the card list.
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services';
+import { actorOf } from '../auth-hook';
+
+export const kpiRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    app.get(
+      '/kpis',
+      {
+        schema: {
+          tags: ['kpis'],
+          description:
+            'Every KPI card with its value now, target status, the last 30 daily snapshots and the change ' +
+            'against 30 days ago; for one team with teamId.',
+          querystring: z.object({ teamId: z.coerce.number().int().positive().optional() }),
+        },
+      },
+      async (request) => ({ items: await services.kpis.scorecard({ teamId: request.query.teamId ?? null }) }),
+    );
+
+    app.get(
+      '/kpis/cards',
+      { schema: { tags: ['kpis'], description: 'The KPI card definitions.' } },
+      async () => ({
+        items: await services.kpis.cards(),
+      }),
+    );
+
+    app.put(
+      '/kpis/cards',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['kpis'],
+          description:
+            'Replace the KPI cards (admins): key, name, segment (a saved segment key or null), metric ' +
+            '(account_count, arr, arr_at_risk, share_of_base, avg_days_to_resolve, save_rate, gross_revenue_churn), ' +
+            'format, periodDays, target ({ comparison: less_than|at_most|more_than|at_least, value } or null), perTeam.',
+          body: z.array(z.unknown()).max(50),
+        },
+      },
+      async (request) => ({ items: await services.kpis.updateCards(actorOf(request), request.body) }),
+    );
+
+    app.post(
+      '/kpis/snapshot',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          tags: ['kpis'],
+          description: "Store today's value of every card now (the daily run does this).",
+        },
+      },
+      () => services.kpis.snapshot(),
+    );
+    done();
+  };
