@@ -466,6 +466,22 @@ function checkValues(filter: Filter): void {
   }
 }
 
+/** Whether the filter reads health scores, signal metrics or risk cases (what an ingest can change). */
+export function readsActivity(filter: Filter): boolean {
+  switch (filter.kind) {
+    case 'and':
+    case 'or':
+      return filter.items.some(readsActivity);
+    case 'not':
+      return readsActivity(filter.item);
+    case 'compare':
+    case 'in':
+    case 'within':
+    case 'empty':
+      return filter.field.kind === 'health' || filter.field.kind === 'metric' || filter.field.kind === 'risk';
+  }
+}
+
 /** Writes a filter back as text (normalised): what the store keeps next to the source. */
 export function formatFilter(filter: Filter): string {
   const field = (ref: FieldRef): string => {

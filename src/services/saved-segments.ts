@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
-import { parseFilter, type Filter } from '../domain/segment-filter';
+import { parseFilter, readsActivity } from '../domain/segment-filter';
 import { AuditRepository } from '../store/audit.repository';
 import {
   SavedSegmentRepository,
@@ -214,44 +214,52 @@ export class SavedSegmentService {
 
   /**
    * Brings membership up to date: who matches now against who was a member, recording each entry
-   * and exit. Limited to `accountIds` (after an ingest) or to `segmentIds` when given.
+   * and exit, in one transaction. Limited to `accountIds` (after an ingest: then only segments whose
+   * filter reads health, signals or risk cases, the things an ingest changes) or to `segmentIds`.
    */
   async refresh(
     options: { segmentIds?: readonly number[]; accountIds?: readonly number[] } = {},
   ): Promise<RefreshResult[]> {
     const context = this.filterContext();
-    const segments = (await this.repo.list()).filter(
-      (s) => !options.segmentIds || options.segmentIds.includes(s.id),
-    );
-    const results: RefreshResult[] = [];
-    const changes: MembershipChange[] = [];
-    for (const segment of segments) {
-      let filter: Filter;
+    const complete = options.accountIds === undefined;
+    const segments = (await this.repo.list()).flatMap((segment) => {
+      if (options.segmentIds && !options.segmentIds.includes(segment.id)) return [];
       try {
-        filter = parseFilter(segment.filter);
+        const filter = parseFilter(segment.filter);
+        return complete || readsActivity(filter) ? [{ segment, filter }] : [];
       } catch {
-        continue; // a filter saved before a field was renamed; it shows its error where it is edited
+        return []; // a filter saved before a field was renamed; it shows its error where it is edited
       }
-      const change = await inTransaction(this.context, async (db) => {
-        const repo = new SavedSegmentRepository(db);
+    });
+    const { results, changes } = await inTransaction(this.context, async (db) => {
+      const repo = new SavedSegmentRepository(db);
+      const results: RefreshResult[] = [];
+      const changes: MembershipChange[] = [];
+      for (const { segment, filter } of segments) {
         const matching = new Set(await repo.matchingIds(filter, context, options.accountIds));
         const members = await repo.memberIds(segment.id, options.accountIds);
         const entered = [...matching].filter((id) => !members.has(id));
         const left = [...members].filter((id) => !matching.has(id));
-        await repo.applyMembership(segment.id, { entered, left }, context.now, true);
-        return { entered, left };
-      });
-      const after = await this.repo.findById(segment.id);
-      results.push({
-        segmentId: segment.id,
-        key: segment.key,
-        entered: change.entered.length,
-        left: change.left.length,
-        members: after?.memberCount ?? 0,
-      });
-      if (change.entered.length + change.left.length > 0)
-        changes.push({ segmentId: segment.id, key: segment.key, ...change, at: context.now.toISOString() });
-    }
+        if (complete || entered.length + left.length > 0)
+          await repo.applyMembership(segment.id, { entered, left }, context.now, complete);
+        results.push({
+          segmentId: segment.id,
+          key: segment.key,
+          entered: entered.length,
+          left: left.length,
+          members: segment.memberCount + entered.length - left.length,
+        });
+        if (entered.length + left.length > 0)
+          changes.push({
+            segmentId: segment.id,
+            key: segment.key,
+            entered,
+            left,
+            at: context.now.toISOString(),
+          });
+      }
+      return { results, changes };
+    });
     if (changes.length > 0) for (const listener of this.listeners) await listener(changes);
     return results;
   }

@@ -207,12 +207,15 @@ export class SavedSegmentRepository {
     }));
   }
 
-  /** Records entries and exits and brings the member list and count up to date. */
+  /**
+   * Records entries and exits and brings the member list and count up to date; `complete` when every
+   * account was checked (then the segment counts as refreshed now).
+   */
   async applyMembership(
     segmentId: number,
     change: { entered: readonly number[]; left: readonly number[] },
     now: Date,
-    recount: boolean,
+    complete: boolean,
   ): Promise<void> {
     const at = now.toISOString();
     for (let i = 0; i < change.entered.length; i += CHUNK) {
@@ -242,18 +245,15 @@ export class SavedSegmentRepository {
         )
         .execute();
     }
-    if (recount) {
-      const row = await this.db
-        .selectFrom('segment_members')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('segment_id', '=', segmentId)
-        .executeTakeFirst();
-      await this.db
-        .updateTable('saved_segments')
-        .set({ member_count: Number(row?.n ?? 0), refreshed_at: at })
-        .where('id', '=', segmentId)
-        .execute();
-    }
+    const delta = change.entered.length - change.left.length;
+    await this.db
+      .updateTable('saved_segments')
+      .set((eb) => ({
+        member_count: eb('member_count', '+', delta),
+        ...(complete ? { refreshed_at: at } : {}),
+      }))
+      .where('id', '=', segmentId)
+      .execute();
   }
 
   /** Entries and exits, newest first. */
