@@ -19,6 +19,7 @@ import { riskConfigRoutes } from './routes/risk-config';
 import { segmentRoutes } from './routes/segment';
 import { savedSegmentRoutes } from './routes/saved-segments';
 import { kpiRoutes } from './routes/kpis';
+import { riskTrendRoutes } from './routes/risk-trends';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
@@ -96,5 +97,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(segmentRoutes(services), { prefix: '/api/v1' });
   await app.register(savedSegmentRoutes(services), { prefix: '/api/v1' });
   await app.register(kpiRoutes(services), { prefix: '/api/v1' });
+  await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   return app;
 }

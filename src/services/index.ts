@@ -13,6 +13,7 @@ import { ImportService } from './imports';
 import { KpiService } from './kpis';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
+import { RiskTrendService } from './risk-trends';
 import { SavedSegmentService } from './saved-segments';
 import { SegmentService } from './segment';
 import { SignalService } from './signals';
@@ -48,6 +49,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     segment: new SegmentService(context, signals),
     segments,
     kpis: new KpiService(context, config, users),
+    riskTrends: new RiskTrendService(context),
     health,
     churnModel: new ChurnModelService(context, health),
     detection,

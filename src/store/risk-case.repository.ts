@@ -31,6 +31,22 @@ export interface CaseQuery {
 
 export type CaseWithAccount = RiskCaseRecord & { account: CaseAccountFacts };
 
+export interface TrendCaseRow {
+  caseId: number;
+  accountId: number;
+  externalId: string;
+  accountName: string;
+  openedAt: string;
+  closedAt: string | null;
+  track: string;
+  stage: string;
+  tier: string | null;
+  lifecycleStage: string | null;
+  ownerEmail: string | null;
+  teamName: string | null;
+  attributes: Record<string, unknown>;
+}
+
 export class RiskCaseRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -256,6 +272,53 @@ export class RiskCaseRepository {
       authorId: row.author_id,
       authorEmail: row.email,
       at: row.at,
+    }));
+  }
+
+  /**
+   * Cases that were open at some time between `from` and `to`, with the account facts a trend can be
+   * broken down by (tier, team, owner, lifecycle stage, attributes) and the case's stage and track.
+   */
+  async casesOpenBetween(from: string, to: string): Promise<TrendCaseRow[]> {
+    const rows = await this.db
+      .selectFrom('risk_cases')
+      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+      .innerJoin('risk_stages', 'risk_stages.id', 'risk_cases.stage_id')
+      .leftJoin('users', 'users.id', 'accounts.owner_id')
+      .leftJoin('teams', 'teams.id', 'accounts.team_id')
+      .select([
+        'risk_cases.id',
+        'risk_cases.account_id',
+        'risk_cases.opened_at',
+        'risk_cases.closed_at',
+        'risk_cases.track',
+        'risk_stages.key as stage_key',
+        'accounts.external_id',
+        'accounts.name',
+        'accounts.tier',
+        'accounts.lifecycle_stage',
+        'accounts.attributes',
+        'users.email as owner_email',
+        'teams.name as team_name',
+      ])
+      .where('risk_cases.opened_at', '<', to)
+      .where((eb) => eb.or([eb('risk_cases.closed_at', 'is', null), eb('risk_cases.closed_at', '>=', from)]))
+      .orderBy('risk_cases.id')
+      .execute();
+    return rows.map((row) => ({
+      caseId: row.id,
+      accountId: row.account_id,
+      externalId: row.external_id,
+      accountName: row.name,
+      openedAt: row.opened_at,
+      closedAt: row.closed_at,
+      track: row.track,
+      stage: row.stage_key,
+      tier: row.tier,
+      lifecycleStage: row.lifecycle_stage,
+      ownerEmail: row.owner_email,
+      teamName: row.team_name,
+      attributes: JSON.parse(row.attributes) as Record<string, unknown>,
     }));
   }
 

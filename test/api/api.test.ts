@@ -685,6 +685,11 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
     ['/api/v1/kpis', '/api/v1/kpis'],
+    ['/api/v1/risk-trends', '/api/v1/risk-trends?from=2026-01-01'],
+    [
+      '/api/v1/risk-trends/drill-down',
+      '/api/v1/risk-trends/drill-down?from=2026-03-01&period=2026-03&reason=budget',
+    ],
     ['/api/v1/kpis/cards', '/api/v1/kpis/cards'],
     ['/api/v1/segments', '/api/v1/segments'],
     ['/api/v1/segments/:id', '/api/v1/segments/1'],
