@@ -20,6 +20,7 @@ import { segmentRoutes } from './routes/segment';
 import { savedSegmentRoutes } from './routes/saved-segments';
 import { kpiRoutes } from './routes/kpis';
 import { riskTrendRoutes } from './routes/risk-trends';
+import { reportRoutes } from './routes/reports';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
 
@@ -98,5 +99,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(savedSegmentRoutes(services), { prefix: '/api/v1' });
   await app.register(kpiRoutes(services), { prefix: '/api/v1' });
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
+  await app.register(reportRoutes(services), { prefix: '/api/v1' });
   return app;
 }

@@ -6,11 +6,18 @@ import { configCommands } from './commands/config';
 import { dataCommands } from './commands/data';
 import { modelCommands } from './commands/model';
 import { kpiCommands } from './commands/kpis';
+import { reportCommands } from './commands/report';
 import { scoreCommand } from './commands/score';
 import { segmentCommands } from './commands/segments';
 import { serveCommand } from './commands/serve';
 import { userCommands } from './commands/user';
 import { reportError } from './run';
+
+// Output piped into a pager or `head` that closes early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const program = new Command()
   .name('retain')
@@ -23,6 +30,7 @@ scoreCommand(program);
 modelCommands(program);
 segmentCommands(program);
 kpiCommands(program);
+reportCommands(program);
 backupCommands(program);
 configCommands(program);
 userCommands(program);

@@ -165,3 +165,30 @@ export function grossRevenueChurn(lostArr: number, baseArr: number, periodDays: 
   if (baseArr <= 0) return null;
   return Math.round((lostArr / baseArr) * (365 / periodDays) * 1000) / 10;
 }
+
+/** A card's value as a reader sees it: "171,000", "50%", "4 days". */
+export function formatKpi(format: KpiFormat, value: number | null): string {
+  if (value === null) return '-';
+  switch (format) {
+    case 'currency':
+      return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
+    case 'percent':
+      return `${value}%`;
+    case 'days':
+      return `${value} days`;
+    case 'number':
+    case 'trend':
+      return String(value);
+  }
+}
+
+/** A target in words: "less than 10". */
+export const describeTarget = (target: KpiTarget | null) =>
+  target ? `${target.comparison.replace('_', ' ')} ${target.value}` : '';
+
+export const STATUS_TEXT: Record<TargetStatus, string> = {
+  on_target: 'on target',
+  off_target: 'off target',
+  no_target: '',
+  no_data: 'no data',
+};

@@ -9,8 +9,10 @@ import { ConfigTransferService } from './config-transfer';
 import { DetectionService } from './detection';
 import { ExportService } from './exports';
 import { HealthService } from './health';
+import { HuddleService } from './huddles';
 import { ImportService } from './imports';
 import { KpiService } from './kpis';
+import { ReportService } from './reports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
 import { RiskTrendService } from './risk-trends';
@@ -30,6 +32,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   // ingest call returns.
   const segments = new SavedSegmentService(context);
   const users = new UserService(context);
+  const kpis = new KpiService(context, config, users);
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
     await detection.evaluate([...accountIds]);
@@ -48,8 +51,10 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     signals,
     segment: new SegmentService(context, signals),
     segments,
-    kpis: new KpiService(context, config, users),
+    kpis,
     riskTrends: new RiskTrendService(context),
+    huddles: new HuddleService(context, riskCases, users),
+    reports: new ReportService(context, config, users, kpis),
     health,
     churnModel: new ChurnModelService(context, health),
     detection,

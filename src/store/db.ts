@@ -19,6 +19,7 @@ import * as detection from './migrations/004-detection';
 import * as segment from './migrations/005-segment';
 import * as savedSegments from './migrations/006-saved-segments';
 import * as kpiSnapshots from './migrations/007-kpi-snapshots';
+import * as huddles from './migrations/008-huddles';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-segment': segment,
   '006-saved-segments': savedSegments,
   '007-kpi-snapshots': kpiSnapshots,
+  '008-huddles': huddles,
 };
 
 /** The migrations this version of Retain knows, by name. */

@@ -39,7 +39,14 @@ export interface TrendCaseRow {
   openedAt: string;
   closedAt: string | null;
   track: string;
+  outcome: string | null;
+  arrAtRisk: number;
+  expected: boolean | null;
+  avoidable: boolean | null;
+  lastUpdateAt: string | null;
   stage: string;
+  stageName: string;
+  teamId: number | null;
   tier: string | null;
   lifecycleStage: string | null;
   ownerEmail: string | null;
@@ -292,7 +299,14 @@ export class RiskCaseRepository {
         'risk_cases.opened_at',
         'risk_cases.closed_at',
         'risk_cases.track',
+        'risk_cases.outcome',
+        'risk_cases.arr_at_risk',
+        'risk_cases.expected',
+        'risk_cases.avoidable',
+        'risk_cases.last_update_at',
         'risk_stages.key as stage_key',
+        'risk_stages.name as stage_name',
+        'accounts.team_id',
         'accounts.external_id',
         'accounts.name',
         'accounts.tier',
@@ -313,13 +327,36 @@ export class RiskCaseRepository {
       openedAt: row.opened_at,
       closedAt: row.closed_at,
       track: row.track,
+      outcome: row.outcome,
+      arrAtRisk: Number(row.arr_at_risk),
+      expected: row.expected === null ? null : row.expected === 1,
+      avoidable: row.avoidable === null ? null : row.avoidable === 1,
+      lastUpdateAt: row.last_update_at,
       stage: row.stage_key,
+      stageName: row.stage_name,
+      teamId: row.team_id,
       tier: row.tier,
       lifecycleStage: row.lifecycle_stage,
       ownerEmail: row.owner_email,
       teamName: row.team_name,
       attributes: JSON.parse(row.attributes) as Record<string, unknown>,
     }));
+  }
+
+  /** Each case's latest weekly update at or before `at`. */
+  async lastUpdatesBefore(caseIds: readonly number[], at: string): Promise<Map<number, string>> {
+    const found = new Map<number, string>();
+    for (let start = 0; start < caseIds.length; start += 1000) {
+      const rows = await this.db
+        .selectFrom('risk_updates')
+        .select((eb) => ['case_id', eb.fn.max('at').as('last_at')])
+        .where('case_id', 'in', caseIds.slice(start, start + 1000))
+        .where('at', '<=', at)
+        .groupBy('case_id')
+        .execute();
+      for (const row of rows) if (row.last_at) found.set(row.case_id, String(row.last_at));
+    }
+    return found;
   }
 
   /** Cases matching a query, with the facts of their account. Sorting and paging happen in the service. */

@@ -283,6 +283,13 @@ export interface KpiSnapshotTable {
   taken_at: string;
 }
 
+export interface HuddleTable {
+  id: Id;
+  team_id: number | null;
+  held_at: string;
+  held_by_user_id: number | null;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -311,6 +318,7 @@ export interface Database {
   segment_members: SegmentMemberTable;
   segment_membership_events: SegmentMembershipEventTable;
   kpi_snapshots: KpiSnapshotTable;
+  huddles: HuddleTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -685,6 +685,8 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
     ['/api/v1/kpis', '/api/v1/kpis'],
+    ['/api/v1/teams/:id/huddle', `/api/v1/teams/${book.teams.a}/huddle`],
+    ['/api/v1/reports/monthly', `/api/v1/reports/monthly?teamId=${book.teams.a}&month=2026-03`],
     ['/api/v1/risk-trends', '/api/v1/risk-trends?from=2026-01-01'],
     [
       '/api/v1/risk-trends/drill-down',
@@ -975,6 +977,14 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       csv: 'account id,email\nA-1,i@acme.example\n',
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
+    },
+    // Huddles: a team's lead (or an admin) records that it was held.
+    {
+      method: 'POST',
+      route: '/api/v1/teams/:id/huddles',
+      url: `/api/v1/teams/${book.teams.a}/huddles`,
+      deny: ['csmA', 'viewer', 'ingest'],
+      allow: 'leadA',
     },
     // KPI cards and snapshots: admins.
     {

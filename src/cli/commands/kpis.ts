@@ -1,30 +1,8 @@
 // `retain kpis`: the KPI scorecard in the terminal, for the book or one team.
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors';
-import type { KpiValue } from '../../services/kpis';
+import { describeTarget, formatKpi, STATUS_TEXT } from '../../domain/kpi';
 import { withServices } from '../run';
-
-export function formatKpiValue(card: Pick<KpiValue, 'format' | 'value'>): string {
-  if (card.value === null) return '-';
-  switch (card.format) {
-    case 'currency':
-      return card.value.toLocaleString('en-US', { maximumFractionDigits: 0 });
-    case 'percent':
-      return `${card.value}%`;
-    case 'days':
-      return `${card.value} days`;
-    case 'number':
-    case 'trend':
-      return String(card.value);
-  }
-}
-
-const STATUS: Record<KpiValue['status'], string> = {
-  on_target: 'on target',
-  off_target: 'OFF TARGET',
-  no_target: '',
-  no_data: 'no data',
-};
 
 export function kpiCommands(program: Command): void {
   program
@@ -44,12 +22,10 @@ export function kpiCommands(program: Command): void {
           teamId = team.id;
         }
         for (const card of await services.kpis.scorecard({ teamId })) {
-          const target = card.target
-            ? `${card.target.comparison.replace('_', ' ')} ${card.target.value}`
-            : '';
+          const target = describeTarget(card.target);
           const change = card.change === null ? '' : `${card.change > 0 ? '+' : ''}${card.change} in 30 days`;
           process.stdout.write(
-            `${card.name.padEnd(32)} ${formatKpiValue(card).padStart(14)}  ${STATUS[card.status].padEnd(10)} ${target.padEnd(18)} ${change}\n`,
+            `${card.name.padEnd(32)} ${formatKpi(card.format, card.value).padStart(14)}  ${STATUS_TEXT[card.status].padEnd(10)} ${target.padEnd(18)} ${change}\n`,
           );
         }
       });
