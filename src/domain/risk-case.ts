@@ -1,4 +1,5 @@
 // A risk case as stored: one account's risk, worked from At Risk to a recovered or lost close.
+import { z } from 'zod';
 import type { CaseTrack } from './matrix';
 import type { CaseOutcome } from './risk-lifecycle';
 
@@ -55,3 +56,16 @@ export interface CaseReason {
   name: string;
   addedAt: string;
 }
+
+/** What a customer says when they leave, recorded as the case closes as lost. */
+export const separationSurveySchema = z
+  .object({
+    /** A risk reason key: the main reason they gave. */
+    primaryReason: z.string().regex(/^[a-z0-9_]{1,64}$/),
+    wouldReturn: z.boolean().nullable().optional(),
+    /** Who they are leaving for, if anyone. */
+    competitor: z.string().trim().max(200).nullable().optional(),
+    comments: z.string().max(10_000).nullable().optional(),
+  })
+  .strict();
+export type SeparationSurvey = z.infer<typeof separationSurveySchema>;

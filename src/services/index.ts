@@ -2,6 +2,7 @@
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AuthService } from './auth';
+import { ChurnAnalysisService } from './churn-analysis';
 import { ChurnModelService } from './churn-model';
 import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
@@ -53,6 +54,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     segments,
     kpis,
     riskTrends: new RiskTrendService(context),
+    churnAnalysis: new ChurnAnalysisService(context, config),
     huddles: new HuddleService(context, riskCases, users),
     reports: new ReportService(context, config, users, kpis),
     health,

@@ -18,6 +18,7 @@ import type {
   CaseReason,
   CaseSource,
   RiskCaseRecord,
+  SeparationSurvey,
   WeeklyUpdate,
 } from '../domain/risk-case';
 import type { RiskReason } from '../domain/risk-reason';
@@ -122,6 +123,8 @@ export interface RiskCaseDetail extends RiskCaseView {
   /** What automated detection found: one entry per rule firing, with the signals or score behind it. */
   evidence: Evidence[];
   updates: WeeklyUpdate[];
+  /** What the customer said on leaving, for a case closed as lost. */
+  separationSurvey: SeparationSurvey | null;
 }
 
 export class RiskCaseService {
@@ -160,7 +163,7 @@ export class RiskCaseService {
     const cases = new RiskCaseRepository(db);
     const record = await cases.findById(id);
     if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
-    const [stages, settings, [withAccount], history, updates, evidence] = await Promise.all([
+    const [stages, settings, [withAccount], history, updates, evidence, surveys] = await Promise.all([
       this.config.listStages(),
       this.config.settings(),
       cases
@@ -169,6 +172,7 @@ export class RiskCaseService {
       cases.stageHistoryOf(id),
       cases.updatesOf(id),
       new DetectionRepository(db).evidenceOf(id),
+      cases.separationSurveys([id]),
     ]);
     if (!withAccount) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${id}.`, { caseId: id });
     const reasons = (await cases.reasonsOf([id])).get(id) ?? [];
@@ -190,6 +194,7 @@ export class RiskCaseService {
       })),
       updates,
       evidence,
+      separationSurvey: surveys.get(id) ?? null,
     };
   }
 
@@ -206,11 +211,22 @@ export class RiskCaseService {
   async moveStage(
     actor: Actor,
     id: number,
-    input: { stage: string; note?: string; version?: number },
+    input: { stage: string; note?: string; version?: number; survey?: SeparationSurvey },
   ): Promise<RiskCaseDetail> {
     const stages = await this.config.listStages();
     const target = stageByKey(stages, input.stage);
     const now = this.now();
+    if (input.survey) {
+      if (!target.isEnd || target.outcome !== 'lost')
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'survey: a separation survey is recorded when a case closes as lost.',
+          {
+            field: 'survey',
+          },
+        );
+      await this.config.reasonsByKeys([input.survey.primaryReason]);
+    }
     await inTransaction(this.context, async (db) => {
       const { record, account } = await this.loadForWrite(db, actor, id, input.version);
       const current = stages.find((stage) => stage.id === record.stageId);
@@ -239,6 +255,7 @@ export class RiskCaseService {
         { fromStageId: current.id, toStageId: target.id, at: now, byUserId: actor.userId },
         input.note ?? null,
       );
+      if (input.survey) await cases.saveSeparationSurvey(id, input.survey, now, actor.userId);
       await new AuditRepository(db).append(actor, now, [
         {
           entityType: 'risk_case',
@@ -249,6 +266,7 @@ export class RiskCaseService {
             stage: { from: current.key, to: target.key },
             ...(target.isEnd && { outcome: target.outcome }),
             ...(input.note && { note: input.note }),
+            ...(input.survey && { survey: input.survey }),
           },
         },
       ]);

@@ -20,6 +20,7 @@ import * as segment from './migrations/005-segment';
 import * as savedSegments from './migrations/006-saved-segments';
 import * as kpiSnapshots from './migrations/007-kpi-snapshots';
 import * as huddles from './migrations/008-huddles';
+import * as separationSurveys from './migrations/009-separation-surveys';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-saved-segments': savedSegments,
   '007-kpi-snapshots': kpiSnapshots,
   '008-huddles': huddles,
+  '009-separation-surveys': separationSurveys,
 };
 
 /** The migrations this version of Retain knows, by name. */

@@ -6,6 +6,7 @@ import type {
   CaseReason,
   CaseSource,
   RiskCaseRecord,
+  SeparationSurvey,
   WeeklyUpdate,
 } from '../domain/risk-case';
 import type { CaseOutcome, StageTransition } from '../domain/risk-lifecycle';
@@ -341,6 +342,50 @@ export class RiskCaseRepository {
       teamName: row.team_name,
       attributes: JSON.parse(row.attributes) as Record<string, unknown>,
     }));
+  }
+
+  /** Stores (or replaces) the separation survey of a case. */
+  async saveSeparationSurvey(
+    caseId: number,
+    survey: SeparationSurvey,
+    at: Date,
+    userId: number | null,
+  ): Promise<void> {
+    const row = {
+      case_id: caseId,
+      primary_reason: survey.primaryReason,
+      would_return:
+        survey.wouldReturn === undefined || survey.wouldReturn === null ? null : survey.wouldReturn ? 1 : 0,
+      competitor: survey.competitor ?? null,
+      comments: survey.comments ?? null,
+      recorded_at: at.toISOString(),
+      recorded_by_user_id: userId,
+    };
+    await this.db
+      .insertInto('separation_surveys')
+      .values(row)
+      .onConflict((oc) => oc.column('case_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** Separation surveys of the given cases, by case id. */
+  async separationSurveys(caseIds: readonly number[]): Promise<Map<number, SeparationSurvey>> {
+    const found = new Map<number, SeparationSurvey>();
+    for (let start = 0; start < caseIds.length; start += 1000) {
+      const rows = await this.db
+        .selectFrom('separation_surveys')
+        .selectAll()
+        .where('case_id', 'in', caseIds.slice(start, start + 1000))
+        .execute();
+      for (const row of rows)
+        found.set(row.case_id, {
+          primaryReason: row.primary_reason,
+          wouldReturn: row.would_return === null ? null : row.would_return === 1,
+          competitor: row.competitor,
+          comments: row.comments,
+        });
+    }
+    return found;
   }
 
   /** Each case's latest weekly update at or before `at`. */

@@ -290,6 +290,16 @@ export interface HuddleTable {
   held_by_user_id: number | null;
 }
 
+export interface SeparationSurveyTable {
+  case_id: number;
+  primary_reason: string;
+  would_return: Flag | null;
+  competitor: string | null;
+  comments: string | null;
+  recorded_at: string;
+  recorded_by_user_id: number | null;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -319,6 +329,7 @@ export interface Database {
   segment_membership_events: SegmentMembershipEventTable;
   kpi_snapshots: KpiSnapshotTable;
   huddles: HuddleTable;
+  separation_surveys: SeparationSurveyTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -685,6 +685,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/health/disagreements', '/api/v1/health/disagreements'],
     ['/api/v1/detection/rules', '/api/v1/detection/rules'],
     ['/api/v1/kpis', '/api/v1/kpis'],
+    ['/api/v1/churn-analysis', '/api/v1/churn-analysis'],
     ['/api/v1/teams/:id/huddle', `/api/v1/teams/${book.teams.a}/huddle`],
     ['/api/v1/reports/monthly', `/api/v1/reports/monthly?teamId=${book.teams.a}&month=2026-03`],
     ['/api/v1/risk-trends', '/api/v1/risk-trends?from=2026-01-01'],

@@ -1,6 +1,7 @@
 // Risk cases: the worklist, opening, stages, reasons, matrix, weekly updates and audit trail.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { separationSurveySchema } from '../../domain/risk-case';
 import { QUADRANTS } from '../../domain/matrix';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
@@ -118,7 +119,15 @@ export const riskCaseRoutes =
         schema: {
           tags: ['risk cases'],
           params: idParams,
-          body: z.object({ stage: reasonKey, note: z.string().max(10_000).optional(), version }),
+          description:
+            'Move the case to a stage; an end stage closes it, leaving one reopens it. Closing as lost may carry the ' +
+            'separation survey (primaryReason, wouldReturn, competitor, comments).',
+          body: z.object({
+            stage: reasonKey,
+            note: z.string().max(10_000).optional(),
+            version,
+            survey: separationSurveySchema.optional(),
+          }),
         },
       },
       (request) => services.riskCases.moveStage(actorOf(request), request.params.id, request.body),

@@ -59,5 +59,23 @@ export const riskTrendRoutes =
       },
       (request) => services.riskTrends.drillDown(request.query),
     );
+    app.get(
+      '/churn-analysis',
+      {
+        schema: {
+          tags: ['risk trends'],
+          description:
+            'Churn over a period (default the last 365 days): attrition of the book and of each saved segment against ' +
+            'the annual target, when customers left (tenure, days before renewal, lifecycle stage) and why (reasons ' +
+            'of lost cases, separation survey answers).',
+          querystring: z.object({
+            from: calendarDate.optional(),
+            to: calendarDate.optional(),
+            teamId: z.coerce.number().int().positive().optional(),
+          }),
+        },
+      },
+      (request) => services.churnAnalysis.analysis(request.query),
+    );
     done();
   };
