@@ -10,6 +10,7 @@ import type {
   WeeklyUpdate,
 } from '../domain/risk-case';
 import type { CaseOutcome, StageTransition } from '../domain/risk-lifecycle';
+import type { TrendCase } from '../domain/risk-trends';
 import type { Database, RiskCaseTable } from './schema';
 
 export type NewRiskCase = Omit<RiskCaseRecord, 'id' | 'createdAt' | 'updatedAt' | 'version'>;
@@ -32,13 +33,8 @@ export interface CaseQuery {
 
 export type CaseWithAccount = RiskCaseRecord & { account: CaseAccountFacts };
 
-export interface TrendCaseRow {
-  caseId: number;
-  accountId: number;
-  externalId: string;
-  accountName: string;
-  openedAt: string;
-  closedAt: string | null;
+/** A case with the account and case facts trends and reports group and count by. */
+export interface TrendCaseRow extends Omit<TrendCase, 'reasons' | 'group'> {
   track: string;
   outcome: string | null;
   arrAtRisk: number;
