@@ -12,7 +12,16 @@ import { DUMMY_HASH, verifyPassword } from './passwords';
 
 /** Failed logins allowed per email within the window before further attempts are refused. */
 export const LOGIN_MAX_FAILURES = 5;
-export const LOGIN_WINDOW_MS = 15 * 60_000;
+/** The first lock-out after LOGIN_MAX_FAILURES failures; each further failure doubles it. */
+export const LOGIN_LOCK_MS = 15 * 60_000;
+/** The longest lock-out, and how far back failures count. */
+export const LOGIN_LOCK_MAX_MS = 24 * 60 * 60_000;
+
+/** How long an email is locked out after `failures` failed logins (0 below the threshold). */
+export function lockoutMs(failures: number): number {
+  if (failures < LOGIN_MAX_FAILURES) return 0;
+  return Math.min(LOGIN_LOCK_MS * 2 ** (failures - LOGIN_MAX_FAILURES), LOGIN_LOCK_MAX_MS);
+}
 const SESSION_TOUCH_INTERVAL_MS = 60_000;
 
 export interface LoginResult {
@@ -48,15 +57,17 @@ export class AuthService {
     return new UserRepository(this.context.store.db);
   }
 
-  /** Checks email and password; throttles repeated failures per email. */
+  /**
+   * Checks email and password. After 5 failures an email is locked out for 15 minutes, and every
+   * further failure once the lock ends doubles it (30 min, 1 h, ... up to a day); a success clears it.
+   */
   async login(emailInput: string, password: string): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase();
     const now = this.context.clock.now();
-    const failures = await this.repo.recentFailures(email, new Date(now.getTime() - LOGIN_WINDOW_MS));
-    if (failures.count >= LOGIN_MAX_FAILURES && failures.latest) {
-      const retryAfterSeconds = Math.ceil(
-        (new Date(failures.latest).getTime() + LOGIN_WINDOW_MS - now.getTime()) / 1000,
-      );
+    const failures = await this.repo.recentFailures(email, new Date(now.getTime() - LOGIN_LOCK_MAX_MS));
+    const lockedUntil = failures.latest ? new Date(failures.latest).getTime() + lockoutMs(failures.count) : 0;
+    if (lockedUntil > now.getTime()) {
+      const retryAfterSeconds = Math.ceil((lockedUntil - now.getTime()) / 1000);
       await this.audit(null, email, 'login_throttled');
       throw new AppError('LOGIN_THROTTLED', 'Too many failed logins; try again later.', {
         retryAfterSeconds,
