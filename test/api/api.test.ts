@@ -81,6 +81,37 @@ describe('HTTP API', () => {
       expect((await w.login('csm.a@example.com')).response.statusCode).toBe(200);
     });
 
+    it('sends security headers with a strict Content-Security-Policy', async () => {
+      const w = await world(current(), { cases: false });
+      const health = await w.app.inject({ method: 'GET', url: '/api/health' });
+      const csp = String(health.headers['content-security-policy']);
+      for (const directive of [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+      ])
+        expect(csp).toContain(directive);
+      expect(csp).not.toContain('unsafe');
+      expect(health.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      });
+      expect(health.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      const docs = await w.app.inject({ method: 'GET', url: '/api/docs/ui/' });
+      expect(docs.statusCode).toBe(200);
+      const report = await w.as('leadA', {
+        method: 'GET',
+        url: `${V1}/reports/monthly?teamId=${w.book.teams.a}&month=2026-03&format=html`,
+      });
+      expect(report.headers['content-security-policy']).toBe(
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      );
+    });
+
     it('doubles the lock-out with each failure after it ends, and a success clears it', async () => {
       const t = current();
       const w = await world(t, { cases: false });

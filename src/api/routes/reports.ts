@@ -64,7 +64,14 @@ export const reportRoutes =
               .type('text/markdown; charset=utf-8')
               .send(await services.reports.markdown(teamId, month));
           case 'html':
-            return reply.type('text/html; charset=utf-8').send(await services.reports.html(teamId, month));
+            // A static page: no script at all, its one inline stylesheet allowed.
+            return reply
+              .type('text/html; charset=utf-8')
+              .header(
+                'content-security-policy',
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+              )
+              .send(await services.reports.html(teamId, month));
           case 'csv':
             return reply
               .type('text/csv; charset=utf-8')
