@@ -583,6 +583,8 @@ async function versionConflict(db: Kysely<Database>, id: number): Promise<AppErr
     {
       caseId: id,
       currentVersion: current?.version,
+      // The state the write missed, so a client can show it or merge without another round trip.
+      current: current ?? null,
     },
   );
 }
