@@ -129,6 +129,32 @@ export class AccountService {
     });
   }
 
+  /**
+   * Erases an account for a privacy request: the account and everything that hangs off it (contacts,
+   * signals, rollups, scores, sentiments, cases with their updates and surveys, segment membership)
+   * are deleted, and its audit entries keep only a tombstone: who did what when, without the data.
+   */
+  async erase(
+    actor: Actor,
+    id: number,
+    reason: string,
+  ): Promise<{ accountId: number; auditEntriesScrubbed: number }> {
+    assertCan(actor, 'users.manage');
+    const now = this.context.clock.now();
+    return inTransaction(this.context, async (db) => {
+      const repo = new AccountRepository(db);
+      const account = await repo.findById(id);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
+      await repo.delete(id);
+      const audit = new AuditRepository(db);
+      const scrubbed = await audit.scrubAccount(id);
+      await audit.append(actor, now, [
+        { entityType: 'account', entityId: id, accountId: id, action: 'erased', changes: { reason } },
+      ]);
+      return { accountId: id, auditEntriesScrubbed: scrubbed };
+    });
+  }
+
   /** Every recorded change to the account and what hangs off it, newest first. */
   async timeline(id: number, limit = 100, before?: number): Promise<AuditEntry[]> {
     await this.get(id);

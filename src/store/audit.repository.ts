@@ -60,6 +60,16 @@ export class AuditRepository {
   }
 
   /** The timeline of one account, newest first. */
+  /** Replaces what every entry about the account recorded with a tombstone; returns how many. */
+  async scrubAccount(accountId: number): Promise<number> {
+    const result = await this.db
+      .updateTable('audit_log')
+      .set({ changes: JSON.stringify({ erased: true }) })
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async timelineOfAccount(accountId: number, limit: number, before?: number): Promise<AuditEntry[]> {
     let query = this.db.selectFrom('audit_log').selectAll().where('account_id', '=', accountId);
     if (before !== undefined) query = query.where('id', '<', before);

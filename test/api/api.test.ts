@@ -1042,6 +1042,14 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['csmA', 'viewer', 'ingest'],
       allow: 'leadA',
     },
+    // Erasing an account: admins.
+    {
+      method: 'POST',
+      route: '/api/v1/accounts/:id/erase',
+      url: `/api/v1/accounts/${fjord}/erase`,
+      body: { reason: 'privacy request' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+    },
     // KPI cards and snapshots: admins.
     {
       method: 'PUT',

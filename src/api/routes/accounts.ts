@@ -159,5 +159,20 @@ export const accountRoutes =
         return reply.status(204).send();
       },
     );
+    app.post(
+      '/accounts/:id/erase',
+      {
+        config: { access: 'users.manage' },
+        schema: {
+          tags: ['accounts'],
+          description:
+            'Erase the account for a privacy request (admins): it and all its data are deleted; its audit entries ' +
+            'keep a tombstone (who, what, when) without the data.',
+          params: idParams,
+          body: z.object({ reason: z.string().trim().min(1).max(1000) }),
+        },
+      },
+      (request) => services.accounts.erase(actorOf(request), request.params.id, request.body.reason),
+    );
     done();
   };
