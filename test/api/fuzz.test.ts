@@ -60,7 +60,7 @@ forEachStore('API under random input', (current) => {
         fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), query, async (body, params) => {
           const search = new URLSearchParams(params).toString();
           const response = await w.as('admin', {
-            method: op.method as 'GET',
+            method: op.method,
             url: search ? `${op.url}?${search}` : op.url,
             ...(op.method === 'GET' || op.method === 'DELETE'
               ? {}
