@@ -12,7 +12,7 @@ import { daysBefore } from '../src/domain/health';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
 import { parseFilter } from '../src/domain/segment-filter';
 import { SavedSegmentRepository } from '../src/store/saved-segment.repository';
-import { BENCH_DAY, BENCH_NOW, benchBookFromArgs, seconds } from './lib/book';
+import { addOpenCases, BENCH_DAY, BENCH_NOW, benchBookFromArgs, seconds } from './lib/book';
 
 if (!process.argv.includes('--days')) process.argv.push('--days', '35');
 const { book } = await benchBookFromArgs();
@@ -45,18 +45,7 @@ try {
         case when (id * ${factor}) % 101 <= 50 then 'Poor' when (id * ${factor}) % 101 <= 75 then 'Average' else 'Good' end,
         '[]', '[]', ${BENCH_NOW} from accounts`.execute(db);
   }
-  const entered = postgres
-    ? sql`to_char((${BENCH_NOW}::timestamptz - (a.id % 40) * interval '1 day') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-    : sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${BENCH_NOW}, '-' || (a.id % 40) || ' days')`;
-  await sql`insert into risk_cases (account_id, stage_id, stage_entered_at, opened_at, source, arr_at_risk, ltv,
-      ltv_given, track, created_at, updated_at)
-    select a.id, s.id, ${entered}, ${entered}, 'rule', a.arr, a.arr * 3, 0,
-      case when a.arr < 20000 then 'digital' else 'human' end, ${BENCH_NOW}, ${BENCH_NOW}
-    from accounts a join risk_stages s on s.key = case a.id % 3 when 0 then 'at_risk' when 1 then 'plan_in_place' else 'saving' end
-    where a.id % 12 = 0`.execute(db);
-  await sql`insert into risk_case_reasons (case_id, reason_id, added_at)
-    select c.id, r.id, ${BENCH_NOW} from risk_cases c
-    join risk_reasons r on r.position = 1 + c.account_id % 9`.execute(db);
+  await addOpenCases(book);
   await sql`analyze`.execute(db);
   await db.deleteFrom('saved_segments').execute();
   console.log(`  rest of the book set up in ${seconds(performance.now() - setupStart)}`);

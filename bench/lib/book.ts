@@ -15,6 +15,8 @@ export const BENCH_DAY = '2026-03-31';
 export const BENCH_NOW = `${BENCH_DAY}T12:00:00.000Z`;
 
 export interface BenchBook {
+  /** What the store was opened from: a SQLite path or a postgres:// URL. */
+  target: string;
   store: Store;
   services: Services;
   clock: ManualClock;
@@ -127,6 +129,7 @@ export async function createBenchBook(options: BookOptions): Promise<BenchBook> 
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return {
+    target: url,
     store,
     services: createServices(store, clock),
     clock,
@@ -137,6 +140,24 @@ export async function createBenchBook(options: BookOptions): Promise<BenchBook> 
       await drop();
     },
   };
+}
+
+/** Open risk cases with one reason each on one account in twelve, stages and entry days spread out. */
+export async function addOpenCases(book: BenchBook): Promise<void> {
+  const db = book.store.db;
+  const entered =
+    book.store.kind === 'postgres'
+      ? sql`to_char((${BENCH_NOW}::timestamptz - (a.id % 40) * interval '1 day') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+      : sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${BENCH_NOW}, '-' || (a.id % 40) || ' days')`;
+  await sql`insert into risk_cases (account_id, stage_id, stage_entered_at, opened_at, source, arr_at_risk, ltv,
+      ltv_given, track, created_at, updated_at)
+    select a.id, s.id, ${entered}, ${entered}, 'rule', a.arr, a.arr * 3, 0,
+      case when a.arr < 20000 then 'digital' else 'human' end, ${BENCH_NOW}, ${BENCH_NOW}
+    from accounts a join risk_stages s on s.key = case a.id % 3 when 0 then 'at_risk' when 1 then 'plan_in_place' else 'saving' end
+    where a.id % 12 = 0`.execute(db);
+  await sql`insert into risk_case_reasons (case_id, reason_id, added_at)
+    select c.id, r.id, ${BENCH_NOW} from risk_cases c
+    join risk_reasons r on r.position = 1 + c.account_id % 9`.execute(db);
 }
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

@@ -1,0 +1,176 @@
+// HTTP load: a large book (100k accounts by default, 30 days of rollups, open cases on one account in
+// twelve) served by `retain serve` in its own process, driven on loopback by autocannon at a steady
+// rate: the worklist, the account page (account and health, random accounts) and signal ingest, each
+// for `--duration` seconds. Prints p50/p99 latency and the error count (must be 0), then the ingest
+// throughput without a rate cap against the raw insert rate of the same signal rows.
+//
+//   npm run bench:load
+//   npm run bench:load -- --accounts 20000 --duration 20 --rate 100
+//   npm run bench:load -- --pg postgres://postgres@127.0.0.1:5432/postgres
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { SYSTEM_ACTOR } from '../src/domain/policy';
+import { addOpenCases, BENCH_NOW, benchBookFromArgs } from './lib/book';
+
+if (!process.argv.includes('--days')) process.argv.push('--days', '30');
+const { book, options } = await benchBookFromArgs({ duration: { default: '60' }, rate: { default: '200' } });
+const duration = Number(options.duration);
+const rate = Number(options.rate);
+const accountId = () => 1 + Math.floor(Math.random() * book.accounts);
+const externalId = (id: number) => `ACC-${String(id).padStart(7, '0')}`;
+
+await addOpenCases(book);
+const admin = await book.services.users.create(SYSTEM_ACTOR, {
+  email: 'bench@retain.local',
+  name: 'Bench',
+  role: 'admin',
+  teamId: null,
+  password: 'bench-password-2026',
+});
+const { token } = await book.services.auth.createApiToken(SYSTEM_ACTOR, { name: 'bench', userId: admin.id });
+const ingest = await book.services.auth.createApiToken(SYSTEM_ACTOR, {
+  name: 'bench ingest',
+  userId: admin.id,
+  scope: 'ingest',
+});
+
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const server = spawn(
+  process.execPath,
+  [
+    resolve(import.meta.dirname, '../bin/retain.js'),
+    'serve',
+    '--db',
+    book.target,
+    '--port',
+    String(port),
+    '--no-demo',
+  ],
+  { env: { ...process.env, RETAIN_NOW: BENCH_NOW }, stdio: ['ignore', 'pipe', 'pipe'] },
+);
+let serverLog = '';
+server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+server.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+const base = `http://127.0.0.1:${port}`;
+
+try {
+  for (let tries = 0; ; tries += 1) {
+    try {
+      if ((await fetch(`${base}/api/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (tries > 300) throw new Error(`the server did not start:\n${serverLog}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+
+  const run = (title: string, opts: Partial<autocannon.Options>) =>
+    autocannon({ url: base, duration, connections: 10, ...opts, title });
+  const report = (result: autocannon.Result) => {
+    const errors = result.errors + result.timeouts + result.non2xx;
+    console.log(
+      `  ${String(result.title).padEnd(28)} ${String(Math.round(result.requests.average)).padStart(6)} req/s` +
+        `  p50 ${String(result.latency.p50).padStart(4)} ms  p99 ${String(result.latency.p99).padStart(5)} ms  errors ${errors}`,
+    );
+    return errors;
+  };
+  const auth = { authorization: `Bearer ${token}` };
+  let sequence = 0;
+  const signalBody = () => {
+    sequence += 1;
+    const id = accountId();
+    return JSON.stringify({
+      signals: [
+        {
+          kind: 'usage',
+          account: externalId(id),
+          occurredAt: BENCH_NOW,
+          idempotencyKey: `load-${sequence}-${id}`,
+          data: { event: 'login', count: 1 },
+        },
+      ],
+    });
+  };
+  const ingestRequest = {
+    method: 'POST' as const,
+    path: '/api/v1/signals',
+    headers: { authorization: `Bearer ${ingest.token}`, 'content-type': 'application/json' },
+    setupRequest: (request: autocannon.Request) => ({ ...request, body: signalBody() }),
+  };
+
+  // Warm the server up (JIT, caches) before anything is measured.
+  await autocannon({
+    url: base,
+    duration: Math.min(5, duration),
+    connections: 4,
+    requests: [
+      { method: 'GET', path: '/api/v1/risk-cases?limit=50', headers: auth },
+      { method: 'GET', path: `/api/v1/accounts/${accountId()}/health`, headers: auth },
+    ],
+  });
+  console.log(`  steady ${rate} req/s for ${duration} s each, 10 connections, server in its own process`);
+  let errors = 0;
+  errors += report(
+    await run('worklist (50 open cases)', {
+      overallRate: rate,
+      requests: [{ method: 'GET', path: '/api/v1/risk-cases?limit=50', headers: auth }],
+    }),
+  );
+  errors += report(
+    await run('account page (account+health)', {
+      overallRate: rate,
+      requests: [
+        {
+          method: 'GET',
+          headers: auth,
+          setupRequest: (request: autocannon.Request) => ({
+            ...request,
+            path: `/api/v1/accounts/${accountId()}`,
+          }),
+        },
+        {
+          method: 'GET',
+          headers: auth,
+          setupRequest: (request: autocannon.Request) => ({
+            ...request,
+            path: `/api/v1/accounts/${accountId()}/health`,
+          }),
+        },
+      ],
+    }),
+  );
+  errors += report(
+    await run('signal ingest (1 per request)', { overallRate: rate, requests: [ingestRequest] }),
+  );
+  const flat = await run('signal ingest, no rate cap', { requests: [ingestRequest] });
+  errors += report(flat);
+
+  // The raw insert rate of the same rows: one signal row per insert, no rollups, scoring or detection.
+  const rows = Math.max(500, Math.round(flat.requests.average * 5));
+  const t0 = performance.now();
+  for (let i = 0; i < rows; i += 1) {
+    await book.store.db
+      .insertInto('signals')
+      .values({
+        account_id: accountId(),
+        kind: 'usage',
+        occurred_at: BENCH_NOW,
+        received_at: BENCH_NOW,
+        idempotency_key: `raw-${i}`,
+        value: 1,
+        data: JSON.stringify({ event: 'login', count: 1 }),
+        source: 'bench',
+      })
+      .execute();
+  }
+  const rawRate = rows / ((performance.now() - t0) / 1000);
+  console.log(`  raw signal insert (same rows)       ${String(Math.round(rawRate)).padStart(6)} rows/s`);
+  console.log(`  ratio ingest over HTTP / raw insert: ${(flat.requests.average / rawRate).toFixed(3)}`);
+  console.log(`  errors in total: ${errors}`);
+  if (errors > 0) process.exitCode = 1;
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((done) => server.once('exit', done));
+  await book.close();
+}
