@@ -48,3 +48,13 @@ export function parseEmail(text: string): Parsed<string> {
     ? { ok: true, value: trimmed }
     : { ok: false, message: `"${text.trim()}" is not an email address` };
 }
+
+/** A configuration key from a name: lower-case letters, digits and `_` ("Team A at risk" -> "team_a_at_risk"). */
+export function keyFromName(name: string, fallback: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || fallback
+  );
+}

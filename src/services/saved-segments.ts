@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
 import { parseFilter, readsActivity } from '../domain/segment-filter';
+import { keyFromName } from '../domain/values';
 import { AuditRepository } from '../store/audit.repository';
 import {
   SavedSegmentRepository,
@@ -51,13 +52,6 @@ export interface MembershipChange {
 }
 
 type MembershipListener = (changes: MembershipChange[]) => Promise<void>;
-
-const slug = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 64) || 'segment';
 
 export class SavedSegmentService {
   private readonly listeners: MembershipListener[] = [];
@@ -135,7 +129,7 @@ export class SavedSegmentService {
     const parsed = segmentInput.safeParse(input);
     if (!parsed.success) throw validationFailed(parsed.error, 'segment');
     parseFilter(parsed.data.filter);
-    const key = parsed.data.key ?? slug(parsed.data.name);
+    const key = parsed.data.key ?? keyFromName(parsed.data.name, 'segment').slice(0, 64);
     if (await this.repo.findByKey(key))
       throw new AppError('SEGMENT_KEY_TAKEN', `A segment with key "${key}" exists.`, { key });
     const now = this.context.clock.now();

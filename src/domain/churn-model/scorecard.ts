@@ -4,6 +4,7 @@
 // (higher score = lower risk), so ranking accounts by score is ranking them by predicted churn.
 import type { AttributeCondition, HealthMeasure, Scorecard } from '../health';
 import { AppError } from '../errors';
+import { keyFromName } from '../values';
 import { missingBin, type Condition } from './binning';
 import type { ChurnModel, ModelTerm } from './fit';
 
@@ -12,15 +13,6 @@ const MIN_RANGE = 0.02;
 const MAX_MEASURES = 50;
 
 const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
-
-function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '_')
-      .replace(/^_+|_+$/g, '') || 'input'
-  );
-}
 
 function formatNumber(value: number): string {
   return String(round(value, 4));
@@ -121,8 +113,9 @@ export function toScorecard(
       keys.add(signal.key);
       return signal.key;
     }
-    const base = slug(
+    const base = keyFromName(
       term.when ? `${term.binning.column}_when_${term.when.column}` : term.binning.column,
+      'input',
     ).slice(0, 56);
     let key = base;
     for (let n = 2; keys.has(key); n += 1) key = `${base}_${n}`;
