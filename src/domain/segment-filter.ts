@@ -32,7 +32,7 @@ export type FieldRef =
   | { kind: 'health'; name: 'change'; windowDays: number; type: 'percent' }
   | { kind: 'metric'; metric: string; windowDays: number; type: 'number' }
   | { kind: 'risk'; name: 'stage' | 'reason' | 'quadrant' | 'track'; type: 'text' }
-  | { kind: 'risk'; name: 'days_in_stage' | 'days_open'; type: 'days' }
+  | { kind: 'risk'; name: 'days_in_stage' | 'days_open' | 'days_since_update'; type: 'days' }
   | { kind: 'risk'; name: 'arr_at_risk' | 'ltv'; type: 'number' };
 
 export type Filter =
@@ -148,6 +148,7 @@ export const FIELD_NAMES = [
   ...RISK_TEXT.map((name) => `risk.${name}`),
   'risk.days_in_stage',
   'risk.days_open',
+  'risk.days_since_update',
   'risk.arr_at_risk',
   'risk.ltv',
 ];
@@ -198,7 +199,8 @@ function resolveField(name: string, windowDays: number | null, pos: number): Fie
     noWindow();
     const text = RISK_TEXT.find((field) => field === part);
     if (text) return { kind: 'risk', name: text, type: 'text' };
-    if (part === 'days_in_stage' || part === 'days_open') return { kind: 'risk', name: part, type: 'days' };
+    if (part === 'days_in_stage' || part === 'days_open' || part === 'days_since_update')
+      return { kind: 'risk', name: part, type: 'days' };
     if (part === 'arr_at_risk' || part === 'ltv') return { kind: 'risk', name: part, type: 'number' };
   }
   throw new AppError('INVALID_FILTER', `Unknown field "${name}" (at position ${pos + 1}).`, {

@@ -19,6 +19,7 @@ import type { RetainSettings } from '../domain/settings';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
+import { PlayRepository } from '../store/play.repository';
 import { DetectionRepository, type RuleStateWrite } from '../store/detection.repository';
 import { HealthRepository } from '../store/health.repository';
 import { RiskCaseRepository } from '../store/risk-case.repository';
@@ -267,6 +268,10 @@ export class DetectionService {
             changes: { rules: acting.map(({ rule }) => rule.key), reasonsAdded: added },
           },
         ]);
+        await new PlayRepository(db).recordEvents(
+          added.map((reason) => ({ kind: 'reason_added', accountId, caseId, reason })),
+          now,
+        );
       } else {
         caseId = await openCaseIn(
           db,
@@ -286,6 +291,10 @@ export class DetectionService {
         );
         opened = true;
       }
+      await new PlayRepository(db).recordEvents(
+        acting.map(({ rule }) => ({ kind: 'signal_rule_fired', accountId, caseId, rule: rule.key })),
+        now,
+      );
       await detection.addEvidence(
         acting.map(({ rule, outcome }) => ({
           caseId,

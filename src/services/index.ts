@@ -2,6 +2,7 @@
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AuthService } from './auth';
+import { CaseActions } from './case-actions';
 import { ChurnAnalysisService } from './churn-analysis';
 import { ChurnModelService } from './churn-model';
 import { systemClock, type Clock } from './clock';
@@ -13,6 +14,7 @@ import { HealthService } from './health';
 import { HuddleService } from './huddles';
 import { ImportService } from './imports';
 import { KpiService } from './kpis';
+import { PlaybookService } from './playbooks';
 import { ReportService } from './reports';
 import { RiskCaseService } from './risk-cases';
 import { RiskConfigService } from './risk-config';
@@ -20,6 +22,7 @@ import { RiskTrendService } from './risk-trends';
 import { SavedSegmentService } from './saved-segments';
 import { SegmentService } from './segment';
 import { SignalService } from './signals';
+import { TaskService } from './tasks';
 import { UserService } from './users';
 
 export function createServices(store: Store, clock: Clock = systemClock) {
@@ -34,6 +37,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   const segments = new SavedSegmentService(context);
   const users = new UserService(context);
   const kpis = new KpiService(context, config, users);
+  const caseActions = new CaseActions(context, riskCases, config);
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
     await detection.evaluate([...accountIds]);
@@ -60,6 +64,9 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     health,
     churnModel: new ChurnModelService(context, health),
     detection,
+    caseActions,
+    playbooks: new PlaybookService(context, config, detection),
+    tasks: new TaskService(context, caseActions),
     configTransfer: new ConfigTransferService(context, config, health, detection),
     exports: new ExportService(context, riskCases),
   };

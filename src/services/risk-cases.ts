@@ -36,6 +36,7 @@ import { AccountRepository } from '../store/account.repository';
 import { AuditRepository, type AuditEntry } from '../store/audit.repository';
 import { DetectionRepository, type Evidence } from '../store/detection.repository';
 import { isUniqueViolation } from '../store/errors';
+import { PlayRepository } from '../store/play.repository';
 import {
   RiskCaseRepository,
   type CaseWithAccount,
@@ -270,6 +271,18 @@ export class RiskCaseService {
           },
         },
       ]);
+      await new PlayRepository(db).recordEvents(
+        [
+          {
+            kind: 'stage_changed',
+            accountId: record.accountId,
+            caseId: id,
+            from: current.key,
+            to: target.key,
+          },
+        ],
+        now,
+      );
     });
     return this.get(id);
   }
@@ -311,6 +324,15 @@ export class RiskCaseService {
           changes: { added: added.map((reason) => reason.key), removed: removed.map((reason) => reason.key) },
         },
       ]);
+      await new PlayRepository(db).recordEvents(
+        added.map((reason) => ({
+          kind: 'reason_added',
+          accountId: record.accountId,
+          caseId: id,
+          reason: reason.key,
+        })),
+        now,
+      );
     });
     return this.get(id);
   }
@@ -671,5 +693,24 @@ export async function openCaseIn(
       },
     },
   ]);
+  // A reason a case opens with counts as added, so "reason added" plays also start on new cases.
+  await new PlayRepository(db).recordEvents(
+    [
+      {
+        kind: 'case_opened',
+        accountId: account.id,
+        caseId,
+        reasons: reasons.map((reason) => reason.key),
+        source: context.source,
+      },
+      ...reasons.map((reason) => ({
+        kind: 'reason_added' as const,
+        accountId: account.id,
+        caseId,
+        reason: reason.key,
+      })),
+    ],
+    now,
+  );
   return caseId;
 }

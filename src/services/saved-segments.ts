@@ -6,6 +6,7 @@ import { assertCan, type Actor } from '../domain/policy';
 import { parseFilter, readsActivity } from '../domain/segment-filter';
 import { keyFromName } from '../domain/values';
 import { AuditRepository } from '../store/audit.repository';
+import { PlayRepository } from '../store/play.repository';
 import {
   SavedSegmentRepository,
   type MembershipEvent,
@@ -236,6 +237,17 @@ export class SavedSegmentService {
         const left = [...members].filter((id) => !matching.has(id));
         if (complete || entered.length + left.length > 0)
           await repo.applyMembership(segment.id, { entered, left }, context.now, complete);
+        await new PlayRepository(db).recordEvents(
+          [
+            ...entered.map((accountId) => ({
+              kind: 'segment_entered' as const,
+              accountId,
+              segment: segment.key,
+            })),
+            ...left.map((accountId) => ({ kind: 'segment_left' as const, accountId, segment: segment.key })),
+          ],
+          context.now,
+        );
         results.push({
           segmentId: segment.id,
           key: segment.key,

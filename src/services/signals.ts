@@ -17,6 +17,7 @@ import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
 import type { Database } from '../store/schema';
 import { SignalRepository, type RollupWrite, type StoredSignal } from '../store/signal.repository';
+import { PlayRepository } from '../store/play.repository';
 import { inTransaction, type ServiceContext } from './context';
 
 /** Most signals one request may carry; larger loads go through CSV import or several batches. */
@@ -150,6 +151,14 @@ export async function writeSignals<R>(
   }
   await repo.applyRollups(rollups);
   await repo.upsertDueItems(due);
+  await new PlayRepository(db).recordEvents(
+    written.flatMap(({ signal, accountId }) =>
+      signal.kind === 'touchpoint'
+        ? [{ kind: 'touchpoint_logged' as const, accountId, reason: signal.data.reason }]
+        : [],
+    ),
+    now,
+  );
   return result;
 }
 

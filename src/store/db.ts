@@ -21,6 +21,7 @@ import * as savedSegments from './migrations/006-saved-segments';
 import * as kpiSnapshots from './migrations/007-kpi-snapshots';
 import * as huddles from './migrations/008-huddles';
 import * as separationSurveys from './migrations/009-separation-surveys';
+import * as playbooks from './migrations/010-playbooks';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-kpi-snapshots': kpiSnapshots,
   '008-huddles': huddles,
   '009-separation-surveys': separationSurveys,
+  '010-playbooks': playbooks,
 };
 
 /** The migrations this version of Retain knows, by name. */

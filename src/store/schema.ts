@@ -300,6 +300,107 @@ export interface SeparationSurveyTable {
   recorded_by_user_id: number | null;
 }
 
+export interface PlayTable {
+  id: Id;
+  key: string;
+  name: string;
+  description: string | null;
+  active: Defaulted<Flag>;
+  current_version: number;
+  last_schedule_period: number | null;
+  created_at: string;
+  updated_at: string;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface PlayVersionTable {
+  play_id: number;
+  version: number;
+  /** The play's definition (trigger, conditions, steps, holdout) as JSON. */
+  definition: string;
+  created_at: string;
+  created_by_user_id: number | null;
+}
+
+export interface PlayEventTable {
+  id: Id;
+  kind: string;
+  account_id: number;
+  payload: string;
+  at: string;
+  processed_at: string | null;
+}
+
+export interface PlayRunTable {
+  id: Id;
+  play_id: number;
+  play_version: number;
+  account_id: number;
+  case_id: number | null;
+  trigger_key: string;
+  /** `treated` or `holdout`. */
+  cohort: string;
+  status: string;
+  step_index: Defaulted<number>;
+  /** When the current step began (a `wait_until` times out from here). */
+  step_started_at: string | null;
+  wake_at: string | null;
+  lease_until: string | null;
+  lease_owner: string | null;
+  attempts: Defaulted<number>;
+  last_error: string | null;
+  health_at_start: number | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface PlayStepLogTable {
+  run_id: number;
+  step_index: number;
+  kind: string;
+  at: string;
+  result: string;
+}
+
+export interface TaskTable {
+  id: Id;
+  run_id: number | null;
+  step_index: number | null;
+  account_id: number;
+  case_id: number | null;
+  assignee_id: number | null;
+  title: string;
+  description: string;
+  due_at: string;
+  /** `open`, `done` or `cancelled`. */
+  status: string;
+  actions: string;
+  actions_mode: string | null;
+  applied: string | null;
+  note: string | null;
+  created_at: string;
+  completed_at: string | null;
+  completed_by_user_id: number | null;
+}
+
+export interface OutboxMessageTable {
+  id: Id;
+  key: string;
+  /** `email` or `webhook`. */
+  kind: string;
+  run_id: number | null;
+  account_id: number;
+  payload: string;
+  /** `pending`, `sending`, `sent`, `failed`, `unconfirmed` or `undeliverable`. */
+  status: string;
+  attempts: Defaulted<number>;
+  next_attempt_at: string;
+  lease_until: string | null;
+  sent_at: string | null;
+  last_error: string | null;
+  created_at: string;
+}
+
 export interface Database {
   teams: TeamTable;
   users: UserTable;
@@ -330,6 +431,13 @@ export interface Database {
   kpi_snapshots: KpiSnapshotTable;
   huddles: HuddleTable;
   separation_surveys: SeparationSurveyTable;
+  plays: PlayTable;
+  play_versions: PlayVersionTable;
+  play_events: PlayEventTable;
+  play_runs: PlayRunTable;
+  play_step_log: PlayStepLogTable;
+  tasks: TaskTable;
+  outbox_messages: OutboxMessageTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

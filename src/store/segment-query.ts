@@ -136,6 +136,9 @@ class Compiler {
         return { column: sql.ref('rc.stage_entered_at'), joins: none };
       case 'days_open':
         return { column: sql.ref('rc.opened_at'), joins: none };
+      case 'days_since_update':
+        // A case never updated counts from when it was opened.
+        return { column: sql`coalesce(rc.last_update_at, rc.opened_at)`, joins: none };
       case 'reason':
         return {
           column: sql`r.key`,
