@@ -401,12 +401,10 @@ export class PlayRepository {
           .execute();
         const wanted = trigger.reason.trim().toLowerCase();
         return ids(
-          rows.filter(
-            (row) =>
-              String(parseJsonObject(row.data).reason ?? '')
-                .trim()
-                .toLowerCase() === wanted,
-          ),
+          rows.filter((row) => {
+            const reason = parseJsonObject(row.data).reason;
+            return typeof reason === 'string' && reason.trim().toLowerCase() === wanted;
+          }),
         );
       }
       case 'schedule':
