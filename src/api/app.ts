@@ -15,6 +15,7 @@ import { dataRoutes } from './routes/data';
 import { detectionRoutes } from './routes/detection';
 import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
+import { playRoutes } from './routes/plays';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
 import { segmentRoutes } from './routes/segment';
@@ -116,6 +117,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(detectionRoutes(services), { prefix: '/api/v1' });
   await app.register(segmentRoutes(services), { prefix: '/api/v1' });
   await app.register(savedSegmentRoutes(services), { prefix: '/api/v1' });
+  await app.register(playRoutes(services), { prefix: '/api/v1' });
   await app.register(kpiRoutes(services), { prefix: '/api/v1' });
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   await app.register(reportRoutes(services), { prefix: '/api/v1' });

@@ -30,7 +30,7 @@ import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
 import { playActor, type CaseActions } from '../services/case-actions';
 import { inTransaction, type ServiceContext } from '../services/context';
-import type { Mailer, WebhookClient } from '../services/messaging';
+import { httpWebhookClient, mailerFromEnv, type Mailer, type WebhookClient } from '../services/messaging';
 import { failpoint } from './failpoints';
 
 export interface PlayRunnerOptions {
@@ -579,3 +579,17 @@ export class PlayRunner {
 
 const emailPayload = z.object({ to: z.string(), subject: z.string(), text: z.string() });
 const webhookPayload = z.object({ url: z.string(), body: z.record(z.string(), z.unknown()) });
+
+/** A runner over the services, sending email by SMTP_URL and webhooks over HTTP. */
+export function createPlayRunner(
+  services: { context: ServiceContext; caseActions: CaseActions },
+  options: PlayRunnerOptions & { mailer?: Mailer; webhooks?: WebhookClient } = {},
+): PlayRunner {
+  return new PlayRunner(
+    services.context,
+    services.caseActions,
+    options.mailer ?? mailerFromEnv(),
+    options.webhooks ?? httpWebhookClient(),
+    options,
+  );
+}

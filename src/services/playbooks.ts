@@ -3,13 +3,7 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { playEffectiveness, type EffectivenessReport, type RunOutcome } from '../domain/play-effectiveness';
-import {
-  isHeldOut,
-  playDefinitionSchema,
-  type PlayAction,
-  type PlayDefinition,
-  type PlayDefinitionInput,
-} from '../domain/playbook';
+import { isHeldOut, playDefinitionSchema, type PlayAction, type PlayDefinition } from '../domain/playbook';
 import { assertCan, type Actor } from '../domain/policy';
 import { parseFilter } from '../domain/segment-filter';
 import { dayOf } from '../domain/signals';
@@ -185,7 +179,7 @@ export class PlaybookService {
   }
 
   /** Who would enter the play if it were turned on now, and which group each would land in. */
-  async dryRun(ref: number | string, definitionInput?: PlayDefinitionInput): Promise<DryRun> {
+  async dryRun(ref: number | string, definitionInput?: unknown): Promise<DryRun> {
     const play = await this.require(ref);
     let definition = toView(play).definition;
     if (definitionInput !== undefined) {
@@ -284,6 +278,34 @@ export class PlaybookService {
       };
     });
     return { playId: play.id, ...playEffectiveness(outcomes) };
+  }
+
+  /** Messages plays queued, optionally only those in one state or for one account. */
+  async messages(filter: { status?: string; accountId?: number }) {
+    return this.repo.messages(filter);
+  }
+
+  /** Queues an unconfirmed, failed or undeliverable message again, once a person has checked it. */
+  async retryMessage(actor: Actor, id: number) {
+    assertCan(actor, 'config.write');
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      if (!(await new PlayRepository(db).retryMessage(id, now)))
+        throw new AppError('NOT_FOUND', `No unconfirmed, failed or undeliverable message ${id}.`, {
+          messageId: id,
+        });
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'outbox_message',
+          entityId: id,
+          accountId: null,
+          action: 'resend_requested',
+          changes: {},
+        },
+      ]);
+    });
+    const [message] = (await this.repo.messages({})).filter((candidate) => candidate.id === id);
+    return message;
   }
 
   /** Every stage, reason, segment, rule and user a definition names must exist. */

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
 import { DEFAULT_RULES } from '../../src/domain/detection';
 import { DEFAULT_SCORECARD } from '../../src/domain/health';
+import { createPlayRunner } from '../../src/jobs/play-runner';
+import { unconfiguredMailer } from '../../src/services/messaging';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { createServices } from '../../src/services';
 import { openStore } from '../../src/store/db';
@@ -493,6 +495,72 @@ describe('HTTP API', () => {
     });
   });
 
+  forEachStore('playbooks over HTTP', (current) => {
+    it('an admin turns a play on; the CSM finds the task in their inbox and completes it, moving the case', async () => {
+      const t = current();
+      const w = await world(t);
+      const play = await w.as('viewer', { method: 'GET', url: `${V1}/plays/champion_loss` });
+      expect(play.json()).toMatchObject({ key: 'champion_loss', active: false });
+      const preview = await w.as('viewer', {
+        method: 'POST',
+        url: `${V1}/plays/champion_loss/dry-run`,
+        payload: {},
+      });
+      expect(preview.json()).toMatchObject({ total: 0 });
+      const denied = await w.as('leadA', {
+        method: 'PATCH',
+        url: `${V1}/plays/champion_loss`,
+        payload: { active: true, version: 1 },
+      });
+      expect(denied.statusCode).toBe(403);
+      const on = await w.as('admin', {
+        method: 'PATCH',
+        url: `${V1}/plays/champion_loss`,
+        payload: { active: true, version: 1 },
+      });
+      expect(on.json()).toMatchObject({ active: true, version: 2 });
+      const caseId = w.book.cases.at_risk ?? 0;
+      const before = await w.as('csmA', { method: 'GET', url: `${V1}/risk-cases/${caseId}` });
+      await w.as('csmA', {
+        method: 'PUT',
+        url: `${V1}/risk-cases/${caseId}/reasons`,
+        payload: {
+          reasons: ['product_adoption', 'leadership_change'],
+          version: before.json<{ version: number }>().version,
+        },
+      });
+      await createPlayRunner(t.services, { mailer: unconfiguredMailer }).drain();
+      const inbox = await w.as('csmA', { method: 'GET', url: `${V1}/tasks` });
+      const items = inbox.json<{ items: { id: number; title: string; actions: unknown[] }[] }>().items;
+      expect(items.map((i) => i.title)).toEqual([
+        'Identify the new champion at Acme Analytics',
+        'Meet the new decision maker at Acme Analytics',
+      ]);
+      const meet = items[1];
+      expect(meet?.actions).toEqual([{ kind: 'set_stage', stage: 'saving' }]);
+      const notMine = await w.as('csmB', {
+        method: 'POST',
+        url: `${V1}/tasks/${meet?.id}/complete`,
+        payload: {},
+      });
+      expect(notMine.statusCode).toBe(403);
+      const done = await w.as('csmA', {
+        method: 'POST',
+        url: `${V1}/tasks/${meet?.id}/complete`,
+        payload: { accept: [0], note: 'Met the new VP' },
+      });
+      expect(done.json()).toMatchObject({ status: 'done', results: [{ result: 'applied' }] });
+      const after = await w.as('csmA', { method: 'GET', url: `${V1}/risk-cases/${caseId}` });
+      expect(after.json()).toMatchObject({ stage: { key: 'saving' } });
+      const runs = await w.as('viewer', { method: 'GET', url: `${V1}/plays/champion_loss/runs` });
+      const [run] = runs.json<{ items: { id: number }[] }>().items;
+      const detail = await w.as('viewer', { method: 'GET', url: `${V1}/play-runs/${run?.id}` });
+      expect(detail.json<{ steps: unknown[]; tasks: unknown[] }>().tasks).toHaveLength(2);
+      const effect = await w.as('viewer', { method: 'GET', url: `${V1}/plays/champion_loss/effectiveness` });
+      expect(effect.json()).toMatchObject({ verdict: 'too_small_to_tell', treated: { entered: 1 } });
+    });
+  });
+
   forEachStore('churn models over HTTP', (current) => {
     it('fits a scorecard from a CSV body, applies it, and backtests the live score on the same held-out rows', async () => {
       const w = await world(current(), { cases: false });
@@ -754,6 +822,12 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/segments/:id/members', '/api/v1/segments/1/members'],
     ['/api/v1/segments/:id/history', '/api/v1/segments/1/history'],
     ['/api/v1/accounts/:id/segment-history', `/api/v1/accounts/${acme}/segment-history`],
+    ['/api/v1/plays', '/api/v1/plays'],
+    ['/api/v1/plays/:ref', '/api/v1/plays/champion_loss'],
+    ['/api/v1/plays/:ref/versions', '/api/v1/plays/champion_loss/versions'],
+    ['/api/v1/plays/:ref/runs', '/api/v1/plays/champion_loss/runs'],
+    ['/api/v1/plays/:ref/effectiveness', '/api/v1/plays/champion_loss/effectiveness'],
+    ['/api/v1/tasks', '/api/v1/tasks'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -1104,6 +1178,57 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       url: '/api/v1/segments/2',
       deny: ['csmA', 'viewer', 'ingest'],
       allow: 'admin',
+    },
+    // Playbooks: admins configure plays and handle the outbox; anyone reads and previews; tasks are
+    // completed by their assignee, a lead of the team or an admin.
+    {
+      method: 'POST',
+      route: '/api/v1/plays',
+      url: '/api/v1/plays',
+      body: {
+        name: 'New play',
+        definition: { trigger: { kind: 'case_opened' }, steps: [{ kind: 'wait', days: 1 }] },
+      },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/plays/:ref',
+      url: '/api/v1/plays/champion_loss',
+      body: { name: 'Champion loss', version: 1 },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/plays/:ref/dry-run',
+      url: '/api/v1/plays/champion_loss/dry-run',
+      body: {},
+      deny: ['ingest'],
+      allow: 'viewer',
+    },
+    { method: 'GET', route: '/api/v1/play-runs/:id', url: '/api/v1/play-runs/1', deny: ['ingest'] },
+    { method: 'GET', route: '/api/v1/tasks/:id', url: '/api/v1/tasks/1', deny: ['ingest'] },
+    {
+      method: 'POST',
+      route: '/api/v1/tasks/:id/complete',
+      url: '/api/v1/tasks/1/complete',
+      body: {},
+      deny: ['viewer', 'ingest'],
+    },
+    {
+      method: 'GET',
+      route: '/api/v1/outbox',
+      url: '/api/v1/outbox?status=unconfirmed',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/outbox/:id/retry',
+      url: '/api/v1/outbox/1/retry',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
     },
     // Churn models: anyone may backtest, only admins fit (and apply) a scorecard.
     {

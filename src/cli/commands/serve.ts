@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { buildApp } from '../../api/app';
 import { DailyRunner } from '../../jobs/daily-run';
+import { createPlayRunner } from '../../jobs/play-runner';
 import { processClock } from '../../services/clock';
 import { createServices } from '../../services';
 import { generateDemoBook } from '../../services/demo';
@@ -17,8 +18,16 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'address to bind', process.env.HOST ?? '127.0.0.1')
     .option('--no-demo', 'start with an empty store instead of the demo book')
     .option('--demo-accounts <n>', 'accounts in the demo book', '5000')
+    .option('--no-worker', 'do not run playbooks in this process (run `retain worker` processes instead)')
     .action(
-      async (options: { db?: string; port: string; host: string; demo: boolean; demoAccounts: string }) => {
+      async (options: {
+        db?: string;
+        port: string;
+        host: string;
+        demo: boolean;
+        demoAccounts: string;
+        worker: boolean;
+      }) => {
         const store = await openStore(resolveStoreTarget(options.db));
         const services = createServices(store, processClock());
         if (options.demo && (await new UserRepository(store.db).countUsers()) === 0) {
@@ -43,7 +52,9 @@ export function serveCommand(program: Command): void {
             ),
           onError: (error) => app.log.error({ err: error }, 'daily run failed'),
         });
+        const plays = createPlayRunner(services);
         const close = async () => {
+          await plays.stop();
           await daily.stop();
           await app.close();
           await store.close();
@@ -55,6 +66,10 @@ export function serveCommand(program: Command): void {
         process.stdout.write(`Retain is listening on ${address} (store: ${store.kind} ${store.location})\n`);
         process.stdout.write(`API docs: ${address}/api/docs/ui\n`);
         daily.start();
+        if (options.worker)
+          plays.start(Number(process.env.RETAIN_WORKER_INTERVAL_MS ?? 5000), (error) =>
+            app.log.error({ err: error }, 'play runner tick failed'),
+          );
       },
     );
 }
