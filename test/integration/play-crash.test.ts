@@ -1,0 +1,94 @@
+// A worker killed with SIGKILL at each dangerous point of a run (inside a task step's transaction,
+// after a case action before its bookkeeping, after an email left before it was marked sent) and
+// restarted: no duplicate email, webhook call, task or case change, and the run completes.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { PlayRepository } from '../../src/store/play.repository';
+import { buildTinyBook } from '../helpers/book';
+import { retain } from '../helpers/cli';
+import { startSmtpSink, startWebhookSink, type SmtpSink, type WebhookSink } from '../helpers/sinks';
+import { forEachStore } from '../helpers/stores';
+
+let smtp: SmtpSink;
+let hooks: WebhookSink;
+beforeEach(async () => {
+  smtp = await startSmtpSink();
+  hooks = await startWebhookSink();
+});
+afterEach(async () => {
+  await smtp.close();
+  await hooks.close();
+});
+
+forEachStore('a play run survives its worker being killed', (current) => {
+  it('kills `retain worker` at three points and restarts it: everything happens exactly once', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const birch = book.accounts[1];
+    if (!birch) throw new Error('no account');
+    for (const [email, name] of [
+      ['ana@birch.example', 'Ana'],
+      ['ben@birch.example', 'Ben'],
+    ] as const)
+      await t.services.accounts.addContact(SYSTEM_ACTOR, birch.id, { email, name });
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Crash course',
+      definition: {
+        trigger: { kind: 'case_opened' },
+        steps: [
+          {
+            kind: 'email',
+            to: 'contacts',
+            subject: 'Checking in, {{contact.name}}',
+            body: 'Hello {{contact.name}}',
+          },
+          { kind: 'webhook', url: hooks.url, text: 'Save attempt for {{account.name}}' },
+          { kind: 'task', title: 'Call {{account.name}}', dueInDays: 2, assignee: { kind: 'account_owner' } },
+          { kind: 'action', action: { kind: 'set_stage', stage: 'saving' } },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    const opened = await t.services.riskCases.open(SYSTEM_ACTOR, {
+      accountId: birch.id,
+      reasons: ['poor_engagement'],
+    });
+
+    // Each restart comes 10 minutes later, after the dead worker's 5-minute lease has run out.
+    const worker = (minute: number, failpoint?: string) =>
+      retain(['worker', '--once', '--db', t.target], {
+        RETAIN_NOW: `2026-06-01T12:${String(minute).padStart(2, '0')}:00.000Z`,
+        SMTP_URL: smtp.url,
+        ...(failpoint && { RETAIN_FAILPOINT: failpoint }),
+      });
+    const repo = new PlayRepository(t.store.db);
+
+    const first = await worker(0, 'before-task-commit');
+    expect(first.code).toBeNull(); // killed
+    expect(await repo.countTasks()).toBe(0); // the task step's transaction never committed
+
+    const second = await worker(10, 'after-action');
+    expect(second.code).toBeNull();
+    expect(await repo.countTasks()).toBe(1);
+    expect((await t.services.riskCases.get(opened.id)).stage.key).toBe('saving');
+
+    const third = await worker(20, 'after-send');
+    expect(third.code).toBeNull();
+    expect(smtp.received).toHaveLength(1); // the first email left; the worker died before marking it
+
+    const last = await worker(30);
+    expect(last.stderr).toBe('');
+    expect(last.code).toBe(0);
+
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['ana@birch.example', 'ben@birch.example']);
+    expect(hooks.received.map((h) => h.body)).toEqual([{ text: 'Save attempt for Birch Bakery' }]);
+    expect(await repo.countTasks()).toBe(1);
+    const detail = await t.services.riskCases.get(opened.id);
+    expect(detail.stageHistory.map((h) => `${h.from ?? ''}>${h.to}`)).toEqual(['>at_risk', 'at_risk>saving']);
+    const [run] = (await t.services.playbooks.runs({ play: play.id }, { limit: 10, offset: 0 })).items;
+    expect(run).toMatchObject({ status: 'completed', stepIndex: 4 });
+    const messages = await repo.messages({ runId: run?.id ?? 0 });
+    // The message in flight when the worker died is flagged for a person, never re-sent blindly.
+    expect(messages.map((m) => m.status).sort()).toEqual(['sent', 'sent', 'unconfirmed']);
+  });
+});
