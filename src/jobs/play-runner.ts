@@ -27,6 +27,7 @@ import { AccountRepository } from '../store/account.repository';
 import { HealthRepository } from '../store/health.repository';
 import { PlayRepository, type PlayRecord, type RunRecord } from '../store/play.repository';
 import type { Database } from '../store/schema';
+import type { User } from '../domain/user';
 import { UserRepository } from '../store/user.repository';
 import { playActor, type CaseActions } from '../services/case-actions';
 import { inTransaction, type ServiceContext } from '../services/context';
@@ -62,6 +63,8 @@ export class PlayRunner {
   private readonly leaseMs: number;
   private readonly maxStepAttempts: number;
   private readonly definitions = new Map<string, PlayDefinition>();
+  /** Users, read once per tick: assignees resolve against this without a query per task. */
+  private users: Promise<User[]> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
 
@@ -97,18 +100,28 @@ export class PlayRunner {
       messagesFailed: 0,
       unconfirmed: 0,
     };
+    this.users = null;
     const plays = await this.activePlays();
     for (;;) {
       const handled = await this.processEvents(plays, report);
       if (handled < this.batchSize) break;
     }
     await this.startScheduled(plays, report);
-    for (;;) {
-      const ids = await this.repo.dueRuns(this.now(), this.batchSize);
+    const postgres = this.context.store.kind === 'postgres';
+    // PostgreSQL takes several runs at once; SQLite has one writer, so more would only queue.
+    const parallel = postgres ? 4 : 1;
+    for (let round = 0; round < 10_000; round += 1) {
+      const now = this.now();
+      const ids = await this.repo.claimDueRuns(
+        this.owner,
+        now,
+        new Date(now.getTime() + this.leaseMs),
+        this.batchSize,
+        postgres,
+      );
       if (ids.length === 0) break;
-      let advanced = 0;
-      for (const id of ids) advanced += await this.advance(id, report);
-      if (advanced === 0) break;
+      for (let start = 0; start < ids.length; start += parallel)
+        await Promise.all(ids.slice(start, start + parallel).map((id) => this.advance(id, report)));
     }
     await this.deliver(report);
     return report;
@@ -263,36 +276,35 @@ export class PlayRunner {
       repo.openCases(accountIds),
       new HealthRepository(db).scoresAsOf(accountIds, dayOf(now.toISOString())),
     ]);
-    for (const accountId of accountIds) {
+    const runs = accountIds.flatMap((accountId) => {
       const entry = entering.get(accountId);
-      if (!entry) continue;
+      if (!entry) return [];
       const held = isHeldOut(play.key, accountId, definition.holdoutPercent);
-      const id = await repo.insertRun(
+      return [
         {
           playId: play.id,
           playVersion: play.currentVersion,
           accountId,
           caseId: entry.caseId ?? openCases.get(accountId) ?? null,
           triggerKey: entry.triggerKey,
-          cohort: held ? 'holdout' : 'treated',
-          status: held ? 'held_out' : 'running',
+          cohort: held ? ('holdout' as const) : ('treated' as const),
+          status: held ? ('held_out' as const) : ('running' as const),
           healthAtStart: health.get(accountId)?.score ?? null,
         },
-        now,
-      );
-      if (id === null) continue;
-      if (held) report.heldOut += 1;
+      ];
+    });
+    for (const run of await repo.insertRuns(runs, now)) {
+      if (run.cohort === 'holdout') report.heldOut += 1;
       else report.runsStarted += 1;
     }
   }
 
   // --- walking a run ----------------------------------------------------------------------
 
-  /** Claims a due run and walks it until it waits or ends; the number of steps taken. */
+  /** Walks a run this worker has claimed until it waits or ends; the number of steps taken. */
   private async advance(runId: number, report: TickReport): Promise<number> {
     const repo = this.repo;
     const now = this.now();
-    if (!(await repo.claimRun(runId, this.owner, now, new Date(now.getTime() + this.leaseMs)))) return 0;
     let steps = 0;
     try {
       let run = await repo.findRun(runId);
@@ -316,10 +328,9 @@ export class PlayRunner {
         run = await repo.findRun(runId);
         if (run && run.wakeAt !== null && run.wakeAt > this.now().toISOString()) break;
       }
-      await repo.updateRun(runId, this.owner, { lastError: null });
+      await repo.releaseRun(runId, this.owner, { clearError: true });
     } catch (error) {
       await this.recordFailure(runId, error);
-    } finally {
       await repo.releaseRun(runId, this.owner);
     }
     return steps;
@@ -510,7 +521,8 @@ export class PlayRunner {
   private async assignee(accountId: number, assignee: TaskAssignee): Promise<number | null> {
     const db = this.context.store.db;
     const account = await new AccountRepository(db).findById(accountId);
-    const users = (await new UserRepository(db).listUsers()).filter((user) => user.active);
+    this.users ??= new UserRepository(db).listUsers();
+    const users = (await this.users).filter((user) => user.active);
     const inTeam = (role: string) =>
       users.find((user) => user.role === role && account?.teamId != null && user.teamId === account.teamId) ??
       users.find((user) => user.role === role);

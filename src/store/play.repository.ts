@@ -471,31 +471,39 @@ export class PlayRepository {
 
   // --- runs -------------------------------------------------------------------------------
 
-  /** Starts a run unless one exists for the same trigger; returns its id, or null when it existed. */
-  async insertRun(run: NewRun, now: Date): Promise<number | null> {
+  /** Starts runs, skipping any whose trigger already started one; returns the cohorts of those started. */
+  async insertRuns(runs: readonly NewRun[], now: Date): Promise<{ id: number; cohort: string }[]> {
     const at = now.toISOString();
-    const held = run.status === 'held_out';
-    const row = await this.db
-      .insertInto('play_runs')
-      .values({
-        play_id: run.playId,
-        play_version: run.playVersion,
-        account_id: run.accountId,
-        case_id: run.caseId,
-        trigger_key: run.triggerKey,
-        cohort: run.cohort,
-        status: run.status,
-        step_index: 0,
-        step_started_at: held ? null : at,
-        wake_at: held ? null : at,
-        health_at_start: run.healthAtStart,
-        started_at: at,
-        finished_at: held ? at : null,
-      })
-      .onConflict((conflict) => conflict.columns(['play_id', 'trigger_key']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return row?.id ?? null;
+    const started: { id: number; cohort: string }[] = [];
+    for (let start = 0; start < runs.length; start += CHUNK) {
+      const rows = await this.db
+        .insertInto('play_runs')
+        .values(
+          runs.slice(start, start + CHUNK).map((run) => {
+            const held = run.status === 'held_out';
+            return {
+              play_id: run.playId,
+              play_version: run.playVersion,
+              account_id: run.accountId,
+              case_id: run.caseId,
+              trigger_key: run.triggerKey,
+              cohort: run.cohort,
+              status: run.status,
+              step_index: 0,
+              step_started_at: held ? null : at,
+              wake_at: held ? null : at,
+              health_at_start: run.healthAtStart,
+              started_at: at,
+              finished_at: held ? at : null,
+            };
+          }),
+        )
+        .onConflict((conflict) => conflict.columns(['play_id', 'trigger_key']).doNothing())
+        .returning(['id', 'cohort'])
+        .execute();
+      started.push(...rows);
+    }
+    return started;
   }
 
   /** Accounts (of those given) already in the play: a live run, or held out in the last `days`. */
@@ -519,10 +527,19 @@ export class PlayRepository {
     return found;
   }
 
-  /** Runs whose time has come and that no live worker holds. */
-  async dueRuns(now: Date, limit: number): Promise<number[]> {
+  /**
+   * Takes up to `limit` due runs that no live worker holds, for `owner` until `until`, in one
+   * statement; on PostgreSQL rows another worker is claiming are skipped rather than waited for.
+   */
+  async claimDueRuns(
+    owner: string,
+    now: Date,
+    until: Date,
+    limit: number,
+    postgres: boolean,
+  ): Promise<number[]> {
     const at = now.toISOString();
-    const rows = await this.db
+    let due = this.db
       .selectFrom('play_runs')
       .select('id')
       .where('status', 'in', ['running', 'waiting'])
@@ -530,27 +547,20 @@ export class PlayRepository {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)]))
       .orderBy('wake_at')
       .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => row.id);
-  }
-
-  /** Takes a run for `owner` until `until`; false when another worker holds it or it is not due. */
-  async claimRun(id: number, owner: string, now: Date, until: Date): Promise<boolean> {
-    const at = now.toISOString();
-    const result = await this.db
+      .limit(limit);
+    if (postgres) due = due.forUpdate().skipLocked();
+    const rows = await this.db
       .updateTable('play_runs')
       .set((eb) => ({
         lease_owner: owner,
         lease_until: until.toISOString(),
         attempts: eb('attempts', '+', 1),
       }))
-      .where('id', '=', id)
-      .where('status', 'in', ['running', 'waiting'])
-      .where('wake_at', '<=', at)
+      .where('id', 'in', due)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', at)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   /** Moves a run on, only while `owner` still holds it; false when the lease was lost. */
@@ -572,10 +582,11 @@ export class PlayRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async releaseRun(id: number, owner: string): Promise<void> {
+  /** Lets go of a run; `clearError` when the worker's last attempt went through. */
+  async releaseRun(id: number, owner: string, options: { clearError?: boolean } = {}): Promise<void> {
     await this.db
       .updateTable('play_runs')
-      .set({ lease_owner: null, lease_until: null })
+      .set({ lease_owner: null, lease_until: null, ...(options.clearError && { last_error: null }) })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .execute();
