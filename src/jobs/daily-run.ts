@@ -1,5 +1,6 @@
 // The daily run, once a day after the configured hour (UTC): re-score every account, evaluate every
-// detection rule, bring every saved segment's membership up to date and snapshot every KPI card.
+// detection rule, bring every saved segment's membership up to date, snapshot every KPI card and
+// forget play events handled more than a month ago.
 // The day is claimed in the store, so with several server processes on one PostgreSQL store exactly
 // one of them does the work, and a restart does not repeat it.
 import type { Kysely } from 'kysely';
@@ -7,6 +8,7 @@ import type { Services } from '../services';
 import type { DetectionRun } from '../services/detection';
 import type { ScoreRun } from '../services/health';
 import type { RefreshResult } from '../services/saved-segments';
+import { PlayRepository } from '../store/play.repository';
 import type { Database } from '../store/schema';
 
 const CLAIM_KEY = 'dailyRunDay';
@@ -17,6 +19,7 @@ export interface DailyRunResult {
   detection: DetectionRun;
   segments: RefreshResult[];
   kpis: { day: string; values: number };
+  eventsPruned: number;
   ms: number;
 }
 
@@ -61,7 +64,11 @@ export class DailyRunner {
     const detection = await this.services.detection.evaluate();
     const segments = await this.services.segments.refresh();
     const kpis = await this.services.kpis.snapshot();
-    const result = { day, scoring, detection, segments, kpis, ms: Date.now() - started };
+    // Events plays have already handled are kept a month for inspection, then dropped.
+    const eventsPruned = await new PlayRepository(this.services.store.db).pruneEvents(
+      new Date(now.getTime() - 30 * 86_400_000),
+    );
+    const result = { day, scoring, detection, segments, kpis, eventsPruned, ms: Date.now() - started };
     this.options.onRun?.(result);
     return result;
   }

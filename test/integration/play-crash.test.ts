@@ -92,3 +92,53 @@ forEachStore('a play run survives its worker being killed', (current) => {
     expect(messages.map((m) => m.status).sort()).toEqual(['sent', 'sent', 'unconfirmed']);
   });
 });
+
+forEachStore('several workers share one store', (current) => {
+  it('two `retain worker` processes walk 120 runs together: every task exactly once', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Shared',
+      definition: {
+        trigger: { kind: 'touchpoint_logged', reason: 'Risk' },
+        steps: [
+          { kind: 'task', title: 'First call', dueInDays: 1, assignee: { kind: 'account_owner' } },
+          { kind: 'task', title: 'Second call', dueInDays: 3, assignee: { kind: 'team_lead' } },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    const owner = book.users.csmA;
+    for (let i = 0; i < 120; i += 1) {
+      await t.services.accounts.create(SYSTEM_ACTOR, {
+        externalId: `W-${i}`,
+        name: `Worker test ${i}`,
+        ownerId: owner.id,
+        teamId: owner.teamId,
+      });
+    }
+    await t.services.signals.ingest(
+      SYSTEM_ACTOR,
+      Array.from({ length: 120 }, (_, i) => ({
+        kind: 'touchpoint',
+        account: `W-${i}`,
+        occurredAt: t.clock.now().toISOString(),
+        data: { channel: 'call', reason: 'risk', outcome: 'negative' },
+      })),
+    );
+    const [a, b] = await Promise.all([
+      retain(['worker', '--once', '--db', t.target]),
+      retain(['worker', '--once', '--db', t.target]),
+    ]);
+    expect([a.stderr, b.stderr]).toEqual(['', '']);
+    const done = [a, b].map((run) => JSON.parse(run.stdout) as { stepsRun: number });
+    expect((done[0]?.stepsRun ?? 0) + (done[1]?.stepsRun ?? 0)).toBe(240);
+    const repo = new PlayRepository(t.store.db);
+    expect(await repo.countTasks()).toBe(240);
+    const runs = await t.services.playbooks.runs(
+      { play: play.id, status: 'completed' },
+      { limit: 1, offset: 0 },
+    );
+    expect(runs.total).toBe(120);
+  });
+});
