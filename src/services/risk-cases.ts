@@ -167,9 +167,7 @@ export class RiskCaseService {
     const [stages, settings, [withAccount], history, updates, evidence, surveys] = await Promise.all([
       this.config.listStages(),
       this.config.settings(),
-      cases
-        .findCases({ status: 'all', accountId: record.accountId })
-        .then((all) => all.filter((c) => c.id === id)),
+      cases.findCases({ status: 'all', ids: [id] }),
       cases.stageHistoryOf(id),
       cases.updatesOf(id),
       new DetectionRepository(db).evidenceOf(id),
@@ -436,7 +434,8 @@ export class RiskCaseService {
             }),
           ));
     const cases = new RiskCaseRepository(this.context.store.db);
-    const rows = await cases.findCases({
+    // Sorting reads only the cases' own columns; account facts and reasons are loaded for one page.
+    const records = await cases.findCaseRecords({
       status: query.status ?? 'open',
       stageIds: query.stages?.map((key) => stageByKey(stages, key).id),
       ownerId: query.ownerId,
@@ -449,19 +448,27 @@ export class RiskCaseService {
         ? new Date(now.getTime() - settings.updateOverdueDays * 86_400_000).toISOString()
         : undefined,
     });
-    const views = rows.map((row) => toView(row, [], stages, settings, now));
-    const filtered = views.filter(
-      (view) =>
-        (query.quadrant === undefined || view.matrix.quadrant === query.quadrant) &&
-        (query.overdue !== false || !view.updateOverdue),
-    );
-    sortViews(filtered, query.sort ?? 'priority', query.order);
+    const keyed = records
+      .map((record) => ({ ...record, ...caseFigures(record, stageOf(stages, record), settings, now) }))
+      .filter(
+        (facts) =>
+          (query.quadrant === undefined || facts.quadrant === query.quadrant) &&
+          (query.overdue !== false || !facts.updateOverdue),
+      );
+    sortCases(keyed, query.sort ?? 'priority', query.order);
     const offset = query.offset ?? 0;
-    const page = filtered.slice(offset, offset + (query.limit ?? 50));
-    const reasons = await cases.reasonsOf(page.map((view) => view.id));
+    const pageIds = keyed.slice(offset, offset + (query.limit ?? 50)).map((facts) => facts.id);
+    const [rows, reasons] = await Promise.all([
+      cases.findCases({ status: 'all', ids: pageIds }),
+      cases.reasonsOf(pageIds),
+    ]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
     return {
-      total: filtered.length,
-      items: page.map((view) => ({ ...view, reasons: reasons.get(view.id) ?? [] })),
+      total: keyed.length,
+      items: pageIds.flatMap((id) => {
+        const row = byId.get(id);
+        return row ? [toView(row, reasons.get(id) ?? [], stages, settings, now)] : [];
+      }),
     };
   }
 
@@ -469,14 +476,24 @@ export class RiskCaseService {
   async matrixSummary(
     query: Pick<WorklistQuery, 'ownerId' | 'teamId'>,
   ): Promise<{ quadrant: MatrixQuadrant; cases: number; arrAtRisk: number; ltv: number }[]> {
-    const { items } = await this.worklist({ ...query, status: 'open', limit: Number.MAX_SAFE_INTEGER });
+    const [stages, settings] = await Promise.all([this.config.listStages(), this.config.settings()]);
+    const records = await new RiskCaseRepository(this.context.store.db).findCaseRecords({
+      status: 'open',
+      ownerId: query.ownerId,
+      teamId: query.teamId,
+    });
+    const now = this.now();
+    const cells = records.map((record) => ({
+      ...record,
+      quadrant: caseFigures(record, stageOf(stages, record), settings, now).quadrant,
+    }));
     return QUADRANTS.map((quadrant) => {
-      const inCell = items.filter((view) => view.matrix.quadrant === quadrant);
+      const inCell = cells.filter((cell) => cell.quadrant === quadrant);
       return {
         quadrant,
         cases: inCell.length,
-        arrAtRisk: round2(inCell.reduce((sum, view) => sum + view.arrAtRisk, 0)),
-        ltv: round2(inCell.reduce((sum, view) => sum + view.ltv, 0)),
+        arrAtRisk: round2(inCell.reduce((sum, cell) => sum + cell.arrAtRisk, 0)),
+        ltv: round2(inCell.reduce((sum, cell) => sum + cell.ltv, 0)),
       };
     });
   }
@@ -497,6 +514,38 @@ export class RiskCaseService {
   }
 }
 
+function stageOf(stages: readonly RiskStage[], record: RiskCaseRecord): RiskStage {
+  const stage = stages.find((candidate) => candidate.id === record.stageId);
+  if (!stage) throw new Error(`case ${record.id} is in unknown stage ${record.stageId}`);
+  return stage;
+}
+
+/** What the worklist sorts and filters by, from the case's own columns. */
+function caseFigures(record: RiskCaseRecord, stage: RiskStage, settings: RetainSettings, now: Date) {
+  const timeInStageMs = Math.max(0, now.getTime() - new Date(record.stageEnteredAt).getTime());
+  const open = record.closedAt === null;
+  return {
+    timeInStageMs,
+    timeInStageDays: msToDays(timeInStageMs),
+    totalOpenMs: record.openMsBeforeStage + (stage.isEnd ? 0 : timeInStageMs),
+    quadrant: quadrantOf(record.expected, record.avoidable),
+    priority: open
+      ? casePriority(
+          { arrAtRisk: record.arrAtRisk, ltv: record.ltv, timeInStageMs },
+          settings.priorityWeights,
+        )
+      : 0,
+    updateOverdue:
+      open &&
+      isUpdateOverdue(
+        record.lastUpdateAt ? new Date(record.lastUpdateAt) : null,
+        new Date(record.openedAt),
+        now,
+        settings.updateOverdueDays,
+      ),
+  };
+}
+
 function toView(
   row: CaseWithAccount,
   reasons: CaseReason[],
@@ -504,54 +553,43 @@ function toView(
   settings: RetainSettings,
   now: Date,
 ): RiskCaseView {
-  const stage = stages.find((candidate) => candidate.id === row.stageId);
-  if (!stage) throw new Error(`case ${row.id} is in unknown stage ${row.stageId}`);
-  const enteredAt = new Date(row.stageEnteredAt);
-  const timeInStageMs = Math.max(0, now.getTime() - enteredAt.getTime());
-  const totalOpenMs = row.openMsBeforeStage + (stage.isEnd ? 0 : timeInStageMs);
-  const open = row.closedAt === null;
+  const stage = stageOf(stages, row);
+  const figures = caseFigures(row, stage, settings, now);
   return {
     id: row.id,
     accountId: row.accountId,
     account: row.account,
     stage: { id: stage.id, key: stage.key, name: stage.name, isEnd: stage.isEnd },
-    status: open ? 'open' : 'closed',
+    status: row.closedAt === null ? 'open' : 'closed',
     source: row.source,
     openedAt: row.openedAt,
     openedByUserId: row.openedByUserId,
     reasons,
-    matrix: {
-      expected: row.expected,
-      avoidable: row.avoidable,
-      quadrant: quadrantOf(row.expected, row.avoidable),
-    },
+    matrix: { expected: row.expected, avoidable: row.avoidable, quadrant: figures.quadrant },
     arrAtRisk: row.arrAtRisk,
     ltv: row.ltv,
     ltvSource: row.ltvGiven ? 'given' : 'derived',
     track: row.track,
     trackReasons: decideTrack(row, settings.digitalLtvThreshold).reasons,
-    priority: open
-      ? casePriority({ arrAtRisk: row.arrAtRisk, ltv: row.ltv, timeInStageMs }, settings.priorityWeights)
-      : 0,
+    priority: figures.priority,
     stageEnteredAt: row.stageEnteredAt,
-    timeInStageDays: msToDays(timeInStageMs),
-    totalOpenDays: msToDays(totalOpenMs),
+    timeInStageDays: figures.timeInStageDays,
+    totalOpenDays: msToDays(figures.totalOpenMs),
     closedAt: row.closedAt,
     outcome: row.outcome,
     lastUpdateAt: row.lastUpdateAt,
-    updateOverdue:
-      open &&
-      isUpdateOverdue(
-        row.lastUpdateAt ? new Date(row.lastUpdateAt) : null,
-        new Date(row.openedAt),
-        now,
-        settings.updateOverdueDays,
-      ),
+    updateOverdue: figures.updateOverdue,
     version: row.version,
   };
 }
 
-const SORT_KEYS: Record<WorklistSort, (view: RiskCaseView) => number | string> = {
+/** The fields the worklist can sort by. */
+type SortFacts = Pick<
+  RiskCaseView,
+  'id' | 'priority' | 'timeInStageDays' | 'arrAtRisk' | 'ltv' | 'openedAt' | 'lastUpdateAt'
+>;
+
+const SORT_KEYS: Record<WorklistSort, (view: SortFacts) => number | string> = {
   priority: (view) => view.priority,
   time_in_stage: (view) => view.timeInStageDays,
   arr_at_risk: (view) => view.arrAtRisk,
@@ -560,7 +598,7 @@ const SORT_KEYS: Record<WorklistSort, (view: RiskCaseView) => number | string> =
   last_update: (view) => view.lastUpdateAt ?? view.openedAt,
 };
 
-function sortViews(views: RiskCaseView[], sort: WorklistSort, order?: 'asc' | 'desc'): void {
+function sortCases(views: SortFacts[], sort: WorklistSort, order?: 'asc' | 'desc'): void {
   const key = SORT_KEYS[sort];
   const direction = (order ?? (sort === 'last_update' ? 'asc' : 'desc')) === 'asc' ? 1 : -1;
   views.sort((a, b) => {

@@ -29,6 +29,8 @@ export interface CaseQuery {
   lastTouchedBefore?: string;
   accountId?: number;
   q?: string;
+  /** Only these cases. */
+  ids?: readonly number[];
 }
 
 export type CaseWithAccount = RiskCaseRecord & { account: CaseAccountFacts };
@@ -400,11 +402,15 @@ export class RiskCaseRepository {
     return found;
   }
 
-  /** Cases matching a query, with the facts of their account. Sorting and paging happen in the service. */
+  /** Cases matching a query, without their account's facts: what sorting and paging need. */
+  async findCaseRecords(query: CaseQuery): Promise<RiskCaseRecord[]> {
+    const rows = await this.filtered(query).selectAll('risk_cases').orderBy('risk_cases.id').execute();
+    return rows.map(toRecord);
+  }
+
+  /** Cases matching a query, with the facts of their account. */
   async findCases(query: CaseQuery): Promise<CaseWithAccount[]> {
-    let q = this.db
-      .selectFrom('risk_cases')
-      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+    const rows = await this.filtered(query)
       .leftJoin('users', 'users.id', 'accounts.owner_id')
       .leftJoin('teams', 'teams.id', 'accounts.team_id')
       .selectAll('risk_cases')
@@ -418,9 +424,31 @@ export class RiskCaseRepository {
         'accounts.tier as a_tier',
         'accounts.arr as a_arr',
         'accounts.renewal_date as a_renewal_date',
-      ]);
+      ])
+      .orderBy('risk_cases.id')
+      .execute();
+    return rows.map((row) => ({
+      ...toRecord(row),
+      account: {
+        externalId: row.a_external_id,
+        name: row.a_name,
+        ownerId: row.a_owner_id,
+        ownerEmail: row.a_owner_email,
+        teamId: row.a_team_id,
+        teamName: row.a_team_name,
+        tier: row.a_tier,
+        arr: Number(row.a_arr),
+        renewalDate: row.a_renewal_date,
+      },
+    }));
+  }
+
+  private filtered(query: CaseQuery) {
+    let q = this.db.selectFrom('risk_cases').innerJoin('accounts', 'accounts.id', 'risk_cases.account_id');
     if (query.status === 'open') q = q.where('risk_cases.closed_at', 'is', null);
     if (query.status === 'closed') q = q.where('risk_cases.closed_at', 'is not', null);
+    if (query.ids !== undefined)
+      q = q.where('risk_cases.id', 'in', query.ids.length > 0 ? [...query.ids] : [-1]);
     if (query.stageIds && query.stageIds.length > 0) q = q.where('risk_cases.stage_id', 'in', query.stageIds);
     if (query.ownerId !== undefined) q = q.where('accounts.owner_id', '=', query.ownerId);
     if (query.teamId !== undefined) q = q.where('accounts.team_id', '=', query.teamId);
@@ -453,21 +481,7 @@ export class RiskCaseRepository {
         ]),
       );
     }
-    const rows = await q.orderBy('risk_cases.id').execute();
-    return rows.map((row) => ({
-      ...toRecord(row),
-      account: {
-        externalId: row.a_external_id,
-        name: row.a_name,
-        ownerId: row.a_owner_id,
-        ownerEmail: row.a_owner_email,
-        teamId: row.a_team_id,
-        teamName: row.a_team_name,
-        tier: row.a_tier,
-        arr: Number(row.a_arr),
-        renewalDate: row.a_renewal_date,
-      },
-    }));
+    return q;
   }
 }
 
