@@ -15,9 +15,13 @@ export interface PriorityInput {
   timeInStageMs: number;
 }
 
-const ARR_SCALE = Math.log10(1 + 1_000_000);
-const LTV_SCALE = Math.log10(1 + 5_000_000);
-const STUCK_AFTER_DAYS = 60;
+/** The scales of the three parts; the store's worklist query computes the same formula in SQL. */
+export const PRIORITY_SCALES = {
+  arr: Math.log10(1 + 1_000_000),
+  ltv: Math.log10(1 + 5_000_000),
+  stuckAfterDays: 60,
+} as const;
+const { arr: ARR_SCALE, ltv: LTV_SCALE, stuckAfterDays: STUCK_AFTER_DAYS } = PRIORITY_SCALES;
 
 /** The priority of an open case, 0 (least urgent) to 100 (most). */
 export function casePriority(input: PriorityInput, weights: PriorityWeights): number {

@@ -592,16 +592,21 @@ export class PlayRunner {
 const emailPayload = z.object({ to: z.string(), subject: z.string(), text: z.string() });
 const webhookPayload = z.object({ url: z.string(), body: z.record(z.string(), z.unknown()) });
 
-/** A runner over the services, sending email by SMTP_URL and webhooks over HTTP. */
+/**
+ * A runner over the services, sending email by SMTP_URL and webhooks over HTTP. RETAIN_LEASE_MS
+ * shortens how long a dead worker's runs wait before another takes them (crash drills).
+ */
 export function createPlayRunner(
   services: { context: ServiceContext; caseActions: CaseActions },
   options: PlayRunnerOptions & { mailer?: Mailer; webhooks?: WebhookClient } = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): PlayRunner {
+  const leaseMs = Number(env.RETAIN_LEASE_MS);
   return new PlayRunner(
     services.context,
     services.caseActions,
-    options.mailer ?? mailerFromEnv(),
+    options.mailer ?? mailerFromEnv(env),
     options.webhooks ?? httpWebhookClient(),
-    options,
+    { ...(Number.isFinite(leaseMs) && leaseMs > 0 && { leaseMs }), ...options },
   );
 }

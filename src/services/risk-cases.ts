@@ -434,8 +434,9 @@ export class RiskCaseService {
             }),
           ));
     const cases = new RiskCaseRepository(this.context.store.db);
-    // Sorting reads only the cases' own columns; account facts and reasons are loaded for one page.
-    const records = await cases.findCaseRecords({
+    const sort = query.sort ?? 'priority';
+    // Filtered, sorted and paged in the database; account facts and reasons are read for the page only.
+    const { total, ids } = await cases.findCasePage({
       status: query.status ?? 'open',
       stageIds: query.stages?.map((key) => stageByKey(stages, key).id),
       ownerId: query.ownerId,
@@ -444,28 +445,24 @@ export class RiskCaseService {
       track: query.track,
       accountId,
       q: query.q,
-      lastTouchedBefore: query.overdue
-        ? new Date(now.getTime() - settings.updateOverdueDays * 86_400_000).toISOString()
-        : undefined,
+      quadrant: query.quadrant,
+      lastTouchedBefore: query.overdue === true ? overdueCutoff(now, settings) : undefined,
+      touchedSince: query.overdue === false ? overdueCutoff(now, settings) : undefined,
+      sort,
+      direction: (query.order ?? (sort === 'last_update' ? 'asc' : 'desc')) === 'asc' ? 'asc' : 'desc',
+      limit: query.limit ?? 50,
+      offset: query.offset ?? 0,
+      now,
+      weights: settings.priorityWeights,
     });
-    const keyed = records
-      .map((record) => ({ ...record, ...caseFigures(record, stageOf(stages, record), settings, now) }))
-      .filter(
-        (facts) =>
-          (query.quadrant === undefined || facts.quadrant === query.quadrant) &&
-          (query.overdue !== false || !facts.updateOverdue),
-      );
-    sortCases(keyed, query.sort ?? 'priority', query.order);
-    const offset = query.offset ?? 0;
-    const pageIds = keyed.slice(offset, offset + (query.limit ?? 50)).map((facts) => facts.id);
     const [rows, reasons] = await Promise.all([
-      cases.findCases({ status: 'all', ids: pageIds }),
-      cases.reasonsOf(pageIds),
+      cases.findCases({ status: 'all', ids }),
+      cases.reasonsOf(ids),
     ]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return {
-      total: keyed.length,
-      items: pageIds.flatMap((id) => {
+      total,
+      items: ids.flatMap((id) => {
         const row = byId.get(id);
         return row ? [toView(row, reasons.get(id) ?? [], stages, settings, now)] : [];
       }),
@@ -583,31 +580,9 @@ function toView(
   };
 }
 
-/** The fields the worklist can sort by. */
-type SortFacts = Pick<
-  RiskCaseView,
-  'id' | 'priority' | 'timeInStageDays' | 'arrAtRisk' | 'ltv' | 'openedAt' | 'lastUpdateAt'
->;
-
-const SORT_KEYS: Record<WorklistSort, (view: SortFacts) => number | string> = {
-  priority: (view) => view.priority,
-  time_in_stage: (view) => view.timeInStageDays,
-  arr_at_risk: (view) => view.arrAtRisk,
-  ltv: (view) => view.ltv,
-  opened_at: (view) => view.openedAt,
-  last_update: (view) => view.lastUpdateAt ?? view.openedAt,
-};
-
-function sortCases(views: SortFacts[], sort: WorklistSort, order?: 'asc' | 'desc'): void {
-  const key = SORT_KEYS[sort];
-  const direction = (order ?? (sort === 'last_update' ? 'asc' : 'desc')) === 'asc' ? 1 : -1;
-  views.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka < kb) return -direction;
-    if (ka > kb) return direction;
-    return a.id - b.id;
-  });
+/** Open cases last touched (updated, or opened if never updated) before this are overdue. */
+function overdueCutoff(now: Date, settings: RetainSettings): string {
+  return new Date(now.getTime() - settings.updateOverdueDays * 86_400_000).toISOString();
 }
 
 function stageByKey(stages: readonly RiskStage[], key: string): RiskStage {

@@ -1,6 +1,7 @@
 // Risk cases with their reasons, stage history and weekly updates.
-import type { Kysely, Selectable } from 'kysely';
-import type { CaseTrack } from '../domain/matrix';
+import { PostgresAdapter, sql, type Kysely, type Selectable } from 'kysely';
+import type { CaseTrack, MatrixQuadrant } from '../domain/matrix';
+import { PRIORITY_SCALES, type PriorityWeights } from '../domain/priority';
 import type {
   CaseAccountFacts,
   CaseReason,
@@ -34,6 +35,21 @@ export interface CaseQuery {
 }
 
 export type CaseWithAccount = RiskCaseRecord & { account: CaseAccountFacts };
+
+export type CaseSort = 'priority' | 'time_in_stage' | 'arr_at_risk' | 'ltv' | 'opened_at' | 'last_update';
+
+/** One page of the worklist: filters, then sorted and paged in the database. */
+export interface CasePageQuery extends CaseQuery {
+  quadrant?: MatrixQuadrant;
+  /** Leave out open cases last touched before this instant (the worklist's `overdue=false`). */
+  touchedSince?: string;
+  sort: CaseSort;
+  direction: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+  now: Date;
+  weights: PriorityWeights;
+}
 
 /** A case with the account and case facts trends and reports group and count by. */
 export interface TrendCaseRow extends Omit<TrendCase, 'reasons' | 'group'> {
@@ -408,6 +424,36 @@ export class RiskCaseRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * The ids of one page of cases and how many match in all. Priority is the formula of
+   * `casePriority` in SQL (rounded as it is, ties by id), so the page is what sorting every case
+   * in memory would give.
+   */
+  async findCasePage(query: CasePageQuery): Promise<{ total: number; ids: number[] }> {
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    let q = this.filtered(query);
+    if (query.quadrant !== undefined) q = q.where(quadrantSql, '=', query.quadrant);
+    if (query.touchedSince !== undefined) {
+      const since = query.touchedSince;
+      q = q.where((eb) =>
+        eb.or([
+          eb('risk_cases.closed_at', 'is not', null),
+          eb(eb.fn.coalesce('risk_cases.last_update_at', 'risk_cases.opened_at'), '>=', since),
+        ]),
+      );
+    }
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const key = sortKeySql(query, postgres);
+    const rows = await q
+      .select('risk_cases.id')
+      .orderBy(key, query.direction)
+      .orderBy('risk_cases.id')
+      .limit(query.limit)
+      .offset(query.offset)
+      .execute();
+    return { total: Number(n), ids: rows.map((row) => row.id) };
+  }
+
   /** Cases matching a query, with the facts of their account. */
   async findCases(query: CaseQuery): Promise<CaseWithAccount[]> {
     const rows = await this.filtered(query)
@@ -482,6 +528,46 @@ export class RiskCaseRepository {
       );
     }
     return q;
+  }
+}
+
+const quadrantSql = sql<string>`(case when risk_cases.expected is null or risk_cases.avoidable is null then 'unplaced'
+  else (case when risk_cases.expected = 1 then 'expected' else 'unexpected' end) || '_' ||
+       (case when risk_cases.avoidable = 1 then 'avoidable' else 'unavoidable' end) end)`;
+
+/** The worklist's sort key as SQL; time in stage and priority are relative to `now`. */
+function sortKeySql(query: CasePageQuery, postgres: boolean) {
+  const nowIso = query.now.toISOString();
+  const days = postgres
+    ? sql<number>`(extract(epoch from (${nowIso}::timestamptz - risk_cases.stage_entered_at::timestamptz)) / 86400.0)`
+    : sql<number>`(julianday(${nowIso}) - julianday(risk_cases.stage_entered_at))`;
+  switch (query.sort) {
+    case 'time_in_stage':
+      return sql<number>`round(${days} * 10)`;
+    case 'arr_at_risk':
+      return sql<number>`risk_cases.arr_at_risk`;
+    case 'ltv':
+      return sql<number>`risk_cases.ltv`;
+    case 'opened_at':
+      return sql<string>`risk_cases.opened_at`;
+    case 'last_update':
+      return sql<string>`coalesce(risk_cases.last_update_at, risk_cases.opened_at)`;
+    case 'priority': {
+      const least = sql.raw(postgres ? 'least' : 'min');
+      const greatest = sql.raw(postgres ? 'greatest' : 'max');
+      const log10 = sql.raw(postgres ? 'log' : 'log10');
+      const part = (column: string, scale: number) =>
+        sql`${least}(1, ${log10}(1 + ${greatest}(0, ${sql.ref(column)})) / ${sql.lit(scale)})`;
+      const { arrAtRisk, ltv, timeInStage } = query.weights;
+      const total = arrAtRisk + ltv + timeInStage;
+      if (total <= 0) return sql<number>`0`;
+      const time = sql`${least}(1, ${greatest}(0, ${days}) / ${sql.lit(PRIORITY_SCALES.stuckAfterDays)})`;
+      const score = sql`(${sql.lit(arrAtRisk)} * ${part('risk_cases.arr_at_risk', PRIORITY_SCALES.arr)}
+        + ${sql.lit(ltv)} * ${part('risk_cases.ltv', PRIORITY_SCALES.ltv)}
+        + ${sql.lit(timeInStage)} * ${time}) / ${sql.lit(total)}`;
+      // Rounded to one decimal as casePriority rounds; closed cases have no priority.
+      return sql<number>`(case when risk_cases.closed_at is null then round(${score} * 1000) else 0 end)`;
+    }
   }
 }
 

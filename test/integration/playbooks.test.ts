@@ -376,6 +376,55 @@ forEachStore('playbooks', (current) => {
     expect(overdue.items.map((x) => [x.title, x.overdue])).toEqual([['Check in a week later', true]]);
   });
 
+  it('starts on a segment entry; wait_until holds a run until the account matches, or until it times out', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const segment = await t.services.segments.create(SYSTEM_ACTOR, {
+      name: 'Big ones',
+      filter: 'arr >= 50000',
+    });
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Upsell check',
+      definition: {
+        trigger: { kind: 'segment_entered', segment: segment.key },
+        steps: [
+          { kind: 'wait_until', condition: 'tier = "Platinum"', timeoutDays: 5 },
+          {
+            kind: 'task',
+            title: 'Check in with {{account.name}}',
+            dueInDays: 1,
+            assignee: { kind: 'account_owner' },
+          },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    await t.services.segments.refresh();
+    const runner = runnerFor(t);
+    await runner.drain();
+    const cobalt = book.accounts[2]; // 120k
+    const fjord = book.accounts[5]; // 60k
+    const runs = await runsOf(t, 'upsell_check');
+    expect(runs.map((r) => [r.accountId, r.status]).sort()).toEqual(
+      [
+        [cobalt?.id, 'waiting'],
+        [fjord?.id, 'waiting'],
+      ].sort(),
+    );
+    await t.services.accounts.update(SYSTEM_ACTOR, cobalt?.id ?? 0, { tier: 'Platinum' });
+    t.clock.advanceDays(1);
+    await runner.drain();
+    expect((await tasksOf(t, cobalt?.id ?? 0)).map((x) => x.title)).toEqual(['Check in with Cobalt Clinics']);
+    expect(await tasksOf(t, fjord?.id ?? 0)).toHaveLength(0);
+    t.clock.advanceDays(4);
+    await runner.drain();
+    expect((await tasksOf(t, fjord?.id ?? 0)).map((x) => x.title)).toEqual(['Check in with Fjord Freight']);
+    const fjordRun = (await runsOf(t, 'upsell_check')).find((r) => r.accountId === fjord?.id);
+    const detail = await t.services.playbooks.run(fjordRun?.id ?? 0);
+    expect(detail.steps[0]).toMatchObject({ kind: 'wait_until', result: { matched: false } });
+    expect(detail.status).toBe('completed');
+  });
+
   it('an edited play starts new runs on the new version; runs in flight finish on theirs', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });

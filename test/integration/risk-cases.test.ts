@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { generateDemoBook } from '../../src/services/demo';
+import type { RiskCaseView } from '../../src/services/risk-cases';
 import { buildTinyBook } from '../helpers/book';
 import { forEachStore } from '../helpers/stores';
 
@@ -313,5 +315,67 @@ forEachStore('risk cases', (current) => {
     await expect(riskCases.setReasons(book.actors.csmA, id, ['pricing'])).rejects.toMatchObject({
       code: 'RISK_REASON_NOT_FOUND',
     });
+  });
+});
+
+forEachStore('worklist sorted in the database', (current) => {
+  it('gives, page by page, the order sorting every case in memory gives, for every sort and direction', async () => {
+    const t = current();
+    await generateDemoBook(t.services, { accounts: 400, seed: 7, password: 'demo-password-long' });
+    const sorts = ['priority', 'time_in_stage', 'arr_at_risk', 'ltv', 'opened_at', 'last_update'] as const;
+    const keyOf: Record<(typeof sorts)[number], (v: RiskCaseView) => number | string> = {
+      priority: (v) => v.priority,
+      time_in_stage: (v) => v.timeInStageDays,
+      arr_at_risk: (v) => v.arrAtRisk,
+      ltv: (v) => v.ltv,
+      opened_at: (v) => v.openedAt,
+      last_update: (v) => v.lastUpdateAt ?? v.openedAt,
+    };
+    for (const status of ['open', 'all'] as const) {
+      const all = (await t.services.riskCases.worklist({ status, limit: 5000 })).items;
+      expect(all.length).toBeGreaterThan(20);
+      for (const sort of sorts) {
+        for (const order of ['asc', 'desc'] as const) {
+          const direction = order === 'asc' ? 1 : -1;
+          const expected = [...all]
+            .sort((a, b) => {
+              const ka = keyOf[sort](a);
+              const kb = keyOf[sort](b);
+              return ka < kb ? -direction : ka > kb ? direction : a.id - b.id;
+            })
+            .map((v) => v.id);
+          const paged: number[] = [];
+          for (let offset = 0; offset < all.length; offset += 25) {
+            const page = await t.services.riskCases.worklist({ status, sort, order, limit: 25, offset });
+            expect(page.total).toBe(all.length);
+            paged.push(...page.items.map((v) => v.id));
+          }
+          expect({ status, sort, order, ids: paged }).toEqual({ status, sort, order, ids: expected });
+        }
+      }
+    }
+    // Filters that used to be applied after loading: quadrant and overdue.
+    const open = (await t.services.riskCases.worklist({ status: 'open', limit: 5000 })).items;
+    const unplaced = await t.services.riskCases.worklist({ quadrant: 'unplaced', limit: 5000 });
+    expect(unplaced.items.map((v) => v.id).sort()).toEqual(
+      open
+        .filter((v) => v.matrix.quadrant === 'unplaced')
+        .map((v) => v.id)
+        .sort(),
+    );
+    const overdue = await t.services.riskCases.worklist({ overdue: true, limit: 5000 });
+    const fresh = await t.services.riskCases.worklist({ overdue: false, limit: 5000 });
+    expect(overdue.items.map((v) => v.id).sort()).toEqual(
+      open
+        .filter((v) => v.updateOverdue)
+        .map((v) => v.id)
+        .sort(),
+    );
+    expect(fresh.items.map((v) => v.id).sort()).toEqual(
+      open
+        .filter((v) => !v.updateOverdue)
+        .map((v) => v.id)
+        .sort(),
+    );
   });
 });
