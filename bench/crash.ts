@@ -121,7 +121,7 @@ try {
         const response = await fetch(`http://127.0.0.1:${port}/api/v1/signals`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(batch),
+          body: JSON.stringify({ signals: batch }),
         });
         if (response.ok) for (const signal of batch) acked.add(signal.idempotencyKey);
       } catch {
@@ -157,7 +157,7 @@ try {
     });
     const stop = { now: false };
     const pushing = pushSignals(port, stop);
-    await new Promise((done) => setTimeout(done, 150 + random() * 1500));
+    await new Promise((done) => setTimeout(done, 200 + random() * 4000));
     server.kill('SIGKILL');
     importer.kill('SIGKILL');
     stop.now = true;
@@ -166,9 +166,9 @@ try {
     if (kill % 10 === 0 || kill === kills) console.log(`  ${kill} kills, ${acked.size} signals acknowledged`);
   }
 
-  // A clean server finishes what is due: leases of the killed ones run out after 1.5 s.
+  // A clean server finishes what is due (leases of the killed ones run out after 1.5 s).
   server = await startServer(21_000 + Math.floor(random() * 20_000));
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 600_000;
   for (;;) {
     const [events, runs, messages] = await Promise.all([
       db
@@ -189,7 +189,7 @@ try {
     ]);
     if (Number(events.n) + Number(runs.n) + Number(messages.n) === 0) break;
     if (Date.now() > deadline)
-      throw new Error(`work left after 120 s: ${JSON.stringify({ events, runs, messages })}`);
+      throw new Error(`work left after 600 s: ${JSON.stringify({ events, runs, messages })}`);
     await new Promise((done) => setTimeout(done, 250));
   }
   server.kill('SIGTERM');

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
-import { claimDay } from '../src/jobs/daily-run';
+import { claimDay, finishDay } from '../src/jobs/daily-run';
 import { addOpenCases, BENCH_NOW, benchBookFromArgs } from './lib/book';
 
 if (!process.argv.includes('--days')) process.argv.push('--days', '30');
@@ -25,6 +25,7 @@ await addOpenCases(book);
 // The nightly re-score of the whole book is not part of daytime load: mark today's as done, as it
 // would be by the time users arrive, so the server does not start one while it is measured.
 await claimDay(book.store.db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
+await finishDay(book.store.db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
 const admin = await book.services.users.create(SYSTEM_ACTOR, {
   email: 'bench@retain.local',
   name: 'Bench',

@@ -2,7 +2,8 @@
 // detection rule, bring every saved segment's membership up to date, snapshot every KPI card and
 // forget play events handled more than a month ago.
 // The day is claimed in the store, so with several server processes on one PostgreSQL store exactly
-// one of them does the work, and a restart does not repeat it.
+// one of them does the work and a restart does not repeat it; a claim that never finished (the
+// process died) is taken over after an hour.
 import type { Kysely } from 'kysely';
 import type { Services } from '../services';
 import type { DetectionRun } from '../services/detection';
@@ -23,20 +24,66 @@ export interface DailyRunResult {
   ms: number;
 }
 
-/** Claims `day` for this process; false when another process (or an earlier run) has it. */
+/** Who has the daily run: the day, when it was claimed, and whether it finished. */
+interface DayClaim {
+  day: string;
+  claimedAt: string;
+  done: boolean;
+}
+
+/** A claim not finished after this long is taken to be a crashed run, and the day runs again. */
+export const STALE_CLAIM_MS = 60 * 60_000;
+
+function readClaim(text: string): DayClaim {
+  const value: unknown = JSON.parse(text);
+  // Stores written before claims recorded completion hold just the day, which did finish.
+  if (typeof value === 'string') return { day: value, claimedAt: '', done: true };
+  const claim = value as Partial<DayClaim>;
+  return { day: claim.day ?? '', claimedAt: claim.claimedAt ?? '', done: claim.done ?? true };
+}
+
+/**
+ * Claims `day` for this process; false when the day is done, or another process started it less
+ * than an hour ago. Every part of the run is idempotent, so a day whose run died is run again.
+ */
 export async function claimDay(db: Kysely<Database>, day: string, now: Date): Promise<boolean> {
   await db
     .insertInto('settings')
     .values({ key: CLAIM_KEY, value: JSON.stringify(''), updated_at: now.toISOString() })
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
+  const row = await db
+    .selectFrom('settings')
+    .select('value')
+    .where('key', '=', CLAIM_KEY)
+    .executeTakeFirstOrThrow();
+  const current = readClaim(row.value);
+  if (current.day > day) return false;
+  if (current.day === day && (current.done || now.getTime() - Date.parse(current.claimedAt) < STALE_CLAIM_MS))
+    return false;
+  const claim: DayClaim = { day, claimedAt: now.toISOString(), done: false };
+  // Compare-and-set on the exact stored text: of several processes, one wins.
   const result = await db
     .updateTable('settings')
-    .set({ value: JSON.stringify(day), updated_at: now.toISOString() })
+    .set({ value: JSON.stringify(claim), updated_at: now.toISOString() })
     .where('key', '=', CLAIM_KEY)
-    .where('value', '<', JSON.stringify(day))
+    .where('value', '=', row.value)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Records that the claimed day's run finished. */
+export async function finishDay(db: Kysely<Database>, day: string, now: Date): Promise<void> {
+  const row = await db.selectFrom('settings').select('value').where('key', '=', CLAIM_KEY).executeTakeFirst();
+  if (!row) return;
+  const current = readClaim(row.value);
+  if (current.day !== day) return;
+  await db
+    .updateTable('settings')
+    .set({ value: JSON.stringify({ ...current, done: true }), updated_at: now.toISOString() })
+    .where('key', '=', CLAIM_KEY)
+    .where('value', '=', row.value)
+    .execute();
 }
 
 export class DailyRunner {
@@ -68,6 +115,7 @@ export class DailyRunner {
     const eventsPruned = await new PlayRepository(this.services.store.db).pruneEvents(
       new Date(now.getTime() - 30 * 86_400_000),
     );
+    await finishDay(this.services.store.db, day, this.services.clock.now());
     const result = { day, scoring, detection, segments, kpis, eventsPruned, ms: Date.now() - started };
     this.options.onRun?.(result);
     return result;

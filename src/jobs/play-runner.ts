@@ -53,6 +53,16 @@ export interface TickReport {
   unconfirmed: number;
 }
 
+const emptyReport = (): TickReport => ({
+  events: 0,
+  runsStarted: 0,
+  heldOut: 0,
+  stepsRun: 0,
+  messagesSent: 0,
+  messagesFailed: 0,
+  unconfirmed: 0,
+});
+
 const MAX_SEND_ATTEMPTS = 8;
 const STEPS_PER_CLAIM = 25;
 const HOLDOUT_MEMORY_DAYS = 30;
@@ -91,15 +101,7 @@ export class PlayRunner {
 
   /** One pass over everything due now. */
   async tick(): Promise<TickReport> {
-    const report: TickReport = {
-      events: 0,
-      runsStarted: 0,
-      heldOut: 0,
-      stepsRun: 0,
-      messagesSent: 0,
-      messagesFailed: 0,
-      unconfirmed: 0,
-    };
+    const report = emptyReport();
     this.users = null;
     const plays = await this.activePlays();
     for (;;) {
@@ -129,15 +131,7 @@ export class PlayRunner {
 
   /** Ticks until nothing is left to do now (tests, benchmarks, `retain worker --once`). */
   async drain(maxTicks = 1000): Promise<TickReport> {
-    const total: TickReport = {
-      events: 0,
-      runsStarted: 0,
-      heldOut: 0,
-      stepsRun: 0,
-      messagesSent: 0,
-      messagesFailed: 0,
-      unconfirmed: 0,
-    };
+    const total = emptyReport();
     for (let i = 0; i < maxTicks; i += 1) {
       const report = await this.tick();
       for (const key of Object.keys(total) as (keyof TickReport)[]) total[key] += report[key];

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DailyRunner } from '../../src/jobs/daily-run';
+import { claimDay, DailyRunner } from '../../src/jobs/daily-run';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { createServices } from '../../src/services';
 import { openStore } from '../../src/store/db';
@@ -36,5 +36,21 @@ forEachStore('daily run', (current) => {
     const cases = await t.services.riskCases.worklist({ q: acme.name });
     expect(cases.items[0]?.source).toBe('rule');
     expect(cases.items[0]?.reasons.map((reason) => reason.key)).toContain('poor_engagement');
+  });
+});
+
+forEachStore('daily run after a crash', (current) => {
+  it('runs a day again when the process that claimed it died before finishing, but not sooner than an hour', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    // A process claims the day and dies before doing the work.
+    expect(await claimDay(t.store.db, '2026-04-01', new Date('2026-04-01T02:01:00Z'))).toBe(true);
+    const runner = new DailyRunner(t.services);
+    t.clock.set('2026-04-01T02:30:00Z');
+    expect(await runner.tick()).toBeNull(); // it might still be working
+    t.clock.set('2026-04-01T03:02:00Z');
+    expect(await runner.tick()).toMatchObject({ day: '2026-04-01' });
+    t.clock.set('2026-04-01T05:00:00Z');
+    expect(await runner.tick()).toBeNull(); // done: not again that day
   });
 });

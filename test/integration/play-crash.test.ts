@@ -1,24 +1,15 @@
 // A worker killed with SIGKILL at each dangerous point of a run (inside a task step's transaction,
 // after a case action before its bookkeeping, after an email left before it was marked sent) and
 // restarted: no duplicate email, webhook call, task or case change, and the run completes.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { PlayRepository } from '../../src/store/play.repository';
 import { buildTinyBook } from '../helpers/book';
 import { retain } from '../helpers/cli';
-import { startSmtpSink, startWebhookSink, type SmtpSink, type WebhookSink } from '../helpers/sinks';
+import { useSinks } from '../helpers/use-sinks';
 import { forEachStore } from '../helpers/stores';
 
-let smtp: SmtpSink;
-let hooks: WebhookSink;
-beforeEach(async () => {
-  smtp = await startSmtpSink();
-  hooks = await startWebhookSink();
-});
-afterEach(async () => {
-  await smtp.close();
-  await hooks.close();
-});
+const sinks = useSinks();
 
 forEachStore('a play run survives its worker being killed', (current) => {
   it('kills `retain worker` at three points and restarts it: everything happens exactly once', async () => {
@@ -42,7 +33,7 @@ forEachStore('a play run survives its worker being killed', (current) => {
             subject: 'Checking in, {{contact.name}}',
             body: 'Hello {{contact.name}}',
           },
-          { kind: 'webhook', url: hooks.url, text: 'Save attempt for {{account.name}}' },
+          { kind: 'webhook', url: sinks.hooks().url, text: 'Save attempt for {{account.name}}' },
           { kind: 'task', title: 'Call {{account.name}}', dueInDays: 2, assignee: { kind: 'account_owner' } },
           { kind: 'action', action: { kind: 'set_stage', stage: 'saving' } },
         ],
@@ -58,7 +49,7 @@ forEachStore('a play run survives its worker being killed', (current) => {
     const worker = (minute: number, failpoint?: string) =>
       retain(['worker', '--once', '--db', t.target], {
         RETAIN_NOW: `2026-06-01T12:${String(minute).padStart(2, '0')}:00.000Z`,
-        SMTP_URL: smtp.url,
+        SMTP_URL: sinks.smtp().url,
         ...(failpoint && { RETAIN_FAILPOINT: failpoint }),
       });
     const repo = new PlayRepository(t.store.db);
@@ -74,14 +65,19 @@ forEachStore('a play run survives its worker being killed', (current) => {
 
     const third = await worker(20, 'after-send');
     expect(third.code).toBeNull();
-    expect(smtp.received).toHaveLength(1); // the first email left; the worker died before marking it
+    expect(sinks.smtp().received).toHaveLength(1); // the first email left; the worker died before marking it
 
     const last = await worker(30);
     expect(last.stderr).toBe('');
     expect(last.code).toBe(0);
 
-    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['ana@birch.example', 'ben@birch.example']);
-    expect(hooks.received.map((h) => h.body)).toEqual([{ text: 'Save attempt for Birch Bakery' }]);
+    expect(
+      sinks
+        .smtp()
+        .received.map((m) => m.to[0])
+        .sort(),
+    ).toEqual(['ana@birch.example', 'ben@birch.example']);
+    expect(sinks.hooks().received.map((h) => h.body)).toEqual([{ text: 'Save attempt for Birch Bakery' }]);
     expect(await repo.countTasks()).toBe(1);
     const detail = await t.services.riskCases.get(opened.id);
     expect(detail.stageHistory.map((h) => `${h.from ?? ''}>${h.to}`)).toEqual(['>at_risk', 'at_risk>saving']);

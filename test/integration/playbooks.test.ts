@@ -1,31 +1,22 @@
 // Playbooks on a real store: the seeded plays start from their events, tasks reach the right
 // people, digital plays email a real SMTP sink and act on the case with no human step, edits do not
 // disturb runs in flight, and completing a task runs its post-completion actions.
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { playDefinitionSchema, type PlayDefinitionInput } from '../../src/domain/playbook';
 import { PlayRunner } from '../../src/jobs/play-runner';
 import { httpWebhookClient, smtpMailer } from '../../src/services/messaging';
 import { buildTinyBook, type TinyBook } from '../helpers/book';
-import { startSmtpSink, startWebhookSink, type SmtpSink, type WebhookSink } from '../helpers/sinks';
+import { useSinks } from '../helpers/use-sinks';
 import { forEachStore, type TestStore } from '../helpers/stores';
 
-let smtp: SmtpSink;
-let hooks: WebhookSink;
-beforeEach(async () => {
-  smtp = await startSmtpSink();
-  hooks = await startWebhookSink();
-});
-afterEach(async () => {
-  await smtp.close();
-  await hooks.close();
-});
+const sinks = useSinks();
 
 const runnerFor = (t: TestStore) =>
   new PlayRunner(
     t.services.context,
     t.services.caseActions,
-    smtpMailer(smtp.url, 'Retain <retain@example.com>'),
+    smtpMailer(sinks.smtp().url, 'Retain <retain@example.com>'),
     httpWebhookClient(),
   );
 
@@ -202,8 +193,13 @@ forEachStore('playbooks', (current) => {
     const [run] = await runsOf(t, 'licence_utilisation_drop');
     expect(run).toBeDefined();
     expect(run?.cohort).toBe('treated'); // A-3 is outside the 10% control group for this play
-    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['champion@a-3.example', 'user@a-3.example']);
-    expect(smtp.received[0]?.text).toMatch(/^Hello (Chris Champion|Uma User),/);
+    expect(
+      sinks
+        .smtp()
+        .received.map((m) => m.to[0])
+        .sort(),
+    ).toEqual(['champion@a-3.example', 'user@a-3.example']);
+    expect(sinks.smtp().received[0]?.text).toMatch(/^Hello (Chris Champion|Uma User),/);
     expect(await tasksOf(t, book.accounts[2]?.id ?? 0)).toHaveLength(0);
     t.clock.advanceDays(14);
     await runner.drain();
@@ -238,11 +234,13 @@ forEachStore('playbooks', (current) => {
     await activate(t, 'low_nps_csat');
     await ingest(t, [{ kind: 'nps', account: 'B-3', occurredAt: at(t), data: { score: 3 } }]);
     await runnerFor(t).drain();
-    expect(smtp.received.map((m) => m.subject).sort()).toEqual([
-      'Thank you for your feedback, Chris Champion',
-      'Thank you for your feedback, Uma User',
-    ]);
-    expect(smtp.received[0]?.text).toContain('csm.b will be in touch');
+    expect(
+      sinks
+        .smtp()
+        .received.map((m) => m.subject)
+        .sort(),
+    ).toEqual(['Thank you for your feedback, Chris Champion', 'Thank you for your feedback, Uma User']);
+    expect(sinks.smtp().received[0]?.text).toContain('csm.b will be in touch');
     expect((await tasksOf(t, book.accounts[5]?.id ?? 0)).map((task) => task.title)).toEqual([
       'Follow up on the survey response from Fjord Freight',
     ]);
@@ -262,7 +260,7 @@ forEachStore('playbooks', (current) => {
           subject: 'A quick check-in about {{account.name}}',
           body: 'Hi {{contact.name}}, book a 15-minute review: https://example.com/book',
         },
-        { kind: 'webhook', url: hooks.url, text: 'Digital save started for {{account.name}}' },
+        { kind: 'webhook', url: sinks.hooks().url, text: 'Digital save started for {{account.name}}' },
         { kind: 'wait', days: 7 },
         { kind: 'action', action: { kind: 'set_stage', stage: 'saving' } },
       ],
@@ -281,12 +279,14 @@ forEachStore('playbooks', (current) => {
     expect(big.track).not.toBe('digital');
     const runner = runnerFor(t);
     await runner.drain();
-    expect(smtp.received).toHaveLength(1);
-    expect(smtp.received[0]).toMatchObject({
+    expect(sinks.smtp().received).toHaveLength(1);
+    expect(sinks.smtp().received[0]).toMatchObject({
       to: ['champion@a-2.example'],
       subject: 'A quick check-in about Birch Bakery',
     });
-    expect(hooks.received.map((h) => h.body)).toEqual([{ text: 'Digital save started for Birch Bakery' }]);
+    expect(sinks.hooks().received.map((h) => h.body)).toEqual([
+      { text: 'Digital save started for Birch Bakery' },
+    ]);
     expect((await t.services.riskCases.get(opened.id)).stage.key).toBe('at_risk');
     t.clock.advanceDays(7);
     await runner.drain();
