@@ -111,4 +111,66 @@ forEachStore('input properties', (current) => {
       { seed: SEED, numRuns: RUNS },
     );
   });
+
+  it('stores a timestamp written in any UTC offset as the same instant in UTC, and refuses impossible dates', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    let serial = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.date({
+          min: new Date('2000-01-01T00:00:00Z'),
+          max: new Date('2026-03-01T00:00:00Z'), // signals from the future are refused
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: -12 * 60, max: 14 * 60 }).map((minutes) => minutes - (minutes % 15)),
+        fc.boolean(),
+        async (instant, offsetMinutes, withMillis) => {
+          const whole = withMillis ? instant : new Date(Math.floor(instant.getTime() / 1000) * 1000);
+          // The same instant as the wall-clock time at that offset.
+          const local = new Date(whole.getTime() + offsetMinutes * 60_000);
+          const sign = offsetMinutes < 0 ? '-' : '+';
+          const zone =
+            offsetMinutes === 0
+              ? 'Z'
+              : `${sign}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+          const text =
+            `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}` +
+            `T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}` +
+            `${withMillis ? `.${pad(local.getUTCMilliseconds(), 3)}` : ''}${zone}`;
+          serial += 1;
+          const key = `offset-${serial}`;
+          await t.services.signals.ingest(SYSTEM_ACTOR, [
+            { kind: 'nps', account: 'A-1', occurredAt: text, idempotencyKey: key, data: { score: 8 } },
+          ]);
+          const [stored] = await t.store.db
+            .selectFrom('signals')
+            .select('occurred_at')
+            .where('idempotency_key', '=', key)
+            .execute();
+          expect({ text, stored: stored?.occurred_at }).toEqual({ text, stored: whole.toISOString() });
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+    for (const impossible of [
+      '2026-02-30T10:00:00Z',
+      '2025-02-29',
+      '2026-13-01T00:00:00Z',
+      '2026-04-31',
+      '2026-03-01T25:00:00Z',
+      '2026-03-01T10:61:00Z',
+      '2026-03-01T10:00:00',
+    ]) {
+      await expect(
+        t.services.signals.ingest(SYSTEM_ACTOR, [
+          { kind: 'nps', account: 'A-1', occurredAt: impossible, data: { score: 8 } },
+        ]),
+      ).rejects.toMatchObject({
+        code: 'SIGNALS_INVALID',
+        details: { errors: [expect.objectContaining({ index: 0, field: 'occurredAt' })] },
+      });
+    }
+  });
 });
