@@ -425,6 +425,52 @@ forEachStore('playbooks', (current) => {
     expect(detail.status).toBe('completed');
   });
 
+  it('runs automatic post-completion actions when the task is done, whoever completes it', async () => {
+    const t = current();
+    const book = await buildTinyBook(t);
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Recovery call',
+      definition: {
+        trigger: { kind: 'stage_changed', to: 'saving' },
+        steps: [
+          {
+            kind: 'task',
+            title: 'Confirm the save with {{account.name}}',
+            dueInDays: 5,
+            assignee: { kind: 'account_owner' },
+            onComplete: {
+              mode: 'automatic',
+              actions: [
+                { kind: 'remove_reason', reason: 'product_adoption' },
+                { kind: 'close', outcome: 'recovered' },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    const caseId = book.cases.plan_in_place ?? 0; // Birch, owned by csmA
+    await t.services.riskCases.setReasons(book.actors.csmA, caseId, ['product_adoption', 'support_issues']);
+    await t.services.riskCases.moveStage(book.actors.csmA, caseId, { stage: 'saving' });
+    await runnerFor(t).drain();
+    const [task] = await tasksOf(t, book.accounts[1]?.id ?? 0);
+    expect(task).toMatchObject({ actionsMode: 'automatic', assigneeEmail: 'csm.a@example.com' });
+    // The team lead completes it for the CSM; the actions run anyway, and in order.
+    const done = await t.services.tasks.complete(book.actors.leadA, task?.id ?? 0, {});
+    expect(done.results.map((r) => [r.action.kind, r.result])).toEqual([
+      ['remove_reason', 'applied'],
+      ['close', 'applied'],
+    ]);
+    const closed = await t.services.riskCases.get(caseId);
+    expect(closed).toMatchObject({
+      status: 'closed',
+      outcome: 'recovered',
+      stage: { key: 'closed_recovered' },
+    });
+    expect(closed.reasons.map((r) => r.key)).toEqual(['support_issues']);
+  });
+
   it('an edited play starts new runs on the new version; runs in flight finish on theirs', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });
