@@ -7,6 +7,7 @@
 //   npm run bench:load
 //   npm run bench:load -- --accounts 20000 --duration 20 --rate 100
 //   npm run bench:load -- --pg postgres://postgres@127.0.0.1:5432/postgres
+//   npm run bench:load -- --scenarios ingest    # some of: worklist,account,ingest (uncapped ingest always runs)
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -15,7 +16,12 @@ import { claimDay, finishDay } from '../src/jobs/daily-run';
 import { addOpenCases, BENCH_NOW, benchBookFromArgs } from './lib/book';
 
 if (!process.argv.includes('--days')) process.argv.push('--days', '30');
-const { book, options } = await benchBookFromArgs({ duration: { default: '60' }, rate: { default: '200' } });
+const { book, options } = await benchBookFromArgs({
+  duration: { default: '60' },
+  rate: { default: '200' },
+  scenarios: { default: 'worklist,account,ingest,flat' },
+});
+const scenarios = new Set(options.scenarios.split(','));
 const duration = Number(options.duration);
 const rate = Number(options.rate);
 const accountId = () => 1 + Math.floor(Math.random() * book.accounts);
@@ -116,38 +122,41 @@ try {
   });
   console.log(`  steady ${rate} req/s for ${duration} s each, 10 connections, server in its own process`);
   let errors = 0;
-  errors += report(
-    await run('worklist (50 open cases)', {
-      overallRate: rate,
-      requests: [{ method: 'GET', path: '/api/v1/risk-cases?limit=50', headers: auth }],
-    }),
-  );
-  errors += report(
-    await run('account page (account+health)', {
-      overallRate: rate,
-      requests: [
-        {
-          method: 'GET',
-          headers: auth,
-          setupRequest: (request: autocannon.Request) => ({
-            ...request,
-            path: `/api/v1/accounts/${accountId()}`,
-          }),
-        },
-        {
-          method: 'GET',
-          headers: auth,
-          setupRequest: (request: autocannon.Request) => ({
-            ...request,
-            path: `/api/v1/accounts/${accountId()}/health`,
-          }),
-        },
-      ],
-    }),
-  );
-  errors += report(
-    await run('signal ingest (1 per request)', { overallRate: rate, requests: [ingestRequest] }),
-  );
+  if (scenarios.has('worklist'))
+    errors += report(
+      await run('worklist (50 open cases)', {
+        overallRate: rate,
+        requests: [{ method: 'GET', path: '/api/v1/risk-cases?limit=50', headers: auth }],
+      }),
+    );
+  if (scenarios.has('account'))
+    errors += report(
+      await run('account page (account+health)', {
+        overallRate: rate,
+        requests: [
+          {
+            method: 'GET',
+            headers: auth,
+            setupRequest: (request: autocannon.Request) => ({
+              ...request,
+              path: `/api/v1/accounts/${accountId()}`,
+            }),
+          },
+          {
+            method: 'GET',
+            headers: auth,
+            setupRequest: (request: autocannon.Request) => ({
+              ...request,
+              path: `/api/v1/accounts/${accountId()}/health`,
+            }),
+          },
+        ],
+      }),
+    );
+  if (scenarios.has('ingest'))
+    errors += report(
+      await run('signal ingest (1 per request)', { overallRate: rate, requests: [ingestRequest] }),
+    );
   const flat = await run('signal ingest, no rate cap', { requests: [ingestRequest] });
   errors += report(flat);
 
@@ -174,6 +183,14 @@ try {
   console.log(`  ratio ingest over HTTP / raw insert: ${(flat.requests.average / rawRate).toFixed(3)}`);
   // Reported, not enforced: a benchmark measures; the figures go to docs/benchmarks.md.
   console.log(`  errors in total: ${errors}`);
+  if (errors > 0) {
+    // What the server said about the failed requests, from its request log.
+    const failed = serverLog
+      .split('\n')
+      .filter((line) => /"statusCode":[45]\d\d/.test(line) || /"level":50/.test(line))
+      .slice(0, 5);
+    for (const line of failed) console.log(`  server: ${line.slice(0, 600)}`);
+  }
 } finally {
   server.kill('SIGTERM');
   await new Promise((done) => server.once('exit', done));

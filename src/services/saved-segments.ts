@@ -233,10 +233,14 @@ export class SavedSegmentService {
       for (const { segment, filter } of segments) {
         const matching = new Set(await repo.matchingIds(filter, context, options.accountIds));
         const members = await repo.memberIds(segment.id, options.accountIds);
-        const entered = [...matching].filter((id) => !members.has(id));
-        const left = [...members].filter((id) => !matching.has(id));
-        if (complete || entered.length + left.length > 0)
-          await repo.applyMembership(segment.id, { entered, left }, context.now, complete);
+        const wanted = {
+          entered: [...matching].filter((id) => !members.has(id)),
+          left: [...members].filter((id) => !matching.has(id)),
+        };
+        const { entered, left } =
+          complete || wanted.entered.length + wanted.left.length > 0
+            ? await repo.applyMembership(segment.id, wanted, context.now, complete)
+            : wanted;
         await new PlayRepository(db).recordEvents(
           [
             ...entered.map((accountId) => ({

@@ -4,10 +4,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  type DatabaseConnection,
+  type Dialect,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -99,7 +102,7 @@ function openSqlite(path: string): Store {
     if (typeof value === 'number') return value;
     return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
   });
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: immediateTransactions(new SqliteDialect({ database: sqlite })) });
   return {
     db,
     kind: 'sqlite',
@@ -108,6 +111,27 @@ function openSqlite(path: string): Store {
       await sqlite.backup(to);
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * SQLite transactions that take the write lock when they begin (`BEGIN IMMEDIATE`). A deferred
+ * transaction that reads, then writes after another process committed, fails at once with
+ * "database is locked" instead of waiting; taking the lock up front makes it wait its turn
+ * (busy_timeout), so a server, a worker and an import can share one file.
+ */
+function immediateTransactions(dialect: SqliteDialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: () => {
+      const driver = dialect.createDriver();
+      driver.beginTransaction = async (connection: DatabaseConnection) => {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      };
+      return driver;
+    },
   };
 }
 

@@ -216,36 +216,48 @@ export class SavedSegmentRepository {
     change: { entered: readonly number[]; left: readonly number[] },
     now: Date,
     complete: boolean,
-  ): Promise<void> {
+  ): Promise<{ entered: number[]; left: number[] }> {
     const at = now.toISOString();
+    // Two refreshes of the same account may race (two ingests at once): each entry and exit is
+    // recorded only by the one whose insert or delete took effect.
+    const entered: number[] = [];
+    const left: number[] = [];
     for (let i = 0; i < change.entered.length; i += CHUNK) {
       const chunk = change.entered.slice(i, i + CHUNK);
-      await this.db
+      const inserted = await this.db
         .insertInto('segment_members')
         .values(chunk.map((accountId) => ({ segment_id: segmentId, account_id: accountId, entered_at: at })))
+        .onConflict((conflict) => conflict.columns(['segment_id', 'account_id']).doNothing())
+        .returning('account_id')
         .execute();
-      await this.db
-        .insertInto('segment_membership_events')
-        .values(
-          chunk.map((accountId) => ({ segment_id: segmentId, account_id: accountId, kind: 'entered', at })),
-        )
-        .execute();
+      entered.push(...inserted.map((row) => row.account_id));
     }
     for (let i = 0; i < change.left.length; i += CHUNK) {
       const chunk = change.left.slice(i, i + CHUNK);
-      await this.db
+      const deleted = await this.db
         .deleteFrom('segment_members')
         .where('segment_id', '=', segmentId)
         .where('account_id', 'in', chunk)
+        .returning('account_id')
         .execute();
-      await this.db
-        .insertInto('segment_membership_events')
-        .values(
-          chunk.map((accountId) => ({ segment_id: segmentId, account_id: accountId, kind: 'left', at })),
-        )
-        .execute();
+      left.push(...deleted.map((row) => row.account_id));
     }
-    const delta = change.entered.length - change.left.length;
+    for (const [kind, ids] of [
+      ['entered', entered],
+      ['left', left],
+    ] as const) {
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        await this.db
+          .insertInto('segment_membership_events')
+          .values(
+            ids
+              .slice(i, i + CHUNK)
+              .map((accountId) => ({ segment_id: segmentId, account_id: accountId, kind, at })),
+          )
+          .execute();
+      }
+    }
+    const delta = entered.length - left.length;
     await this.db
       .updateTable('saved_segments')
       .set((eb) => ({
@@ -254,6 +266,7 @@ export class SavedSegmentRepository {
       }))
       .where('id', '=', segmentId)
       .execute();
+    return { entered, left };
   }
 
   /** Entries and exits, newest first. */

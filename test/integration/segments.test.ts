@@ -3,6 +3,8 @@
 import { expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import type { MembershipChange } from '../../src/services/saved-segments';
+import { createServices } from '../../src/services';
+import { openStore } from '../../src/store/db';
 import { buildTinyBook, type TinyBook } from '../helpers/book';
 import { forEachStore, type TestStore } from '../helpers/stores';
 
@@ -183,5 +185,41 @@ forEachStore('saved segments', (current) => {
     expect(count('high_value_at_risk')).toBe(1);
     expect(count('at_risk_renewing')).toBe(1);
     expect(count('ticket_spike')).toBe(1);
+  });
+});
+
+forEachStore('saved segments refreshed by two processes at once', (current) => {
+  it('records each entry once when two refreshes of the same accounts race', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const segment = await t.services.segments.create(SYSTEM_ACTOR, {
+      name: 'Mid-size',
+      filter: 'arr >= 10000 and tickets.opened(30d) < 1', // reads activity, so an ingest refreshes it
+    });
+    // On PostgreSQL a second pool races for real. SQLite serialises writers: one process has one
+    // connection, and separate processes take the write lock in turn (BEGIN IMMEDIATE).
+    const otherStore = await openStore(t.target);
+    const other = t.kind === 'postgres' ? createServices(otherStore, t.clock) : t.services;
+    try {
+      const ids = book.accounts.map((account) => account.id);
+      for (let round = 0; round < 5; round += 1) {
+        await Promise.all([
+          t.services.segments.refresh({ accountIds: ids }),
+          other.segments.refresh({ accountIds: ids }),
+          other.segments.refresh({ accountIds: ids }),
+        ]);
+      }
+    } finally {
+      await otherStore.close();
+    }
+    // A-1 48k, A-3 120k, B-1 15k, B-3 60k.
+    const history = await t.services.segments.history(segment.id, { limit: 100, offset: 0 });
+    expect(history.map((event) => `${event.kind} ${event.externalId}`).sort()).toEqual([
+      'entered A-1',
+      'entered A-3',
+      'entered B-1',
+      'entered B-3',
+    ]);
+    expect((await t.services.segments.get(segment.id)).memberCount).toBe(4);
   });
 });
