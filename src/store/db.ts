@@ -102,7 +102,9 @@ function openSqlite(path: string): Store {
     if (typeof value === 'number') return value;
     return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
   });
-  const db = new Kysely<Database>({ dialect: immediateTransactions(new SqliteDialect({ database: sqlite })) });
+  const db = new Kysely<Database>({
+    dialect: immediateTransactions(new SqliteDialect({ database: sqlite })),
+  });
   return {
     db,
     kind: 'sqlite',
