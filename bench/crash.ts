@@ -74,30 +74,41 @@ try {
   let sent = 0;
   let batchNo = 0;
 
-  const startServer = async (port: number): Promise<ChildProcess> => {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'serve', '--db', book.target, '--port', String(port), '--no-demo'],
-      {
-        env: {
-          ...process.env,
-          RETAIN_LOG: 'off',
-          SMTP_URL: smtp.url,
-          RETAIN_LEASE_MS: '1500',
-          RETAIN_WORKER_INTERVAL_MS: '100',
+  /** Starts `retain serve` and waits until it answers; a server that exits early is started again on another port. */
+  const startServer = async (): Promise<{ child: ChildProcess; port: number }> => {
+    let log = '';
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const port = 21_000 + Math.floor(random() * 20_000);
+      const child = spawn(
+        process.execPath,
+        [BIN, 'serve', '--db', book.target, '--port', String(port), '--no-demo'],
+        {
+          env: {
+            ...process.env,
+            RETAIN_LOG: 'off',
+            SMTP_URL: smtp.url,
+            RETAIN_LEASE_MS: '1500',
+            RETAIN_WORKER_INTERVAL_MS: '100',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'ignore', 'ignore'],
-      },
-    );
-    for (let tries = 0; tries < 600; tries += 1) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return child;
-      } catch {
-        // not listening yet
+      );
+      log = '';
+      child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+        try {
+          if ((await fetch(`http://127.0.0.1:${port}/api/health`)).ok) return { child, port };
+        } catch {
+          // not listening yet
+        }
+        await new Promise((done) => setTimeout(done, 100));
       }
-      await new Promise((done) => setTimeout(done, 50));
+      child.kill('SIGKILL');
+      console.log(`  server start ${attempt} failed; its output: ${log.slice(-500)}`);
     }
-    throw new Error('the server did not start');
+    throw new Error(`the server did not start: ${log.slice(-2000)}`);
   };
 
   const exited = (child: ChildProcess) =>
@@ -131,8 +142,9 @@ try {
   };
 
   for (let kill = 1; kill <= kills; kill += 1) {
-    const port = 21_000 + Math.floor(random() * 20_000);
-    server = await startServer(port);
+    const launched = await startServer();
+    server = launched.child;
+    const { port } = launched;
     // A CSV import beside the server, killed too if still running.
     const keys = Array.from({ length: 300 }, (_, i) => `csv-${kill}-${i}`);
     const file = join(work, `signals-${kill}.csv`);
@@ -167,7 +179,7 @@ try {
   }
 
   // A clean server finishes what is due (leases of the killed ones run out after 1.5 s).
-  server = await startServer(21_000 + Math.floor(random() * 20_000));
+  server = (await startServer()).child;
   const deadline = Date.now() + 600_000;
   for (;;) {
     const [events, runs, messages] = await Promise.all([

@@ -24,9 +24,12 @@ export interface WebhookClient {
   post(call: WebhookCall): Promise<void>;
 }
 
-/** A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. */
+/**
+ * A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. Connections are pooled: a play
+ * reaching thousands of accounts sends over a few open connections, not one handshake per email.
+ */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url);
+  const transport = nodemailer.createTransport({ url, pool: true });
   return {
     async send(message) {
       await transport.sendMail({
