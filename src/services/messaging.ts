@@ -24,12 +24,9 @@ export interface WebhookClient {
   post(call: WebhookCall): Promise<void>;
 }
 
-/**
- * A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. Connections are pooled: a play
- * reaching thousands of accounts sends over a few open connections, not one handshake per email.
- */
+/** A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport({ url, pool: true });
+  const transport = nodemailer.createTransport(url);
   return {
     async send(message) {
       await transport.sendMail({
