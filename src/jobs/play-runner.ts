@@ -27,6 +27,7 @@ import { AccountRepository } from '../store/account.repository';
 import { HealthRepository } from '../store/health.repository';
 import { PlayRepository, type PlayRecord, type RunRecord } from '../store/play.repository';
 import type { Database } from '../store/schema';
+import type { Account } from '../domain/account';
 import type { User } from '../domain/user';
 import { UserRepository } from '../store/user.repository';
 import { playActor, type CaseActions } from '../services/case-actions';
@@ -361,8 +362,9 @@ export class PlayRunner {
     };
     switch (step.kind) {
       case 'task': {
-        const fields = await this.templateFields(run);
-        const assigneeId = await this.assignee(run.accountId, step.assignee);
+        const facts = await this.accountFacts(run.accountId);
+        const fields = templateFields(facts);
+        const assigneeId = assigneeOf(facts, step.assignee);
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
           const taskId = await repo.insertTask(
@@ -418,8 +420,9 @@ export class PlayRunner {
         return true;
       }
       case 'email': {
-        const recipients = await this.recipients(run.accountId, step.to);
-        const base = await this.templateFields(run);
+        const facts = await this.accountFacts(run.accountId);
+        const recipients = await this.recipients(facts, step.to);
+        const base = templateFields(facts);
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
           await repo.enqueue(
@@ -444,7 +447,7 @@ export class PlayRunner {
         return true;
       }
       case 'webhook': {
-        const fields = await this.templateFields(run);
+        const fields = templateFields(await this.accountFacts(run.accountId));
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
           await repo.enqueue(
@@ -478,58 +481,24 @@ export class PlayRunner {
     }
   }
 
-  /** Account fields a template may use: {{account.name}}, {{account.owner}}, {{case.stage}} ... */
-  private async templateFields(run: RunRecord): Promise<Record<string, string>> {
+  /** The account a step is about, its owner, and the users (read once per tick) tasks go to. */
+  private async accountFacts(accountId: number): Promise<AccountFacts> {
     const db = this.context.store.db;
-    const account = await new AccountRepository(db).findById(run.accountId);
-    const owner = account?.ownerId ? await new UserRepository(db).findUser(account.ownerId) : undefined;
-    return {
-      'account.name': account?.name ?? '',
-      'account.external_id': account?.externalId ?? '',
-      'account.tier': account?.tier ?? '',
-      'account.arr': account ? String(account.arr) : '',
-      'account.renewal_date': account?.renewalDate ?? '',
-      'account.owner': owner?.name ?? 'Your customer success manager',
-      'account.owner_email': owner?.email ?? '',
-      'contact.name': 'there',
-    };
+    this.users ??= new UserRepository(db).listUsers();
+    const [account, users] = await Promise.all([new AccountRepository(db).findById(accountId), this.users]);
+    const owner = account?.ownerId ? users.find((user) => user.id === account.ownerId) : undefined;
+    return { accountId, account, owner, users };
   }
 
   private async recipients(
-    accountId: number,
+    facts: AccountFacts,
     to: 'contacts' | 'champion' | 'owner',
   ): Promise<{ email: string; name: string }[]> {
-    const db = this.context.store.db;
-    if (to === 'owner') {
-      const account = await new AccountRepository(db).findById(accountId);
-      const owner = account?.ownerId ? await new UserRepository(db).findUser(account.ownerId) : undefined;
-      return owner ? [{ email: owner.email, name: owner.name }] : [];
-    }
-    const contacts = await new AccountRepository(db).listContacts(accountId);
+    if (to === 'owner') return facts.owner ? [{ email: facts.owner.email, name: facts.owner.name }] : [];
+    const contacts = await new AccountRepository(this.context.store.db).listContacts(facts.accountId);
     return contacts
       .filter((contact) => to === 'contacts' || contact.isChampion)
       .map((contact) => ({ email: contact.email, name: contact.name ?? 'there' }));
-  }
-
-  /** Who gets a task: the owner, the team's lead, someone in a role (same team first), or a named user. */
-  private async assignee(accountId: number, assignee: TaskAssignee): Promise<number | null> {
-    const db = this.context.store.db;
-    const account = await new AccountRepository(db).findById(accountId);
-    this.users ??= new UserRepository(db).listUsers();
-    const users = (await this.users).filter((user) => user.active);
-    const inTeam = (role: string) =>
-      users.find((user) => user.role === role && account?.teamId != null && user.teamId === account.teamId) ??
-      users.find((user) => user.role === role);
-    switch (assignee.kind) {
-      case 'account_owner':
-        return account?.ownerId ?? inTeam('lead')?.id ?? null;
-      case 'team_lead':
-        return inTeam('lead')?.id ?? null;
-      case 'role':
-        return inTeam(assignee.role)?.id ?? null;
-      case 'user':
-        return users.find((user) => user.email.toLowerCase() === assignee.email.toLowerCase())?.id ?? null;
-    }
   }
 
   // --- the outbox -------------------------------------------------------------------------
@@ -580,6 +549,45 @@ export class PlayRunner {
       }
       if (claimed === 0) return;
     }
+  }
+}
+
+interface AccountFacts {
+  accountId: number;
+  account: Account | undefined;
+  owner: User | undefined;
+  users: User[];
+}
+
+/** Account fields a template may use: {{account.name}}, {{account.owner}}, {{account.arr}} ... */
+function templateFields({ account, owner }: AccountFacts): Record<string, string> {
+  return {
+    'account.name': account?.name ?? '',
+    'account.external_id': account?.externalId ?? '',
+    'account.tier': account?.tier ?? '',
+    'account.arr': account ? String(account.arr) : '',
+    'account.renewal_date': account?.renewalDate ?? '',
+    'account.owner': owner?.name ?? 'Your customer success manager',
+    'account.owner_email': owner?.email ?? '',
+    'contact.name': 'there',
+  };
+}
+
+/** Who gets a task: the owner, the team's lead, someone in a role (same team first), or a named user. */
+function assigneeOf({ account, users: everyone }: AccountFacts, assignee: TaskAssignee): number | null {
+  const users = everyone.filter((user) => user.active);
+  const inTeam = (role: string) =>
+    users.find((user) => user.role === role && account?.teamId != null && user.teamId === account.teamId) ??
+    users.find((user) => user.role === role);
+  switch (assignee.kind) {
+    case 'account_owner':
+      return account?.ownerId ?? inTeam('lead')?.id ?? null;
+    case 'team_lead':
+      return inTeam('lead')?.id ?? null;
+    case 'role':
+      return inTeam(assignee.role)?.id ?? null;
+    case 'user':
+      return users.find((user) => user.email.toLowerCase() === assignee.email.toLowerCase())?.id ?? null;
   }
 }
 

@@ -258,7 +258,7 @@ export class PlaybookService {
     // Health 30 days on, read per distinct day so a book of runs costs a few queries, not one each.
     const byDay = new Map<string, number[]>();
     for (const row of rows) {
-      const day = dayOf(new Date(Date.parse(row.started_at) + 30 * 86_400_000).toISOString());
+      const day = thirtyDaysOn(row.started_at);
       if (day > dayOf(now.toISOString())) continue;
       byDay.set(day, [...(byDay.get(day) ?? []), row.account_id]);
     }
@@ -268,7 +268,7 @@ export class PlaybookService {
       for (const [accountId, stored] of scores) later.set(`${day}:${accountId}`, stored.score);
     }
     const outcomes: RunOutcome[] = rows.map((row) => {
-      const day = dayOf(new Date(Date.parse(row.started_at) + 30 * 86_400_000).toISOString());
+      const day = thirtyDaysOn(row.started_at);
       const after = later.get(`${day}:${row.account_id}`);
       return {
         cohort: row.cohort === 'holdout' ? 'holdout' : 'treated',
@@ -369,6 +369,11 @@ export class PlaybookService {
       }
     });
   }
+}
+
+/** The day health is read again for a run that started at `startedAt`. */
+function thirtyDaysOn(startedAt: string): string {
+  return dayOf(new Date(Date.parse(startedAt) + 30 * 86_400_000).toISOString());
 }
 
 function toView(play: PlayRecord): PlayView {

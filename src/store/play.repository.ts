@@ -951,31 +951,6 @@ export class PlayRepository {
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
-
-  /** Counts by status, for the runner's health report. */
-  async queueDepth(now: Date): Promise<{ events: number; dueRuns: number; messages: number }> {
-    const at = now.toISOString();
-    const [events, runs, messages] = await Promise.all([
-      this.db
-        .selectFrom('play_events')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('processed_at', 'is', null)
-        .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('play_runs')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', 'in', ['running', 'waiting'])
-        .where('wake_at', '<=', at)
-        .executeTakeFirstOrThrow(),
-      this.db
-        .selectFrom('outbox_messages')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', 'in', ['pending', 'failed'])
-        .where('next_attempt_at', '<=', at)
-        .executeTakeFirstOrThrow(),
-    ]);
-    return { events: Number(events.n), dueRuns: Number(runs.n), messages: Number(messages.n) };
-  }
 }
 
 function ids(rows: readonly { account_id: number }[]): number[] {
