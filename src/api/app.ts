@@ -2,16 +2,20 @@
 // one authentication hook. Handlers live in routes/, one file per resource.
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Services } from '../services';
 import { registerAuth } from './auth-hook';
-import { registerErrorHandling } from './errors';
+import { notFound, registerErrorHandling } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
+import { eventRoutes } from './routes/events';
 import { detectionRoutes } from './routes/detection';
 import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
@@ -32,7 +36,12 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Largest CSV upload accepted, in bytes. */
   csvLimit?: number;
+  /** The built web app to serve at `/` (default `dist/web`); false serves the API alone. */
+  webRoot?: string | false;
 }
+
+/** Where `npm run build:web` puts the web app. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 export { API_VERSION } from './version';
 import { API_VERSION } from './version';
@@ -78,8 +87,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
-  app.addHook('onSend', async (_request, reply) => {
-    void reply.header('cache-control', 'no-store');
+  app.addHook('onSend', async (request, reply) => {
+    // Built assets carry a content hash in their names, so they never change; the rest may.
+    const immutable = request.url.startsWith('/assets/') && reply.statusCode === 200;
+    void reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-store');
   });
 
   await app.register(fastifySwagger, {
@@ -121,5 +132,22 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(kpiRoutes(services), { prefix: '/api/v1' });
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   await app.register(reportRoutes(services), { prefix: '/api/v1' });
+  await app.register(eventRoutes(services), { prefix: '/api/v1' });
+  const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+  if (webRoot !== false && existsSync(`${webRoot}/index.html`)) await serveWebApp(app, webRoot);
   return app;
+}
+
+/**
+ * Serves the single-page web app: its files as they are (pre-compressed copies when the browser
+ * takes them), and index.html for any other page address so that links into the app work.
+ */
+async function serveWebApp(app: FastifyInstance, root: string): Promise<void> {
+  await app.register(fastifyStatic, { root, wildcard: false, preCompressed: true, index: 'index.html' });
+  app.setNotFoundHandler((request, reply) => {
+    const isPage =
+      (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/');
+    if (isPage) return reply.type('text/html').sendFile('index.html');
+    return notFound(request, reply);
+  });
 }

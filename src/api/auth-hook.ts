@@ -37,8 +37,10 @@ export function actorOf(request: FastifyRequest): Actor {
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
+    // The API docs and the web app's own files are public; the data they show is not.
     const isDocs = request.url === '/api/docs' || request.url.startsWith('/api/docs/');
-    const access = isDocs ? 'public' : (request.routeOptions.config.access ?? 'read');
+    const isWebApp = !request.url.startsWith('/api/');
+    const access = isDocs || isWebApp ? 'public' : (request.routeOptions.config.access ?? 'read');
     const header = request.headers.authorization;
     const cookie = request.cookies[SESSION_COOKIE];
     if (header !== undefined) {

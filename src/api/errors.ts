@@ -1,5 +1,5 @@
 // The one place where thrown errors become HTTP responses: { error: { code, message, details } }.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorCode } from '../domain/errors';
 
@@ -51,10 +51,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     };
     return reply.status(appError.status).send(body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = {
-      error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` },
-    };
-    return reply.status(404).send(body);
-  });
+  app.setNotFoundHandler(notFound);
+}
+
+/** The answer for an address no route serves. */
+export function notFound(request: FastifyRequest, reply: FastifyReply) {
+  const body: ErrorBody = {
+    error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` },
+  };
+  return reply.status(404).send(body);
 }

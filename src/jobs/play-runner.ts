@@ -24,6 +24,7 @@ import {
 import { parseFilter } from '../domain/segment-filter';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
+import { AuditRepository } from '../store/audit.repository';
 import { HealthRepository } from '../store/health.repository';
 import { PlayRepository, type PlayRecord, type RunRecord } from '../store/play.repository';
 import type { Database } from '../store/schema';
@@ -365,23 +366,32 @@ export class PlayRunner {
         const facts = await this.accountFacts(run.accountId);
         const fields = templateFields(facts);
         const assigneeId = assigneeOf(facts, step.assignee);
+        const play = await this.repo.find(run.playId);
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
-          const taskId = await repo.insertTask(
-            {
-              runId: run.id,
-              stepIndex: run.stepIndex,
-              accountId: run.accountId,
-              caseId: run.caseId,
-              assigneeId,
-              title: renderTemplate(step.title, fields),
-              description: renderTemplate(step.description, fields),
-              dueAt: addDays(now, step.dueInDays),
-              actions: step.onComplete?.actions ?? [],
-              actionsMode: step.onComplete?.mode ?? null,
-            },
-            now,
-          );
+          const task = {
+            runId: run.id,
+            stepIndex: run.stepIndex,
+            accountId: run.accountId,
+            caseId: run.caseId,
+            assigneeId,
+            title: renderTemplate(step.title, fields),
+            description: renderTemplate(step.description, fields),
+            dueAt: addDays(now, step.dueInDays),
+            actions: step.onComplete?.actions ?? [],
+            actionsMode: step.onComplete?.mode ?? null,
+          };
+          const taskId = await repo.insertTask(task, now);
+          if (taskId !== null)
+            await new AuditRepository(db).append(playActor(play?.key ?? String(run.playId)), now, [
+              {
+                entityType: 'task',
+                entityId: taskId,
+                accountId: run.accountId,
+                action: 'created',
+                changes: { title: task.title, assigneeId, dueAt: task.dueAt },
+              },
+            ]);
           failpoint('before-task-commit');
           await advance(repo, { taskId, assigneeId });
         });

@@ -3,6 +3,7 @@ import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AuthService } from './auth';
 import { CaseActions } from './case-actions';
+import { ChangeFeed } from './change-feed';
 import { ChurnAnalysisService } from './churn-analysis';
 import { ChurnModelService } from './churn-model';
 import { systemClock, type Clock } from './clock';
@@ -65,6 +66,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     churnModel: new ChurnModelService(context, health),
     detection,
     caseActions,
+    changes: new ChangeFeed(context),
     playbooks: new PlaybookService(context, config, detection),
     tasks: new TaskService(context, caseActions),
     configTransfer: new ConfigTransferService(context, config, health, detection),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { playActionSchema, type PlayAction } from '../domain/playbook';
 import { can, type Actor } from '../domain/policy';
+import { AuditRepository } from '../store/audit.repository';
 import { PlayRepository, type TaskRecord } from '../store/play.repository';
 import type { ActionResult, CaseActions } from './case-actions';
 import { inTransaction, type ServiceContext } from './context';
@@ -115,6 +116,19 @@ export class TaskService {
       );
       if (!closed)
         throw new AppError('TASK_ALREADY_DONE', `Task ${id} was completed meanwhile.`, { taskId: id });
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'task',
+          entityId: id,
+          accountId: task.accountId,
+          action: 'completed',
+          changes: {
+            title: task.title,
+            applied: results.map((result) => ({ action: result.description, result: result.result })),
+            ...(parsed.data.note && { note: parsed.data.note }),
+          },
+        },
+      ]);
       if (task.runId !== null && task.stepIndex !== null) {
         const run = await tx.findRun(task.runId);
         if (run && run.status === 'waiting_task' && run.stepIndex === task.stepIndex)

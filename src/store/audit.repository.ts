@@ -16,6 +16,9 @@ export interface AuditEntry {
   changes: Record<string, unknown>;
 }
 
+/** What a change feed tells: which entity changed, how and by whom, without the changed values. */
+export type ChangeEntry = Omit<AuditEntry, 'actorId' | 'changes'>;
+
 export interface NewAuditEntry {
   entityType: string;
   entityId: string | number;
@@ -75,6 +78,43 @@ export class AuditRepository {
     if (before !== undefined) query = query.where('id', '<', before);
     const rows = await query.orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toEntry);
+  }
+
+  /** The newest entry's id, or 0 for an empty log: where a change feed starts. */
+  async latestId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+
+  /** Entries after `afterId` (oldest first, at most `limit`), plus any of `alsoIds` now visible. */
+  async changesAfter(
+    afterId: number,
+    limit: number,
+    alsoIds: readonly number[] = [],
+  ): Promise<ChangeEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .select(['id', 'at', 'actor_label', 'entity_type', 'entity_id', 'account_id', 'action'])
+      .where((eb) =>
+        alsoIds.length > 0
+          ? eb.or([eb('id', '>', afterId), eb('id', 'in', alsoIds)])
+          : eb('id', '>', afterId),
+      )
+      .orderBy('id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      at: row.at,
+      actor: row.actor_label,
+      entityType: row.entity_type,
+      entityId: row.entity_id,
+      accountId: row.account_id,
+      action: row.action,
+    }));
   }
 
   /** Every entry about one entity, oldest first. */

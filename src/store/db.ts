@@ -25,6 +25,7 @@ import * as kpiSnapshots from './migrations/007-kpi-snapshots';
 import * as huddles from './migrations/008-huddles';
 import * as separationSurveys from './migrations/009-separation-surveys';
 import * as playbooks from './migrations/010-playbooks';
+import * as changeFeed from './migrations/011-change-feed';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -36,6 +37,11 @@ export interface Store {
   location: string;
   /** SQLite only: an online, consistent copy of the store to `path` while it stays in use. */
   backup?: (path: string) => Promise<void>;
+  /**
+   * PostgreSQL only: calls `onNotify` whenever a transaction that changed the audit log commits, in
+   * any process on the store. Resolves to a function that stops listening.
+   */
+  listenForChanges?: (onNotify: () => void) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-huddles': huddles,
   '009-separation-surveys': separationSurveys,
   '010-playbooks': playbooks,
+  '011-change-feed': changeFeed,
 };
 
 /** The migrations this version of Retain knows, by name. */
@@ -148,6 +155,15 @@ function openPostgres(url: string): Store {
     db,
     kind: 'postgres',
     location: `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`,
+    listenForChanges: async (onNotify) => {
+      // LISTEN holds its connection for as long as it listens: a client of its own, not the pool's.
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined);
+      client.on('notification', () => onNotify());
+      await client.connect();
+      await client.query('LISTEN retain_changes');
+      return () => client.end();
+    },
     close: () => db.destroy(),
   };
 }

@@ -828,6 +828,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/plays/:ref/runs', '/api/v1/plays/champion_loss/runs'],
     ['/api/v1/plays/:ref/effectiveness', '/api/v1/plays/champion_loss/effectiveness'],
     ['/api/v1/tasks', '/api/v1/tasks'],
+    ['/api/v1/events', '/api/v1/events?follow=false&after=0'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',

@@ -1,0 +1,91 @@
+// Server-sent events: every committed change (case moved, reason set, update written, task done,
+// account edited…) as it happens, for live screens and for scripts. Each event's id is the audit
+// entry's, so a client that reconnects with Last-Event-ID gets what it missed.
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services';
+import type { ChangeEntry } from '../../services/change-feed';
+import { actorOf } from '../auth-hook';
+import { queryFlag } from '../schemas';
+
+const HEARTBEAT_MS = 25_000;
+
+export const eventRoutes =
+  (services: Services): FastifyPluginCallbackZod =>
+  (app, _options, done) => {
+    const open = new Set<ServerResponse>();
+    // A stream never ends by itself; end them all so the server can close.
+    app.addHook('preClose', async () => {
+      for (const stream of open) stream.end();
+      open.clear();
+      await services.changes.close();
+    });
+
+    app.get(
+      '/events',
+      {
+        schema: {
+          tags: ['events'],
+          description:
+            'A text/event-stream of changes (`event: change`, data `{id, at, actor, entityType, entityId, accountId, ' +
+            'action}`). `after` (or the Last-Event-ID header) first replays what came after that id; `follow=false` ' +
+            'sends that backlog and ends instead of staying open.',
+          querystring: z.object({
+            after: z.coerce.number().int().min(0).optional(),
+            follow: queryFlag.default(true),
+          }),
+        },
+      },
+      async (request, reply) => {
+        actorOf(request);
+        const lastEventId = Number(request.headers['last-event-id']);
+        const after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
+        const raw = reply.raw;
+        reply.hijack();
+        raw.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'x-accel-buffering': 'no',
+        });
+        raw.write('retry: 3000\n\n');
+        const sent = new Set<number>();
+        const send = (changes: readonly ChangeEntry[]) => {
+          for (const change of changes) {
+            if (sent.has(change.id)) continue;
+            raw.write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+          }
+        };
+        if (!request.query.follow) {
+          if (after !== undefined) send(await services.changes.backlog(after));
+          raw.end();
+          return;
+        }
+        // Follow first, then replay, so nothing committed in between is lost.
+        const waiting: ChangeEntry[][] = [];
+        let replaying = after !== undefined;
+        const stop = await services.changes.follow((changes) => {
+          if (replaying) waiting.push([...changes]);
+          else send(changes);
+        });
+        open.add(raw);
+        const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+        heartbeat.unref();
+        raw.on('close', () => {
+          clearInterval(heartbeat);
+          open.delete(raw);
+          stop();
+        });
+        if (after !== undefined) {
+          const backlog = await services.changes.backlog(after);
+          send(backlog);
+          for (const change of backlog) sent.add(change.id);
+          for (const batch of waiting.splice(0)) send(batch);
+          sent.clear();
+          replaying = false;
+        }
+      },
+    );
+    done();
+  };
