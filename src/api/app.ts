@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Services } from '../services';
 import { registerAuth } from './auth-hook';
-import { notFound, registerErrorHandling } from './errors';
+import { registerErrorHandling } from './errors';
 import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
@@ -58,7 +58,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+  const servesWebApp = webRoot !== false && existsSync(`${webRoot}/index.html`);
+  // Any other page address gets index.html, so that links into the web app work.
+  registerErrorHandling(
+    app,
+    servesWebApp ? (_request, reply) => reply.type('text/html').sendFile('index.html') : undefined,
+  );
 
   await app.register(fastifyCookie);
   app.addContentTypeParser(
@@ -133,21 +139,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   await app.register(reportRoutes(services), { prefix: '/api/v1' });
   await app.register(eventRoutes(services), { prefix: '/api/v1' });
-  const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
-  if (webRoot !== false && existsSync(`${webRoot}/index.html`)) await serveWebApp(app, webRoot);
+  // The web app's files as they are, or pre-compressed copies when the browser takes them.
+  if (servesWebApp)
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      preCompressed: true,
+      index: 'index.html',
+    });
   return app;
-}
-
-/**
- * Serves the single-page web app: its files as they are (pre-compressed copies when the browser
- * takes them), and index.html for any other page address so that links into the app work.
- */
-async function serveWebApp(app: FastifyInstance, root: string): Promise<void> {
-  await app.register(fastifyStatic, { root, wildcard: false, preCompressed: true, index: 'index.html' });
-  app.setNotFoundHandler((request, reply) => {
-    const isPage =
-      (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/');
-    if (isPage) return reply.type('text/html').sendFile('index.html');
-    return notFound(request, reply);
-  });
 }

@@ -36,7 +36,14 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL', 'Something went wrong on our side.');
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * Maps errors to responses. `pageFallback` answers GET requests for addresses outside /api/ that no
+ * route serves (the web app's own pages); the rest get NOT_FOUND.
+ */
+export function registerErrorHandling(
+  app: FastifyInstance,
+  pageFallback?: (request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): void {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === 'INTERNAL') request.log.error({ err: error }, 'unhandled error');
@@ -51,13 +58,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
     };
     return reply.status(appError.status).send(body);
   });
-  app.setNotFoundHandler(notFound);
-}
-
-/** The answer for an address no route serves. */
-export function notFound(request: FastifyRequest, reply: FastifyReply) {
-  const body: ErrorBody = {
-    error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` },
-  };
-  return reply.status(404).send(body);
+  app.setNotFoundHandler((request, reply) => {
+    const isPage =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !request.url.startsWith('/api/') &&
+      !request.url.startsWith('/assets/');
+    if (pageFallback && isPage) return pageFallback(request, reply);
+    const body: ErrorBody = {
+      error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.` },
+    };
+    return reply.status(404).send(body);
+  });
 }

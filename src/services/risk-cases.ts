@@ -34,7 +34,9 @@ import {
 import { isUpdateOverdue, type RetainSettings } from '../domain/settings';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository, type AuditEntry } from '../store/audit.repository';
+import { dayOf } from '../domain/signals';
 import { DetectionRepository, type Evidence } from '../store/detection.repository';
+import { HealthRepository } from '../store/health.repository';
 import { isUniqueViolation } from '../store/errors';
 import { PlayRepository } from '../store/play.repository';
 import {
@@ -116,6 +118,11 @@ export interface RiskCaseView {
   lastUpdateAt: string | null;
   updateOverdue: boolean;
   version: number;
+}
+
+/** A worklist row: the case and its account's latest health score. */
+export interface WorklistItem extends RiskCaseView {
+  health: { score: number; band: string } | null;
 }
 
 export interface RiskCaseDetail extends RiskCaseView {
@@ -417,7 +424,7 @@ export class RiskCaseService {
   async worklist(
     query: WorklistQuery,
     accountId?: number,
-  ): Promise<{ total: number; items: RiskCaseView[] }> {
+  ): Promise<{ total: number; items: WorklistItem[] }> {
     const [stages, settings, catalog] = await Promise.all([
       this.config.listStages(),
       this.config.settings(),
@@ -459,12 +466,24 @@ export class RiskCaseService {
       cases.findCases({ status: 'all', ids }),
       cases.reasonsOf(ids),
     ]);
+    const health = await new HealthRepository(this.context.store.db).latestScores(
+      rows.map((row) => row.accountId),
+      dayOf(now.toISOString()),
+      { inclusive: true },
+    );
     const byId = new Map(rows.map((row) => [row.id, row]));
     return {
       total,
       items: ids.flatMap((id) => {
         const row = byId.get(id);
-        return row ? [toView(row, reasons.get(id) ?? [], stages, settings, now)] : [];
+        return row
+          ? [
+              {
+                ...toView(row, reasons.get(id) ?? [], stages, settings, now),
+                health: health.get(row.accountId) ?? null,
+              },
+            ]
+          : [];
       }),
     };
   }

@@ -1,0 +1,41 @@
+// End-to-end tests: Debian's Chromium drives the built web app on a real Retain server, started
+// on a fresh SQLite store with the demo book (see e2e/README.md).
+import { defineConfig } from '@playwright/test';
+import { E2E_PASSWORD, E2E_PORT, E2E_STORE } from './e2e/constants';
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results/e2e',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    viewport: { width: 1440, height: 900 },
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      // No background traffic: this machine has no internet, and tests must not wait on it.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf ${E2E_STORE} && npm run build:web && tsx src/cli/index.ts serve --db ${E2E_STORE}/retain.db --port ${E2E_PORT} --demo-accounts 2000`,
+    url: `http://127.0.0.1:${E2E_PORT}/api/health`,
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: 'pipe',
+    env: { RETAIN_DEMO_PASSWORD: E2E_PASSWORD, RETAIN_LOG: 'off', RETAIN_WORKER_INTERVAL_MS: '1000' },
+  },
+});

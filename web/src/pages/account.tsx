@@ -1,0 +1,525 @@
+// One account: who they are, their health and why, what they have been doing, their people, and
+// the risk case with its stages, reasons, matrix, weekly updates, tasks and audit trail.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router';
+import { api, query } from '../api/client';
+import { useUpdateCaseDetails } from '../api/hooks';
+import type {
+  Account,
+  AccountHealth,
+  AuditEntry,
+  Contact,
+  Items,
+  Page,
+  RiskCase,
+  RiskCaseDetail,
+  Signal,
+  Task,
+  WeeklyUpdate,
+} from '../api/types';
+import { ReasonsEditor, StageSelect, useMayChange } from '../components/case-controls';
+import { LineChart } from '../components/chart';
+import { ActionError, Empty, ErrorState, Loading } from '../components/states';
+import { TaskList } from '../components/task-list';
+import { formatDate, formatDateTime, formatDays, formatMoney, humanize, QUADRANT_NAMES } from '../format';
+
+export default function AccountPage() {
+  const id = Number(useParams().id);
+  const account = useQuery({
+    queryKey: ['account', id],
+    queryFn: () => api<Account>(`/accounts/${id}`),
+  });
+  if (account.isPending) return <Loading label="Loading the account…" />;
+  if (account.isError) return <ErrorState error={account.error} retry={() => void account.refetch()} />;
+  const a = account.data;
+  return (
+    <article className="page account">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link to="/">Worklist</Link> / {a.name}
+      </nav>
+      <header className="account-head">
+        <h1>{a.name}</h1>
+        <dl className="facts">
+          <Fact label="Account id" value={a.externalId} />
+          <Fact label="ARR" value={formatMoney(a.arr)} />
+          <Fact label="Tier" value={a.tier ?? '–'} />
+          <Fact label="Renewal" value={a.renewalDate ? formatDate(a.renewalDate) : '–'} />
+          <Fact label="Owner" value={a.ownerEmail ?? 'none'} />
+          <Fact label="Team" value={a.teamName ?? '–'} />
+          <Fact label="Lifecycle" value={a.lifecycleStage ?? '–'} />
+        </dl>
+      </header>
+      <div className="account-grid">
+        <div className="col-main">
+          <CaseSection accountId={id} />
+        </div>
+        <div className="col-side">
+          <HealthSection accountId={id} />
+          <ContactsSection accountId={id} />
+          <SignalsSection accountId={id} />
+        </div>
+      </div>
+    </article>
+  );
+}
+
+function Fact({ label, value }: { label: string; value: string }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+function HealthSection({ accountId }: { accountId: number }) {
+  const health = useQuery({
+    queryKey: ['account', accountId, 'health'],
+    queryFn: () => api<AccountHealth>(`/accounts/${accountId}/health`),
+  });
+  const chart = useMemo(() => {
+    const history = health.data?.history ?? [];
+    return {
+      x: history.map((point) => Date.parse(`${point.day}T00:00:00Z`) / 1000),
+      series: [{ label: 'Health score', color: '#1f5f8b', values: history.map((point) => point.score) }],
+    };
+  }, [health.data]);
+  return (
+    <section className="card" aria-labelledby="health-title">
+      <h2 id="health-title">Health</h2>
+      {health.isPending ? (
+        <Loading />
+      ) : health.isError ? (
+        <ErrorState error={health.error} retry={() => void health.refetch()} />
+      ) : !health.data.current ? (
+        <Empty title="No health score yet.">
+          Scores appear once product, support or billing signals arrive.
+        </Empty>
+      ) : (
+        <>
+          <p className="score-line">
+            <span className={`score band-${health.data.current.band.toLowerCase()}`}>
+              {health.data.current.score}
+            </span>{' '}
+            {health.data.current.band} on {formatDate(health.data.current.day)}
+          </p>
+          <ul className="changes">
+            {health.data.changes
+              .filter((change) => change.change !== null)
+              .map((change) => (
+                <li key={change.days}>
+                  {change.days} days: {change.change! > 0 ? '+' : ''}
+                  {change.change}
+                </li>
+              ))}
+          </ul>
+          {chart.x.length > 1 && (
+            <LineChart
+              x={chart.x}
+              series={chart.series}
+              height={180}
+              label="Health score history"
+              yRange={[0, 100]}
+            />
+          )}
+          <h3>Why</h3>
+          <ul className="explanation">
+            {health.data.current.explanation.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+          {health.data.current.factors.length > 0 && (
+            <>
+              <h3>Costing most points</h3>
+              <ul className="explanation">
+                {health.data.current.factors.map((factor) => (
+                  <li key={factor.key}>{factor.text}</li>
+                ))}
+              </ul>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function ContactsSection({ accountId }: { accountId: number }) {
+  const contacts = useQuery({
+    queryKey: ['account', accountId, 'contacts'],
+    queryFn: () => api<Items<Contact>>(`/accounts/${accountId}/contacts`),
+  });
+  return (
+    <section className="card" aria-labelledby="contacts-title">
+      <h2 id="contacts-title">Contacts</h2>
+      {contacts.isPending ? (
+        <Loading />
+      ) : contacts.isError ? (
+        <ErrorState error={contacts.error} retry={() => void contacts.refetch()} />
+      ) : contacts.data.items.length === 0 ? (
+        <Empty title="No contacts." />
+      ) : (
+        <ul className="contacts">
+          {contacts.data.items.map((contact) => (
+            <li key={contact.id}>
+              <strong>{contact.name ?? contact.email}</strong>
+              {contact.isChampion && <span className="tag">champion</span>}
+              <div className="muted small">
+                {contact.role ?? 'no role'} · {contact.email}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function describeSignal(signal: Signal): string {
+  const data = signal.data;
+  const parts = Object.entries(data)
+    .filter(([, value]) => value !== null && typeof value !== 'object')
+    .slice(0, 3)
+    .map(([key, value]) => `${humanize(key)} ${String(value)}`);
+  return parts.join(', ');
+}
+
+function SignalsSection({ accountId }: { accountId: number }) {
+  const signals = useQuery({
+    queryKey: ['account', accountId, 'signals'],
+    queryFn: () => api<Items<Signal>>(`/accounts/${accountId}/signals?limit=30`),
+  });
+  return (
+    <section className="card" aria-labelledby="signals-title">
+      <h2 id="signals-title">Signals</h2>
+      {signals.isPending ? (
+        <Loading />
+      ) : signals.isError ? (
+        <ErrorState error={signals.error} retry={() => void signals.refetch()} />
+      ) : signals.data.items.length === 0 ? (
+        <Empty title="No signals yet." />
+      ) : (
+        <ol className="timeline">
+          {signals.data.items.map((signal) => (
+            <li key={signal.id}>
+              <time dateTime={signal.occurredAt}>{formatDateTime(signal.occurredAt)}</time>{' '}
+              <strong>{humanize(signal.kind)}</strong> <span className="small">{describeSignal(signal)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function CaseSection({ accountId }: { accountId: number }) {
+  const cases = useQuery({
+    queryKey: ['account', accountId, 'cases'],
+    queryFn: () => api<Items<RiskCase>>(`/accounts/${accountId}/risk-cases`),
+  });
+  if (cases.isPending) return <Loading label="Loading the risk case…" />;
+  if (cases.isError) return <ErrorState error={cases.error} retry={() => void cases.refetch()} />;
+  const current = cases.data.items.find((one) => one.status === 'open') ?? cases.data.items[0];
+  if (!current)
+    return (
+      <section className="card">
+        <h2>Risk case</h2>
+        <Empty title="This account has no risk case.">It is not at risk, as far as anyone has said.</Empty>
+      </section>
+    );
+  return <CaseDetail caseId={current.id} earlier={cases.data.items.filter((one) => one.id !== current.id)} />;
+}
+
+function CaseDetail({ caseId, earlier }: { caseId: number; earlier: RiskCase[] }) {
+  const detail = useQuery({
+    queryKey: ['case', caseId],
+    queryFn: () => api<RiskCaseDetail>(`/risk-cases/${caseId}`),
+  });
+  if (detail.isPending) return <Loading label="Loading the risk case…" />;
+  if (detail.isError) return <ErrorState error={detail.error} retry={() => void detail.refetch()} />;
+  const riskCase = detail.data;
+  return (
+    <>
+      <section className="card" aria-labelledby="case-title">
+        <div className="card-head">
+          <h2 id="case-title">
+            Risk case <span className={`status status-${riskCase.status}`}>{riskCase.status}</span>
+          </h2>
+          <span className="muted small">
+            opened {formatDate(riskCase.openedAt)} by {riskCase.source === 'rule' ? 'detection' : 'a person'}{' '}
+            · open {formatDays(riskCase.totalOpenDays)}
+          </span>
+        </div>
+        <div className="case-row">
+          <div>
+            <h3 className="label">Stage</h3>
+            <StageSelect riskCase={riskCase} />
+            <p className="muted small">{formatDays(riskCase.timeInStageDays)} in this stage</p>
+          </div>
+          <div className="grow">
+            <h3 className="label">Reasons</h3>
+            <ReasonsEditor riskCase={riskCase} />
+          </div>
+        </div>
+        <StageTimes riskCase={riskCase} />
+        <MatrixEditor riskCase={riskCase} />
+        {riskCase.evidence.length > 0 && (
+          <>
+            <h3>What detection found</h3>
+            <ul className="explanation">
+              {riskCase.evidence.map((item) => (
+                <li key={item.id}>
+                  {formatDate(item.at)}: {item.summary}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+      <WeeklyUpdates riskCase={riskCase} />
+      <AccountTasks accountId={riskCase.accountId} />
+      <AuditTrail caseId={riskCase.id} />
+      {earlier.length > 0 && (
+        <section className="card">
+          <h2>Earlier cases</h2>
+          <ul>
+            {earlier.map((one) => (
+              <li key={one.id}>
+                {formatDate(one.openedAt)}: {one.stage.name},{' '}
+                {one.reasons.map((reason) => reason.name).join(', ')}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </>
+  );
+}
+
+function StageTimes({ riskCase }: { riskCase: RiskCaseDetail }) {
+  const visited = riskCase.stageTimes.filter((stage) => stage.visits > 0 || stage.current);
+  if (visited.length === 0) return null;
+  return (
+    <table className="compact stage-times">
+      <caption>Time in each stage</caption>
+      <thead>
+        <tr>
+          <th scope="col">Stage</th>
+          <th scope="col" className="num">
+            Time
+          </th>
+          <th scope="col" className="num">
+            Visits
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {visited.map((stage) => (
+          <tr key={stage.key} className={stage.current ? 'current' : undefined}>
+            <td>
+              {stage.name}
+              {stage.current && <span className="tag">now</span>}
+            </td>
+            <td className="num">{stage.isEnd ? '–' : formatDays(stage.days)}</td>
+            <td className="num">{stage.visits}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const tri = (value: boolean | null) => (value === null ? '' : value ? 'yes' : 'no');
+const fromTri = (value: string) => (value === '' ? null : value === 'yes');
+
+function MatrixEditor({ riskCase }: { riskCase: RiskCaseDetail }) {
+  const update = useUpdateCaseDetails();
+  const mayChange = useMayChange(riskCase);
+  const change = (field: 'expected' | 'avoidable', value: string) =>
+    update.mutate({ id: riskCase.id, [field]: fromTri(value), version: riskCase.version });
+  return (
+    <div className="matrix-editor">
+      <h3>At-Risk Matrix</h3>
+      <div className="case-row">
+        <label>
+          Expected?
+          <select
+            aria-label="Expected?"
+            value={tri(riskCase.matrix.expected)}
+            disabled={!mayChange || update.isPending}
+            onChange={(event) => change('expected', event.target.value)}
+          >
+            <option value="">Not decided</option>
+            <option value="yes">Expected</option>
+            <option value="no">Unexpected</option>
+          </select>
+        </label>
+        <label>
+          Avoidable?
+          <select
+            aria-label="Avoidable?"
+            value={tri(riskCase.matrix.avoidable)}
+            disabled={!mayChange || update.isPending}
+            onChange={(event) => change('avoidable', event.target.value)}
+          >
+            <option value="">Not decided</option>
+            <option value="yes">Avoidable</option>
+            <option value="no">Unavoidable</option>
+          </select>
+        </label>
+        <dl className="facts">
+          <Fact
+            label="Quadrant"
+            value={QUADRANT_NAMES[riskCase.matrix.quadrant] ?? riskCase.matrix.quadrant}
+          />
+          <Fact label="ARR at risk" value={formatMoney(riskCase.arrAtRisk)} />
+          <Fact
+            label="LTV"
+            value={`${formatMoney(riskCase.ltv)}${riskCase.ltvSource === 'derived' ? ' (from ARR)' : ''}`}
+          />
+          <Fact
+            label="Track"
+            value={riskCase.track === 'digital' ? 'Digital (no human touch)' : 'Human (a CSM works it)'}
+          />
+        </dl>
+      </div>
+      <ActionError error={update.error} />
+    </div>
+  );
+}
+
+function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
+  const client = useQueryClient();
+  const mayChange = useMayChange(riskCase);
+  const [form, setForm] = useState({ background: '', doneSoFar: '', nextSteps: '' });
+  const write = useMutation({
+    mutationFn: () => api<WeeklyUpdate>(`/risk-cases/${riskCase.id}/updates`, { method: 'POST', body: form }),
+    onSuccess: () => {
+      setForm({ background: '', doneSoFar: '', nextSteps: '' });
+      void client.invalidateQueries({ queryKey: ['case', riskCase.id] });
+      void client.invalidateQueries({ queryKey: ['risk-cases'] });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    write.mutate();
+  };
+  const field = (key: keyof typeof form, label: string) => (
+    <label>
+      {label}
+      <textarea
+        required
+        rows={3}
+        value={form[key]}
+        onChange={(event) => setForm((current) => ({ ...current, [key]: event.target.value }))}
+      />
+    </label>
+  );
+  return (
+    <section className="card" aria-labelledby="updates-title">
+      <div className="card-head">
+        <h2 id="updates-title">Weekly updates</h2>
+        {riskCase.updateOverdue && <span className="tag tag-warn">update overdue</span>}
+      </div>
+      {mayChange && riskCase.status === 'open' && (
+        <form className="update-form" onSubmit={submit} aria-label="Write the weekly update">
+          {field('background', 'Background')}
+          {field('doneSoFar', "What we've done so far")}
+          {field('nextSteps', 'Next steps')}
+          <ActionError error={write.error} />
+          <button type="submit" className="primary" disabled={write.isPending}>
+            {write.isPending ? 'Saving…' : 'Save update'}
+          </button>
+        </form>
+      )}
+      {riskCase.updates.length === 0 ? (
+        <Empty title="No updates yet." />
+      ) : (
+        <ol className="updates">
+          {riskCase.updates.map((update) => (
+            <li key={update.id} className="update">
+              <p className="muted small">
+                {formatDateTime(update.at)} · {update.authorEmail ?? 'system'}
+              </p>
+              <dl>
+                <dt>Background</dt>
+                <dd>{update.background}</dd>
+                <dt>What we've done so far</dt>
+                <dd>{update.doneSoFar}</dd>
+                <dt>Next steps</dt>
+                <dd>{update.nextSteps}</dd>
+              </dl>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+function AccountTasks({ accountId }: { accountId: number }) {
+  const tasks = useQuery({
+    queryKey: ['tasks', 'account', accountId],
+    queryFn: () => api<Page<Task>>(`/tasks${query({ accountId, state: 'all', limit: 20 })}`),
+  });
+  return (
+    <section className="card" aria-labelledby="tasks-title">
+      <h2 id="tasks-title">Tasks</h2>
+      {tasks.isPending ? (
+        <Loading />
+      ) : tasks.isError ? (
+        <ErrorState error={tasks.error} retry={() => void tasks.refetch()} />
+      ) : tasks.data.items.length === 0 ? (
+        <Empty title="No tasks for this account." />
+      ) : (
+        <TaskList tasks={tasks.data.items} />
+      )}
+    </section>
+  );
+}
+
+function describeChange(entry: AuditEntry): string {
+  const changes = entry.changes;
+  const stage = changes.stage as { from?: string; to?: string } | undefined;
+  if (stage?.to) return `stage ${humanize(stage.from ?? '–')} → ${humanize(stage.to)}`;
+  const added = changes.added as string[] | undefined;
+  const removed = changes.removed as string[] | undefined;
+  if (added || removed)
+    return [
+      added?.length ? `added ${added.map(humanize).join(', ')}` : '',
+      removed?.length ? `removed ${removed.map(humanize).join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+  return '';
+}
+
+function AuditTrail({ caseId }: { caseId: number }) {
+  const audit = useQuery({
+    queryKey: ['case', caseId, 'audit'],
+    queryFn: () => api<Items<AuditEntry>>(`/risk-cases/${caseId}/audit`),
+  });
+  return (
+    <section className="card" aria-labelledby="audit-title">
+      <h2 id="audit-title">Audit trail</h2>
+      {audit.isPending ? (
+        <Loading />
+      ) : audit.isError ? (
+        <ErrorState error={audit.error} retry={() => void audit.refetch()} />
+      ) : audit.data.items.length === 0 ? (
+        <Empty title="Nothing recorded yet." />
+      ) : (
+        <ol className="timeline audit">
+          {[...audit.data.items].reverse().map((entry) => (
+            <li key={entry.id}>
+              <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
+              <strong>{humanize(entry.action)}</strong> <span className="small">{describeChange(entry)}</span>{' '}
+              <span className="muted small">by {entry.actor}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

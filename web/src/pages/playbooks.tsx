@@ -1,0 +1,268 @@
+// Playbooks: every play with its trigger and steps, on/off, a dry run of who would enter now, the
+// treated-vs-holdout verdict, and (for admins) the definition editor.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api } from '../api/client';
+import type { Items, Play } from '../api/types';
+import { ActionError, Empty, ErrorState, Loading } from '../components/states';
+import { humanize } from '../format';
+import { useUser } from '../session';
+
+interface DryRun {
+  total: number;
+  treated: number;
+  holdout: number;
+  alreadyInPlay: number;
+  accounts: { id: number; externalId: string; name: string; cohort: 'treated' | 'holdout' }[];
+}
+
+interface Effectiveness {
+  treated: { entered: number; closed: number; saveRate: number | null };
+  holdout: { entered: number; closed: number; saveRate: number | null };
+  verdict: string;
+  summary: string;
+}
+
+function describeTrigger(trigger: Play['definition']['trigger']): string {
+  const detail = Object.entries(trigger)
+    .filter(([key]) => key !== 'kind')
+    .map(([key, value]) => `${humanize(key)} ${Array.isArray(value) ? value.join(', ') : String(value)}`)
+    .join(', ');
+  return `${humanize(trigger.kind)}${detail ? ` (${detail})` : ''}`;
+}
+
+export default function PlaybooksPage() {
+  const plays = useQuery({ queryKey: ['plays'], queryFn: () => api<Items<Play>>('/plays') });
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>Playbooks</h1>
+        <p className="muted">
+          Plays fire on triggers and create tasks, send email and webhooks or change the case. See your{' '}
+          <Link to="/tasks">task inbox</Link>.
+        </p>
+      </div>
+      {plays.isPending ? (
+        <Loading />
+      ) : plays.isError ? (
+        <ErrorState error={plays.error} retry={() => void plays.refetch()} />
+      ) : plays.data.items.length === 0 ? (
+        <Empty title="No plays yet." />
+      ) : (
+        <ul className="plays">
+          {plays.data.items.map((play) => (
+            <PlayCard key={play.id} play={play} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function PlayCard({ play }: { play: Play }) {
+  const user = useUser();
+  const client = useQueryClient();
+  const [panel, setPanel] = useState<'none' | 'dry-run' | 'effect' | 'edit'>('none');
+  const toggle = useMutation({
+    mutationFn: () =>
+      api<Play>(`/plays/${play.key}`, {
+        method: 'PATCH',
+        body: { active: !play.active, version: play.version },
+      }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ['plays'] }),
+  });
+  const admin = user.role === 'admin';
+  const show = (next: typeof panel) => setPanel(panel === next ? 'none' : next);
+  return (
+    <li className="card play">
+      <div className="card-head">
+        <h2>{play.name}</h2>
+        <span className={`status status-${play.active ? 'open' : 'closed'}`}>
+          {play.active ? 'active' : 'off'}
+        </span>
+      </div>
+      {play.description && <p>{play.description}</p>}
+      <p className="small">
+        <strong>When:</strong> {describeTrigger(play.definition.trigger)}
+      </p>
+      <ol className="steps small">
+        {play.definition.steps.map((step, index) => (
+          <li key={index}>
+            {humanize(step.kind)}
+            {typeof step.title === 'string' ? `: ${step.title}` : ''}
+            {typeof step.subject === 'string' ? `: ${step.subject}` : ''}
+          </li>
+        ))}
+      </ol>
+      <div className="actions">
+        {admin && (
+          <button
+            type="button"
+            className={play.active ? '' : 'primary'}
+            disabled={toggle.isPending}
+            onClick={() => toggle.mutate()}
+          >
+            {play.active ? 'Turn off' : 'Turn on'}
+          </button>
+        )}
+        <button type="button" aria-expanded={panel === 'dry-run'} onClick={() => show('dry-run')}>
+          Who would enter now?
+        </button>
+        <button type="button" aria-expanded={panel === 'effect'} onClick={() => show('effect')}>
+          Does it work?
+        </button>
+        {admin && (
+          <button type="button" aria-expanded={panel === 'edit'} onClick={() => show('edit')}>
+            Edit definition
+          </button>
+        )}
+      </div>
+      <ActionError error={toggle.error} />
+      {panel === 'dry-run' && <DryRunPanel play={play} />}
+      {panel === 'effect' && <EffectPanel play={play} />}
+      {panel === 'edit' && <DefinitionEditor play={play} done={() => setPanel('none')} />}
+    </li>
+  );
+}
+
+function DryRunPanel({ play, definition }: { play: Play; definition?: unknown }) {
+  const dry = useQuery({
+    queryKey: ['plays', play.key, 'dry-run', definition],
+    queryFn: () =>
+      api<DryRun>(`/plays/${play.key}/dry-run`, {
+        method: 'POST',
+        body: definition === undefined ? {} : { definition },
+      }),
+  });
+  if (dry.isPending) return <Loading label="Working out who would enter…" />;
+  if (dry.isError) return <ErrorState error={dry.error} />;
+  return (
+    <div className="panel">
+      <p>
+        <strong>{dry.data.total}</strong> accounts would enter now: {dry.data.treated} treated,{' '}
+        {dry.data.holdout} held out
+        {dry.data.alreadyInPlay > 0 && `, ${dry.data.alreadyInPlay} already in the play`}.
+      </p>
+      <ul className="small columns">
+        {dry.data.accounts.slice(0, 30).map((account) => (
+          <li key={account.id}>
+            <Link to={`/accounts/${account.id}`}>{account.name}</Link>{' '}
+            {account.cohort === 'holdout' && <span className="tag">holdout</span>}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function EffectPanel({ play }: { play: Play }) {
+  const effect = useQuery({
+    queryKey: ['plays', play.key, 'effectiveness'],
+    queryFn: () => api<Effectiveness>(`/plays/${play.key}/effectiveness`),
+  });
+  if (effect.isPending) return <Loading />;
+  if (effect.isError) return <ErrorState error={effect.error} />;
+  const rate = (value: number | null) => (value === null ? '–' : `${Math.round(value * 100)}%`);
+  return (
+    <div className="panel">
+      <p>
+        <strong>{humanize(effect.data.verdict)}.</strong> {effect.data.summary}
+      </p>
+      <table className="compact">
+        <thead>
+          <tr>
+            <th scope="col">Group</th>
+            <th scope="col" className="num">
+              Entered
+            </th>
+            <th scope="col" className="num">
+              Closed
+            </th>
+            <th scope="col" className="num">
+              Save rate
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(['treated', 'holdout'] as const).map((group) => (
+            <tr key={group}>
+              <th scope="row">{group === 'treated' ? 'Treated' : 'Holdout'}</th>
+              <td className="num">{effect.data[group].entered}</td>
+              <td className="num">{effect.data[group].closed}</td>
+              <td className="num">{rate(effect.data[group].saveRate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
+  const client = useQueryClient();
+  const [text, setText] = useState(() => JSON.stringify(play.definition, null, 2));
+  const [parseError, setParseError] = useState<string | null>(null);
+  const [preview, setPreview] = useState<unknown>(undefined);
+  const save = useMutation({
+    mutationFn: (definition: unknown) =>
+      api<Play>(`/plays/${play.key}`, { method: 'PATCH', body: { definition, version: play.version } }),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['plays'] });
+      done();
+    },
+  });
+  const parsed = (): unknown => {
+    try {
+      setParseError(null);
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      setParseError(`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  };
+  return (
+    <div className="panel">
+      <label>
+        Definition (trigger, conditions, steps, holdoutPercent); saving makes version{' '}
+        {play.definitionVersion + 1}
+        <textarea
+          className="code-input"
+          rows={16}
+          spellCheck={false}
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+        />
+      </label>
+      {parseError && (
+        <p className="action-error" role="alert">
+          {parseError}
+        </p>
+      )}
+      <ActionError error={save.error} />
+      <div className="actions">
+        <button
+          type="button"
+          onClick={() => {
+            const definition = parsed();
+            if (definition !== undefined) setPreview(definition);
+          }}
+        >
+          Dry run this version
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={save.isPending}
+          onClick={() => {
+            const definition = parsed();
+            if (definition !== undefined) save.mutate(definition);
+          }}
+        >
+          Save new version
+        </button>
+      </div>
+      {preview !== undefined && <DryRunPanel play={play} definition={preview} />}
+    </div>
+  );
+}
