@@ -34,6 +34,8 @@ export interface ImportOptions {
   partial?: boolean;
   /** Called after each batch with the number of data rows read so far. */
   onProgress?: (rowsRead: number) => void;
+  /** Validate every row and count what would change, then write nothing. */
+  dryRun?: boolean;
 }
 
 export interface RowError {
@@ -51,7 +53,14 @@ export interface ImportReport {
   errors: RowError[];
   /** Error lines beyond the first MAX_REPORTED_ERRORS are counted, not listed. */
   errorCount: number;
+  /** What each column of the file became: a field, `attribute:<name>` or `ignore`. */
+  columns: { header: string; target: string }[];
+  /** True when nothing was written: the counts say what the import would do. */
+  dryRun: boolean;
 }
+
+/** Thrown at the end of a dry run to roll back everything it wrote. */
+class DryRunDone extends Error {}
 
 const BATCH_SIZE = 1000;
 const MAX_REPORTED_ERRORS = 1000;
@@ -216,7 +225,7 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return [];
       };
-      return { parseRow, writeBatch };
+      return { parseRow, writeBatch, columns: describeColumns(headers, mapping) };
     });
   }
 
@@ -334,7 +343,7 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return errors;
       };
-      return Promise.resolve({ parseRow, writeBatch });
+      return Promise.resolve({ parseRow, writeBatch, columns: describeColumns(headers, mapping) });
     });
   }
 
@@ -423,9 +432,9 @@ export class ImportService {
           message: rejected.message,
         }));
       };
-      return Promise.resolve({ parseRow, writeBatch });
+      return Promise.resolve({ parseRow, writeBatch, columns: describeColumns(headers, mapping) });
     });
-    await this.signals.notify(accountIds);
+    if (!report.dryRun) await this.signals.notify(accountIds);
     return { ...report, createdAccounts };
   }
 
@@ -436,8 +445,9 @@ export class ImportService {
     setup: (
       db: Kysely<Database>,
       headers: string[],
-    ) => Promise<{ parseRow: RowParser<T>; writeBatch: BatchWriter<T> }>,
+    ) => Promise<{ parseRow: RowParser<T>; writeBatch: BatchWriter<T>; columns: ImportReport['columns'] }>,
   ): Promise<ImportReport> {
+    const dryRun = options.dryRun ?? false;
     const report: ImportReport = {
       rows: 0,
       created: 0,
@@ -446,6 +456,8 @@ export class ImportService {
       rejected: 0,
       errors: [],
       errorCount: 0,
+      columns: [],
+      dryRun,
     };
     const addErrors = (errors: readonly RowError[]) => {
       const lines = new Set(errors.map((error) => error.line));
@@ -473,9 +485,10 @@ export class ImportService {
         let batch: PendingRow<T>[] = [];
         const flush = async () => {
           if (!pipeline || batch.length === 0) return;
-          // Once the import is doomed (atomic mode with errors), only validation continues.
-          const dryRun = !options.partial && report.errorCount > 0;
-          addErrors(await pipeline.writeBatch(db, batch, report, dryRun));
+          // Once the import is doomed (atomic mode with errors), only validation continues. A dry
+          // run writes every valid row, to count what would change, and rolls it all back.
+          const doomed = !options.partial && !dryRun && report.errorCount > 0;
+          addErrors(await pipeline.writeBatch(db, batch, report, doomed));
           batch = [];
           options.onProgress?.(report.rows);
         };
@@ -484,6 +497,7 @@ export class ImportService {
           if (headers === null) {
             headers = record.map((header) => header.trim());
             pipeline = await setup(db, headers);
+            report.columns = pipeline.columns;
             continue;
           }
           report.rows += 1;
@@ -506,12 +520,14 @@ export class ImportService {
         await flush();
         if (headers === null)
           throw new AppError('IMPORT_INVALID', 'The file is empty: no header row.', { line: 1 });
+        if (dryRun) throw new DryRunDone();
         if (report.errorCount > 0 && !options.partial) {
           report.created = report.updated = report.unchanged = 0;
           throw importInvalid(report);
         }
       });
     } catch (error) {
+      if (error instanceof DryRunDone) return report;
       if (error instanceof CsvError) {
         const line = Number(error.lines);
         throw new AppError('IMPORT_INVALID', `Line ${line}: ${error.message}`, {
@@ -535,6 +551,24 @@ function importInvalid(report: ImportReport): AppError {
     `Nothing was imported: ${report.rejected} of ${report.rows} rows are invalid (first at ${where}). Fix them or import with partial mode.`,
     { errors: report.errors, errorCount: report.errorCount, rows: report.rows, rejected: report.rejected },
   );
+}
+
+function describeColumns<T extends string>(
+  headers: readonly string[],
+  mapping: readonly ColumnTarget<T>[],
+): ImportReport['columns'] {
+  return headers.map((header, index) => {
+    const target = mapping[index];
+    return {
+      header,
+      target:
+        target === undefined || target.kind === 'ignore'
+          ? 'ignore'
+          : target.kind === 'field'
+            ? target.field
+            : `attribute:${target.name}`,
+    };
+  });
 }
 
 function requireColumns<T extends string>(

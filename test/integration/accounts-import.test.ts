@@ -213,6 +213,37 @@ describe('account and contact store', () => {
       });
     });
 
+    it('dry-runs an import: counts what would change and lists every bad row, writing nothing', async () => {
+      const t = current();
+      await buildTinyBook(t, { cases: true });
+      const before = await snapshotStore(t.store);
+      const file = csv(
+        SALESFORCE_HEADER,
+        'A-1,Acme Analytics,csm.a@example.com,Enterprise,99000,2027-01-01,Analytics',
+        'N-1,New One,csm.a@example.com,Growth,1000,2027-01-01,',
+        'N-2,New Two,csm.a@example.com,Growth,lots,2027-01-01,',
+      );
+      const report = await importAccounts(t, file, { dryRun: true });
+      expect(report).toMatchObject({
+        dryRun: true,
+        rows: 3,
+        created: 1,
+        updated: 1,
+        rejected: 1,
+        errors: [{ line: 4, column: 'ARR', message: '"lots" is not a non-negative amount' }],
+      });
+      expect(report.columns).toEqual([
+        { header: 'Account ID', target: 'externalId' },
+        { header: 'Account Name', target: 'name' },
+        { header: 'Account Owner Email', target: 'ownerEmail' },
+        { header: 'Customer Tier', target: 'tier' },
+        { header: 'ARR', target: 'arr' },
+        { header: 'Renewal Date', target: 'renewalDate' },
+        { header: 'Industry', target: 'attribute:Industry' },
+      ]);
+      expect(await snapshotStore(t.store)).toEqual(before);
+    });
+
     it('rejects ragged rows, repeated ids and broken quoting with the line', async () => {
       const t = current();
       await buildTinyBook(t, { cases: false });

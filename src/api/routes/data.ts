@@ -10,6 +10,9 @@ import { queryFlag } from '../schemas';
 
 const importQuery = z.object({
   partial: queryFlag.default(false),
+  dryRun: queryFlag
+    .default(false)
+    .describe('Validate every row and report what would be created or updated, writing nothing'),
   map: z
     .string()
     .max(10_000)
@@ -44,6 +47,7 @@ export const dataRoutes =
       (request) =>
         services.imports.importSignals(actorOf(request), csvBody(request.body), {
           partial: request.query.partial,
+          dryRun: request.query.dryRun,
           createAccounts: request.query.createAccounts,
           ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
         }),
@@ -63,6 +67,7 @@ export const dataRoutes =
         (request) => {
           const options = {
             partial: request.query.partial,
+            dryRun: request.query.dryRun,
             ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
           };
           const actor = actorOf(request);

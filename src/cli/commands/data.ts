@@ -86,13 +86,21 @@ export function dataCommands(program: Command): void {
       .option('--db <target>', 'SQLite file path or postgres:// URL')
       .option('--map <pairs>', 'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore"')
       .option('--partial', 'import the good rows and report the bad ones')
+      .option('--dry-run', 'check every row and report what would change, writing nothing')
       .option('--as <email>', 'attribute the changes to this user in the audit log');
     if (kind === 'signals')
       command.option('--create-accounts', 'create placeholder accounts for unknown account ids');
     command.action(
       async (
         file: string,
-        options: { db?: string; map?: string; partial?: boolean; as?: string; createAccounts?: boolean },
+        options: {
+          db?: string;
+          map?: string;
+          partial?: boolean;
+          dryRun?: boolean;
+          as?: string;
+          createAccounts?: boolean;
+        },
       ) => {
         await withServices(options, async (services) => {
           const actor = await actorFor(services, options.as);
@@ -107,6 +115,7 @@ export function dataCommands(program: Command): void {
           bar?.start(size, 0, { rows: 0 });
           const importOptions = {
             partial: options.partial ?? false,
+            dryRun: options.dryRun ?? false,
             ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
             onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
           };
@@ -123,7 +132,8 @@ export function dataCommands(program: Command): void {
             bar?.update(size, { rows: report.rows });
             bar?.stop();
             process.stdout.write(
-              `Imported ${kind} from ${file}: ${report.rows} rows, ${report.created} created, ${report.updated} updated, ` +
+              `${report.dryRun ? 'Dry run, nothing written: would import' : 'Imported'} ${kind} from ${file}: ` +
+                `${report.rows} rows, ${report.created} created, ${report.updated} updated, ` +
                 `${report.unchanged} unchanged, ${report.rejected} rejected.\n`,
             );
             if (report.createdAccounts?.length) {
