@@ -2,3 +2,14 @@
 export const E2E_PORT = 3411;
 export const E2E_STORE = 'test-results/e2e-store';
 export const E2E_PASSWORD = 'e2e-demo-password';
+
+/** Two API processes over one PostgreSQL database, for live updates across processes. */
+export const E2E_PG_PORTS = [3412, 3413] as const;
+export const E2E_PG_ADMIN = process.env.RETAIN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const E2E_PG_DATABASE = 'retain_e2e';
+
+export function e2ePgUrl(): string {
+  const url = new URL(E2E_PG_ADMIN);
+  url.pathname = `/${E2E_PG_DATABASE}`;
+  return url.toString();
+}

@@ -1,10 +1,23 @@
-// Two people on the worklist at once: what one changes, the other sees without reloading.
+// Two people on the worklist at once: what one changes, the other sees without reloading. Once on
+// one server (SQLite), once with each person on a different API process over one PostgreSQL store.
+import type { Browser } from '@playwright/test';
 import { me, openCases } from './api';
+import { E2E_PG_PORTS, E2E_PORT } from './constants';
 import { expect, logIn, test } from './fixtures';
 
+const at = (port: number) => `http://127.0.0.1:${port}`;
+
 test('a change in one session appears in another without a reload', async ({ browser }) => {
-  const csmContext = await browser.newContext();
-  const leadContext = await browser.newContext();
+  await twoSessions(browser, at(E2E_PORT), at(E2E_PORT), 'live - second session');
+});
+
+test('a change through one API process appears in a session on another (PostgreSQL)', async ({ browser }) => {
+  await twoSessions(browser, at(E2E_PG_PORTS[0]), at(E2E_PG_PORTS[1]), 'live - second process');
+});
+
+async function twoSessions(browser: Browser, csmServer: string, leadServer: string, screenshot: string) {
+  const csmContext = await browser.newContext({ baseURL: csmServer });
+  const leadContext = await browser.newContext({ baseURL: leadServer });
   const csm = await csmContext.newPage();
   const lead = await leadContext.newPage();
   try {
@@ -48,9 +61,9 @@ test('a change in one session appears in another without a reload', async ({ bro
     expect(await lead.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
       true,
     );
-    await lead.screenshot({ path: 'test-results/screens/live - second session.png' });
+    await lead.screenshot({ path: `test-results/screens/${screenshot}.png` });
   } finally {
     await csmContext.close();
     await leadContext.close();
   }
-});
+}

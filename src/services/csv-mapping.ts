@@ -172,8 +172,12 @@ export function camelCase(header: string): string {
   return words.map((word, index) => (index === 0 ? word : word[0]?.toUpperCase() + word.slice(1))).join('');
 }
 
-/** Parses `--map "Header=field,Other=attribute"` into a mapping object. */
+/**
+ * Parses `--map "Header=field,Other=attribute"` into a mapping object; a JSON object
+ * (`{"Header, with comma": "field"}`) takes any header.
+ */
 export function parseMappingOption(text: string): Record<string, string> {
+  if (text.trimStart().startsWith('{')) return parseMappingJson(text);
   const mapping: Record<string, string> = {};
   for (const pair of text.split(',')) {
     const index = pair.lastIndexOf('=');
@@ -181,6 +185,28 @@ export function parseMappingOption(text: string): Record<string, string> {
       throw new AppError('IMPORT_MAPPING_INVALID', `"${pair}" is not Header=field.`, { mapping: text });
     }
     mapping[pair.slice(0, index).trim()] = pair.slice(index + 1).trim();
+  }
+  return mapping;
+}
+
+function parseMappingJson(text: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AppError('IMPORT_MAPPING_INVALID', 'The mapping is not valid JSON.', { mapping: text });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new AppError('IMPORT_MAPPING_INVALID', 'The mapping must be an object of header: field.', {
+      mapping: text,
+    });
+  const mapping: Record<string, string> = {};
+  for (const [header, target] of Object.entries(parsed)) {
+    if (typeof target !== 'string')
+      throw new AppError('IMPORT_MAPPING_INVALID', `The mapping of "${header}" must be a field name.`, {
+        header,
+      });
+    mapping[header] = target;
   }
   return mapping;
 }

@@ -103,6 +103,12 @@ describe('CSV column mapping', () => {
       'name',
       'tier',
     ]);
+    expect(parseMappingOption('{"Acct, main": "externalId", "Plan=2": "tier"}')).toEqual({
+      'Acct, main': 'externalId',
+      'Plan=2': 'tier',
+    });
+    expect(() => parseMappingOption('{"Acct": 3}')).toThrow(/must be a field name/);
+    expect(() => parseMappingOption('{oops')).toThrow(/not valid JSON/);
     expect(() => accountMapping(['Acct'], { Acct: 'nonsense' })).toThrow(/unknown field "nonsense"/);
     try {
       accountMapping(['Acct'], { Missing: 'name' });

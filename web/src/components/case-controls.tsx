@@ -89,15 +89,24 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
         </button>
       )}
       {open && (
-        <form className="popover" onSubmit={save} aria-label={`Reasons of ${riskCase.account.name}`}>
+        <form
+          className="popover"
+          onSubmit={save}
+          aria-label={`Reasons of ${riskCase.account.name}`}
+          onKeyDown={(event) => {
+            if (event.key === 'Escape') setOpen(false);
+          }}
+        >
           <fieldset>
             <legend>Reasons</legend>
             {(reasons.data ?? [])
               .filter((reason) => reason.active || chosen.includes(reason.key))
-              .map((reason) => (
+              .map((reason, index) => (
                 <label key={reason.key} className="check">
                   <input
                     type="checkbox"
+                    // Focus moves into the editor as it opens; Escape closes it.
+                    autoFocus={index === 0}
                     checked={chosen.includes(reason.key)}
                     onChange={() => toggle(reason.key)}
                   />

@@ -510,7 +510,8 @@ function AuditTrail({ caseId }: { caseId: number }) {
       ) : audit.data.items.length === 0 ? (
         <Empty title="Nothing recorded yet." />
       ) : (
-        <ol className="timeline audit">
+        // Scrolls on its own, so it takes keyboard focus to be scrolled without a mouse.
+        <ol className="timeline audit" tabIndex={0} aria-label="Audit trail entries, newest first">
           {[...audit.data.items].reverse().map((entry) => (
             <li key={entry.id}>
               <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}

@@ -8,6 +8,7 @@ import type { Items, Role, Settings } from '../api/types';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { formatDate } from '../format';
 import { useUser } from '../session';
+import { ImportWizard } from './import-wizard';
 
 const SECTIONS = [
   { key: 'process', label: 'Risk process' },
@@ -16,6 +17,7 @@ const SECTIONS = [
   { key: 'detection', label: 'Detection rules' },
   { key: 'users', label: 'Users and teams' },
   { key: 'tokens', label: 'API tokens' },
+  { key: 'import', label: 'Import CSV' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['key'];
 
@@ -57,6 +59,7 @@ export default function SettingsPage() {
         )}
         {section === 'users' && <Users />}
         {section === 'tokens' && <Tokens />}
+        {section === 'import' && <ImportWizard />}
       </div>
     </section>
   );

@@ -1,0 +1,283 @@
+// The CSV import wizard: pick a file, see how its columns map and fix the mapping, check every row
+// (a dry run that writes nothing), then import all or nothing, or only the good rows.
+import { useState } from 'react';
+import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
+import { ApiError, query, upload } from '../api/client';
+import { ActionError } from '../components/states';
+import { formatNumber } from '../format';
+
+type Kind = 'accounts' | 'contacts' | 'signals';
+
+interface ImportReport {
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  errorCount: number;
+  errors: { line: number; column: string | null; message: string }[];
+  columns: { header: string; target: string }[];
+  dryRun: boolean;
+}
+
+const TARGETS: Record<Kind, readonly string[]> = {
+  accounts: ACCOUNT_TARGETS,
+  contacts: CONTACT_TARGETS,
+  signals: SIGNAL_TARGETS,
+};
+const KIND_HELP: Record<Kind, string> = {
+  accounts:
+    'A CRM export of accounts: id, name, owner email, tier, ARR, renewal date. Other columns are kept as attributes.',
+  contacts: 'People at your accounts: account id, email, name, role, champion.',
+  signals:
+    'Signals: account, kind, occurred_at, an idempotency key, and one column per data field (score, seats_used…).',
+};
+
+type Step =
+  | { kind: 'choose' }
+  | { kind: 'checked'; report: ImportReport; unmapped?: boolean }
+  | { kind: 'done'; report: ImportReport };
+
+export function ImportWizard() {
+  const [kind, setKind] = useState<Kind>('accounts');
+  const [file, setFile] = useState<File | null>(null);
+  const [mapping, setMapping] = useState<Record<string, string>>({});
+  const [partial, setPartial] = useState(false);
+  const [step, setStep] = useState<Step>({ kind: 'choose' });
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [failed, setFailed] = useState<ImportReport['errors']>([]);
+
+  const send = async (dryRun: boolean) => {
+    if (!file) return;
+    setError(null);
+    setFailed([]);
+    setProgress(0);
+    try {
+      const params = {
+        dryRun: dryRun ? 'true' : undefined,
+        partial: partial ? 'true' : undefined,
+        map: Object.keys(mapping).length > 0 ? JSON.stringify(mapping) : undefined,
+        createAccounts: undefined,
+      };
+      const report = await upload<ImportReport>(`/imports/${kind}${query(params)}`, file, setProgress);
+      setStep(dryRun ? { kind: 'checked', report } : { kind: 'done', report });
+    } catch (caught) {
+      setError(caught);
+      if (caught instanceof ApiError && Array.isArray(caught.details?.errors))
+        setFailed(caught.details.errors as ImportReport['errors']);
+      // A required field no column maps to: show the columns so one can be pointed at it.
+      const headers = caught instanceof ApiError ? caught.details?.columns : undefined;
+      if (caught instanceof ApiError && caught.code === 'IMPORT_MAPPING_INVALID' && Array.isArray(headers))
+        setStep({ kind: 'checked', report: unmappedReport(headers.map(String), mapping), unmapped: true });
+    } finally {
+      setProgress(null);
+    }
+  };
+
+  const reset = () => {
+    setStep({ kind: 'choose' });
+    setMapping({});
+    setError(null);
+    setFailed([]);
+  };
+
+  return (
+    <section className="card import-wizard" aria-labelledby="import-title">
+      <h2 id="import-title">Import a CSV file</h2>
+      <ol className="wizard-steps" aria-label="Steps">
+        <li className={step.kind === 'choose' ? 'current' : undefined}>1. File</li>
+        <li className={step.kind === 'checked' ? 'current' : undefined}>2. Columns and check</li>
+        <li className={step.kind === 'done' ? 'current' : undefined}>3. Imported</li>
+      </ol>
+
+      {step.kind === 'choose' && (
+        <form
+          className="inline-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void send(true);
+          }}
+        >
+          <label>
+            What the file holds
+            <select
+              aria-label="What the file holds"
+              value={kind}
+              onChange={(event) => setKind(event.target.value as Kind)}
+            >
+              <option value="accounts">Accounts</option>
+              <option value="contacts">Contacts</option>
+              <option value="signals">Signals</option>
+            </select>
+          </label>
+          <label>
+            CSV file
+            <input
+              type="file"
+              accept=".csv,text/csv"
+              required
+              onChange={(event) => setFile(event.target.files?.[0] ?? null)}
+            />
+          </label>
+          <button type="submit" className="primary" disabled={!file || progress !== null}>
+            Check the file
+          </button>
+          <p className="muted small wide">{KIND_HELP[kind]} Nothing is written until you import.</p>
+        </form>
+      )}
+
+      {step.kind === 'checked' && (
+        <>
+          <Summary report={step.report} unmapped={step.unmapped ?? false} />
+          <h3>Columns</h3>
+          <table className="compact">
+            <thead>
+              <tr>
+                <th scope="col">Column in the file</th>
+                <th scope="col">Becomes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {step.report.columns.map((column) => {
+                const value = mapping[column.header] ?? column.target;
+                return (
+                  <tr key={column.header}>
+                    <th scope="row">{column.header}</th>
+                    <td>
+                      <select
+                        aria-label={`Column ${column.header} becomes`}
+                        value={value.startsWith('attribute:') ? 'attribute' : value}
+                        onChange={(event) => setMapping({ ...mapping, [column.header]: event.target.value })}
+                      >
+                        {TARGETS[kind].map((target) => (
+                          <option key={target} value={target}>
+                            {target}
+                          </option>
+                        ))}
+                        <option value="attribute">
+                          {kind === 'signals' ? 'a data field' : 'an attribute'}
+                        </option>
+                        <option value="ignore">nothing (ignore it)</option>
+                      </select>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <RowErrors errors={step.report.errors} total={step.report.errorCount} />
+          <label className="check">
+            <input type="checkbox" checked={partial} onChange={(event) => setPartial(event.target.checked)} />
+            Import the good rows and skip the bad ones (otherwise one bad row stops the whole import)
+          </label>
+          <div className="actions">
+            <button type="button" disabled={progress !== null} onClick={() => void send(true)}>
+              Check again with these columns
+            </button>
+            <button
+              type="button"
+              className="primary"
+              disabled={progress !== null || step.unmapped === true || (step.report.rejected > 0 && !partial)}
+              onClick={() => void send(false)}
+            >
+              Import {formatNumber(step.report.rows - (partial ? step.report.rejected : 0))} rows
+            </button>
+            <button type="button" onClick={reset}>
+              Start over
+            </button>
+          </div>
+        </>
+      )}
+
+      {step.kind === 'done' && (
+        <>
+          <p className="notice" role="status">
+            Imported: {formatNumber(step.report.created)} created, {formatNumber(step.report.updated)}{' '}
+            updated, {formatNumber(step.report.unchanged)} unchanged, {formatNumber(step.report.rejected)}{' '}
+            skipped.
+          </p>
+          <RowErrors errors={step.report.errors} total={step.report.errorCount} />
+          <button type="button" onClick={reset}>
+            Import another file
+          </button>
+        </>
+      )}
+
+      {progress !== null && (
+        <div className="progress">
+          <progress max={1} value={progress} aria-label="Upload" />{' '}
+          {progress < 1 ? `Uploading ${Math.round(progress * 100)}%` : 'Checking rows…'}
+        </div>
+      )}
+      <ActionError error={error} />
+      {failed.length > 0 && <RowErrors errors={failed} total={failed.length} />}
+    </section>
+  );
+}
+
+/** A report with only the file's columns, for a file whose columns could not be mapped yet. */
+function unmappedReport(headers: string[], mapping: Record<string, string>): ImportReport {
+  return {
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    errorCount: 0,
+    errors: [],
+    columns: headers.map((header) => ({ header, target: mapping[header] ?? 'attribute' })),
+    dryRun: true,
+  };
+}
+
+function Summary({ report, unmapped }: { report: ImportReport; unmapped: boolean }) {
+  if (unmapped)
+    return (
+      <p className="notice warn" role="status">
+        Choose which column holds each required field, then check again.
+      </p>
+    );
+  return (
+    <p className={report.rejected > 0 ? 'notice warn' : 'notice'} role="status">
+      {formatNumber(report.rows)} rows checked: {formatNumber(report.created)} would be created,{' '}
+      {formatNumber(report.updated)} updated, {formatNumber(report.unchanged)} unchanged
+      {report.rejected > 0 ? `, ${formatNumber(report.rejected)} have errors (below)` : ', no errors'}.
+      Nothing has been written yet.
+    </p>
+  );
+}
+
+function RowErrors({ errors, total }: { errors: ImportReport['errors']; total: number }) {
+  if (errors.length === 0) return null;
+  return (
+    <>
+      <h3>
+        Rows with errors
+        {total > errors.length ? ` (first ${formatNumber(errors.length)} of ${formatNumber(total)})` : ''}
+      </h3>
+      <div className="table-wrap errors-table">
+        <table className="compact">
+          <thead>
+            <tr>
+              <th scope="col" className="num">
+                Line
+              </th>
+              <th scope="col">Column</th>
+              <th scope="col">Problem</th>
+            </tr>
+          </thead>
+          <tbody>
+            {errors.slice(0, 200).map((error, index) => (
+              <tr key={`${error.line}-${index}`}>
+                <td className="num">{error.line}</td>
+                <td>{error.column ?? '–'}</td>
+                <td>{error.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
