@@ -98,6 +98,7 @@ test('playbooks: preview who would enter, turn a play on, see its tasks', async 
   await expect(play.locator('.panel')).toContainText(/Too small to tell|No measurable|Helps|Hurts/i);
   await play.getByRole('button', { name: 'Turn on' }).click();
   await expect(play.locator('.status')).toHaveText('active');
+  await page.mouse.wheel(0, -100_000);
   await docsScreenshot(page, 'playbooks');
   await page.getByRole('link', { name: 'Tasks' }).click();
   await page.getByLabel('Show').selectOption('all');

@@ -244,10 +244,7 @@ export interface Play {
   description: string | null;
   active: boolean;
   definitionVersion: number;
-  definition: {
-    trigger: { kind: string } & Record<string, unknown>;
-    steps: ({ kind: string } & Record<string, unknown>)[];
-  };
+  definition: PlayDefinition;
   version: number;
 }
 
@@ -270,4 +267,62 @@ export interface Change {
   entityId: string;
   accountId: number | null;
   action: string;
+}
+
+/** A play's definition, as /api/v1/plays takes it (the server validates it in full). */
+export type PlayAction =
+  | { kind: 'set_stage'; stage: string }
+  | { kind: 'add_reason'; reason: string }
+  | { kind: 'remove_reason'; reason: string }
+  | { kind: 'close'; outcome: 'recovered' | 'lost' };
+
+export type PlayTrigger =
+  | { kind: 'case_opened'; reasons?: string[]; source?: 'rule' | 'manual' }
+  | { kind: 'reason_added'; reason: string }
+  | { kind: 'stage_changed'; to: string }
+  | { kind: 'segment_entered'; segment: string }
+  | { kind: 'segment_left'; segment: string }
+  | { kind: 'signal_rule_fired'; rule: string }
+  | { kind: 'touchpoint_logged'; reason: string }
+  | { kind: 'schedule'; everyDays: number };
+
+export type TaskAssignee =
+  | { kind: 'account_owner' }
+  | { kind: 'team_lead' }
+  | { kind: 'role'; role: 'admin' | 'lead' | 'csm' }
+  | { kind: 'user'; email: string };
+
+export type PlayStep =
+  | {
+      kind: 'task';
+      title: string;
+      description: string;
+      dueInDays: number;
+      assignee: TaskAssignee;
+      onComplete?: { mode: 'automatic' | 'offered'; actions: PlayAction[] };
+      waitForCompletion: boolean;
+    }
+  | { kind: 'wait'; days: number }
+  | { kind: 'wait_until'; condition: string; timeoutDays: number }
+  | { kind: 'email'; to: 'contacts' | 'champion' | 'owner'; subject: string; body: string }
+  | { kind: 'webhook'; url: string; text: string }
+  | { kind: 'action'; action: PlayAction };
+
+export interface PlayDefinition {
+  trigger: PlayTrigger;
+  conditions: string | null;
+  steps: PlayStep[];
+  holdoutPercent: number;
+}
+
+export interface Segment {
+  id: number;
+  key: string;
+  name: string;
+}
+
+export interface DetectionRule {
+  key: string;
+  name: string;
+  active: boolean;
 }

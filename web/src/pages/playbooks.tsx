@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client';
-import type { Items, Play } from '../api/types';
+import type { Items, Play, PlayDefinition, PlayStep } from '../api/types';
+import { NEW_PLAY, PlayBuilder } from '../components/play-builder';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { humanize } from '../format';
 import { useUser } from '../session';
@@ -24,6 +25,23 @@ interface Effectiveness {
   summary: string;
 }
 
+function describeStep(step: PlayStep): string {
+  switch (step.kind) {
+    case 'task':
+      return `Task: ${step.title} (due in ${step.dueInDays} days)`;
+    case 'wait':
+      return `Wait ${step.days} days`;
+    case 'wait_until':
+      return `Wait until ${step.condition} (up to ${step.timeoutDays} days)`;
+    case 'email':
+      return `Email to ${step.to}: ${step.subject}`;
+    case 'webhook':
+      return `Webhook: ${step.text.slice(0, 60)}`;
+    case 'action':
+      return `Case: ${humanize(step.action.kind)} ${'stage' in step.action ? humanize(step.action.stage) : 'reason' in step.action ? humanize(step.action.reason) : step.action.outcome}`;
+  }
+}
+
 function describeTrigger(trigger: Play['definition']['trigger']): string {
   const detail = Object.entries(trigger)
     .filter(([key]) => key !== 'kind')
@@ -33,6 +51,8 @@ function describeTrigger(trigger: Play['definition']['trigger']): string {
 }
 
 export default function PlaybooksPage() {
+  const user = useUser();
+  const [creating, setCreating] = useState(false);
   const plays = useQuery({ queryKey: ['plays'], queryFn: () => api<Items<Play>>('/plays') });
   return (
     <section className="page">
@@ -42,7 +62,13 @@ export default function PlaybooksPage() {
           Plays fire on triggers and create tasks, send email and webhooks or change the case. See your{' '}
           <Link to="/tasks">task inbox</Link>.
         </p>
+        {user.role === 'admin' && !creating && (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New play
+          </button>
+        )}
       </div>
+      {creating && <NewPlay done={() => setCreating(false)} />}
       {plays.isPending ? (
         <Loading />
       ) : plays.isError ? (
@@ -88,11 +114,7 @@ function PlayCard({ play }: { play: Play }) {
       </p>
       <ol className="steps small">
         {play.definition.steps.map((step, index) => (
-          <li key={index}>
-            {humanize(step.kind)}
-            {typeof step.title === 'string' ? `: ${step.title}` : ''}
-            {typeof step.subject === 'string' ? `: ${step.subject}` : ''}
-          </li>
+          <li key={index}>{describeStep(step)}</li>
         ))}
       </ol>
       <div className="actions">
@@ -126,7 +148,7 @@ function PlayCard({ play }: { play: Play }) {
   );
 }
 
-function DryRunPanel({ play, definition }: { play: Play; definition?: unknown }) {
+function DryRunPanel({ play, definition }: { play: Play; definition?: PlayDefinition }) {
   const dry = useQuery({
     queryKey: ['plays', play.key, 'dry-run', definition],
     queryFn: () =>
@@ -201,39 +223,57 @@ function EffectPanel({ play }: { play: Play }) {
 
 function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
   const client = useQueryClient();
-  const [text, setText] = useState(() => JSON.stringify(play.definition, null, 2));
+  const [definition, setDefinition] = useState<PlayDefinition>(play.definition);
+  const [asJson, setAsJson] = useState(false);
+  const [text, setText] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
-  const [preview, setPreview] = useState<unknown>(undefined);
+  const [preview, setPreview] = useState<PlayDefinition | null>(null);
   const save = useMutation({
-    mutationFn: (definition: unknown) =>
-      api<Play>(`/plays/${play.key}`, { method: 'PATCH', body: { definition, version: play.version } }),
+    mutationFn: (next: PlayDefinition) =>
+      api<Play>(`/plays/${play.key}`, { method: 'PATCH', body: { definition: next, version: play.version } }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['plays'] });
       done();
     },
   });
-  const parsed = (): unknown => {
+  /** The definition being edited, from the form or the JSON text. */
+  const current = (): PlayDefinition | null => {
+    if (!asJson) return definition;
     try {
       setParseError(null);
-      return JSON.parse(text) as unknown;
+      return JSON.parse(text) as PlayDefinition;
     } catch (error) {
       setParseError(`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-      return undefined;
+      return null;
     }
+  };
+  const switchMode = () => {
+    if (asJson) {
+      const parsed = current();
+      if (!parsed) return;
+      setDefinition(parsed);
+    } else setText(JSON.stringify(definition, null, 2));
+    setAsJson(!asJson);
   };
   return (
     <div className="panel">
-      <label>
-        Definition (trigger, conditions, steps, holdoutPercent); saving makes version{' '}
-        {play.definitionVersion + 1}
-        <textarea
-          className="code-input"
-          rows={16}
-          spellCheck={false}
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-        />
-      </label>
+      <p className="muted small">
+        Saving makes version {play.definitionVersion + 1}; runs in flight keep their version.
+      </p>
+      {asJson ? (
+        <label>
+          Definition (JSON)
+          <textarea
+            className="code-input"
+            rows={16}
+            spellCheck={false}
+            value={text}
+            onChange={(event) => setText(event.target.value)}
+          />
+        </label>
+      ) : (
+        <PlayBuilder definition={definition} onChange={setDefinition} />
+      )}
       {parseError && (
         <p className="action-error" role="alert">
           {parseError}
@@ -241,11 +281,14 @@ function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
       )}
       <ActionError error={save.error} />
       <div className="actions">
+        <button type="button" onClick={switchMode}>
+          {asJson ? 'Edit as a form' : 'Edit as JSON'}
+        </button>
         <button
           type="button"
           onClick={() => {
-            const definition = parsed();
-            if (definition !== undefined) setPreview(definition);
+            const next = current();
+            if (next) setPreview(next);
           }}
         >
           Dry run this version
@@ -255,14 +298,61 @@ function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
           className="primary"
           disabled={save.isPending}
           onClick={() => {
-            const definition = parsed();
-            if (definition !== undefined) save.mutate(definition);
+            const next = current();
+            if (next) save.mutate(next);
           }}
         >
           Save new version
         </button>
       </div>
-      {preview !== undefined && <DryRunPanel play={play} definition={preview} />}
+      {preview !== null && <DryRunPanel play={play} definition={preview} />}
     </div>
+  );
+}
+
+function NewPlay({ done }: { done: () => void }) {
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [definition, setDefinition] = useState<PlayDefinition>(NEW_PLAY);
+  const create = useMutation({
+    mutationFn: () =>
+      api<Play>('/plays', { method: 'POST', body: { name, description: description || null, definition } }),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: ['plays'] });
+      done();
+    },
+  });
+  return (
+    <form
+      className="card"
+      aria-label="New play"
+      onSubmit={(event) => {
+        event.preventDefault();
+        create.mutate();
+      }}
+    >
+      <h2>New play</h2>
+      <div className="field-row">
+        <label className="grow">
+          Name
+          <input required value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+        <label className="grow">
+          What it is for
+          <input value={description} onChange={(event) => setDescription(event.target.value)} />
+        </label>
+      </div>
+      <PlayBuilder definition={definition} onChange={setDefinition} />
+      <ActionError error={create.error} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create play (off until you turn it on)
+        </button>
+        <button type="button" onClick={done}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
