@@ -41,6 +41,13 @@ test('account page: case, health, contacts, updates, audit', async ({ page }) =>
   ])
     await expect(page.getByRole('heading', { level: 2, name: new RegExp(`^${title}`) })).toBeVisible();
   await expect(page.locator('.stage-times')).toContainText('Plan in Place');
+  // The demo book's twelve weeks of signals: a score, its history chart, why, and the timeline.
+  await expect(page.getByRole('img', { name: 'Health score history' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Why' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Health' }).locator('.explanation').first()).toContainText(
+    'points',
+  );
+  await expect(page.getByRole('region', { name: 'Signals' })).toContainText('usage');
   await docsScreenshot(page, 'account-page', true);
 });
 

@@ -13,6 +13,7 @@ import { RiskCaseRepository } from '../store/risk-case.repository';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
 import { inTransaction } from './context';
+import { replayDemoActivity } from './demo-activity';
 import type { Services } from './index';
 import { hashPassword } from './passwords';
 
@@ -21,6 +22,8 @@ export interface DemoOptions {
   seed: number;
   /** Password given to every demo user; generated when absent. */
   password?: string;
+  /** Weeks of product, survey and support activity (and weekly health scores) before today. */
+  activityWeeks?: number;
 }
 
 export interface DemoSummary {
@@ -59,6 +62,7 @@ const CONTACT_ROLES = [
 const OPEN_SHARE = 0.08;
 const CLOSED_SHARE = 0.06;
 const HISTORY_DAYS = 182;
+const DEMO_ACTIVITY_WEEKS = 12;
 
 /** Fills an empty store with the demo book, all in one transaction. */
 export async function generateDemoBook(services: Services, options: DemoOptions): Promise<DemoSummary> {
@@ -73,7 +77,7 @@ export async function generateDemoBook(services: Services, options: DemoOptions)
     services.config.settings(),
   ]);
 
-  return inTransaction(services.context, async (db) => {
+  const { summary, book } = await inTransaction(services.context, async (db) => {
     const users = new UserRepository(db);
     if ((await users.countUsers()) > 0) {
       throw new AppError(
@@ -184,7 +188,7 @@ export async function generateDemoBook(services: Services, options: DemoOptions)
       );
     }
     await audit.appendDated(entries);
-    return {
+    const summary: DemoSummary = {
       adminEmail: DEMO_ADMIN_EMAIL,
       password,
       users: 2 + TEAMS.length * (CSMS_PER_TEAM + 1),
@@ -193,7 +197,21 @@ export async function generateDemoBook(services: Services, options: DemoOptions)
       openCases: openCount,
       closedCases: closedCount,
     };
+    return { summary, book };
   });
+  const weeks = options.activityWeeks ?? DEMO_ACTIVITY_WEEKS;
+  if (weeks > 0)
+    await replayDemoActivity(
+      services.context,
+      faker,
+      book.map((account) => ({
+        id: account.id,
+        externalId: account.externalId,
+        seats: typeof account.attributes.seats === 'number' ? account.attributes.seats : 10,
+      })),
+      weeks,
+    );
+  return summary;
 }
 
 type DatedAuditEntry = NewAuditEntry & { at: Date; actor: Actor };

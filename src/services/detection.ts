@@ -227,7 +227,12 @@ export class DetectionService {
         now.getTime() - Date.parse(lastClosed.closedAt) < settings.detectionQuietDays * 86_400_000
           ? new Set(await reasonKeysOf(lastClosed.id))
           : new Set<string>();
-      const acting = fired.filter(({ rule }) => !quiet.has(rule.reason) && reasons.has(rule.reason));
+      // A customer whose last case closed as lost has left: detection opens nothing more for them
+      // (a CSM still can, when they come back).
+      const departed = lastClosed?.outcome === 'lost';
+      const acting = departed
+        ? []
+        : fired.filter(({ rule }) => !quiet.has(rule.reason) && reasons.has(rule.reason));
       const states: RuleStateWrite[] = fired.map(({ rule, outcome }) => ({
         accountId,
         ruleKey: rule.key,

@@ -25,7 +25,7 @@ export const MAX_SIGNAL_BATCH = 10_000;
 /** How far ahead of the server clock a signal may be stamped (clock skew between systems). */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
-export type SignalSource = 'api' | 'csv' | 'segment';
+export type SignalSource = 'api' | 'csv' | 'segment' | 'demo';
 
 export interface SignalWriteOptions {
   source: SignalSource;

@@ -60,5 +60,23 @@ forEachStore('demo book', (current) => {
     expect(months.size).toBeGreaterThanOrEqual(12);
     expect(new Set(accounts.map((account) => account.ownerEmail)).size).toBe(12);
     expect(new Set(accounts.map((account) => account.teamName)).size).toBe(3);
+
+    // Twelve weeks of signals, scored week by week: every account has a 13-point history, and the
+    // accounts at risk score well below those without a case.
+    const average = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    const atRisk = open.items.map((item) => item.health?.score ?? 100);
+    const withCase = new Set([...open.items, ...closed.items].map((item) => item.accountId));
+    const healthy = await Promise.all(
+      accounts
+        .filter((account) => !withCase.has(account.id))
+        .slice(0, 40)
+        .map((account) => t.services.health.accountHealth(account.id)),
+    );
+    expect(healthy.every((health) => health.history.length === 13)).toBe(true);
+    expect(average(healthy.map((health) => health.current?.score ?? 0))).toBeGreaterThan(
+      average(atRisk) + 20,
+    );
+    const signals = await t.services.signals.listForAccount(open.items[0]!.accountId, { limit: 100 });
+    expect(new Set(signals.map((signal) => signal.kind))).toContain('usage');
   });
 });

@@ -148,7 +148,7 @@ forEachStore('risk detection', (current) => {
     expect(fresh?.reasons.map((r) => r.key)).toEqual(['leadership_change']);
   });
 
-  it('does not flap: a rule re-arms only after clearing past its margin and its cool-down', async () => {
+  it('opens nothing more for a customer whose case closed as lost; a CSM still can', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });
     const nps = (n: number, score: number) => ({
@@ -161,6 +161,33 @@ forEachStore('risk detection', (current) => {
     await ingestOn(t, `${day(1)}T12:00:00Z`, [nps(1, 4)]);
     const caseId = (await openCaseOf(t, 'B-3'))?.id ?? 0;
     await t.services.riskCases.moveStage(book.actors.csmB, caseId, { stage: 'closed_lost' });
+    await t.services.config.updateSettings(SYSTEM_ACTOR, { detectionQuietDays: 0 });
+    await ingestOn(t, `${day(2)}T12:00:00Z`, [nps(2, 9)]);
+    // Long after the quiet period, a score of 2 opens nothing (after a recovered close it would:
+    // see the next test).
+    await ingestOn(t, `${day(20)}T12:00:00Z`, [nps(20, 2)]);
+    expect(await openCaseOf(t, 'B-3')).toBeNull();
+    const account = book.accounts.find((one) => one.externalId === 'B-3');
+    const reopened = await t.services.riskCases.open(book.actors.csmB, {
+      accountId: account?.id ?? 0,
+      reasons: ['poor_nps_csat'],
+    });
+    expect(reopened.status).toBe('open');
+  });
+
+  it('does not flap: a rule re-arms only after clearing past its margin and its cool-down', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const nps = (n: number, score: number) => ({
+      kind: 'nps',
+      account: 'B-3',
+      occurredAt: `${day(n)}T09:00:00Z`,
+      data: { score },
+    });
+    await signalRulesOnly(t);
+    await ingestOn(t, `${day(1)}T12:00:00Z`, [nps(1, 4)]);
+    const caseId = (await openCaseOf(t, 'B-3'))?.id ?? 0;
+    await t.services.riskCases.moveStage(book.actors.csmB, caseId, { stage: 'closed_recovered' });
     await t.services.config.updateSettings(SYSTEM_ACTOR, { detectionQuietDays: 0 });
 
     // 7 is above the max (6) but inside the hysteresis margin (1): still armed-off, no new case.

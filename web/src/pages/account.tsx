@@ -389,10 +389,13 @@ function MatrixEditor({ riskCase }: { riskCase: RiskCaseDetail }) {
   );
 }
 
+const SHOWN_UPDATES = 3;
+
 function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
   const client = useQueryClient();
   const mayChange = useMayChange(riskCase);
   const [form, setForm] = useState({ background: '', doneSoFar: '', nextSteps: '' });
+  const [showAll, setShowAll] = useState(false);
   const write = useMutation({
     mutationFn: () => api<WeeklyUpdate>(`/risk-cases/${riskCase.id}/updates`, { method: 'POST', body: form }),
     onSuccess: () => {
@@ -437,7 +440,7 @@ function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
         <Empty title="No updates yet." />
       ) : (
         <ol className="updates">
-          {riskCase.updates.map((update) => (
+          {riskCase.updates.slice(0, showAll ? undefined : SHOWN_UPDATES).map((update) => (
             <li key={update.id} className="update">
               <p className="muted small">
                 {formatDateTime(update.at)} · {update.authorEmail ?? 'system'}
@@ -453,6 +456,11 @@ function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
             </li>
           ))}
         </ol>
+      )}
+      {riskCase.updates.length > SHOWN_UPDATES && (
+        <button type="button" className="small" onClick={() => setShowAll(!showAll)}>
+          {showAll ? 'Show the latest only' : `Show all ${riskCase.updates.length} updates`}
+        </button>
       )}
     </section>
   );
