@@ -49,7 +49,11 @@ test('an admin sees and uses the settings', async ({ page }) => {
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
   await page.getByRole('tab', { name: 'Stages and reasons' }).click();
-  await expect(page.getByText('Closed - Recovered')).toBeVisible();
+  await expect(page.getByLabel('Name of stage closed_recovered')).toHaveValue('Closed - Recovered');
+  await page.getByRole('tab', { name: 'Users and teams' }).click();
+  await page.getByLabel('New team').fill('Enterprise East');
+  await page.getByRole('button', { name: 'Add team' }).click();
+  await expect(page.locator('p', { hasText: 'Enterprise East' })).toBeVisible();
   await page.getByRole('tab', { name: 'Health scorecard' }).click();
   await expect(page.getByRole('heading', { name: 'Measure weights' })).toBeVisible();
   await page.getByRole('tab', { name: 'API tokens' }).click();

@@ -84,6 +84,7 @@ test('risk trends: reasons over time, drill down to the accounts', async ({ page
 
 test('huddle: one CSM at a time, top five, next and previous', async ({ page }) => {
   await page.getByRole('link', { name: 'Huddle' }).click();
+  await page.getByLabel('Team', { exact: true }).selectOption({ label: 'SMB East' });
   const heading = page.locator('.huddle-nav h2');
   await expect(heading).toContainText('(1 of');
   const first = await heading.innerText();

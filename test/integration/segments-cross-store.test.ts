@@ -15,7 +15,12 @@ let stores: Opened[] = [];
 
 /** The demo book plus a deterministic month of usage, tickets and NPS, scored. */
 async function fill(t: TestStore): Promise<void> {
-  await generateDemoBook(t.services, { accounts: 300, seed: 5, password: 'demo-password-1' });
+  await generateDemoBook(t.services, {
+    accounts: 300,
+    seed: 5,
+    password: 'demo-password-1',
+    activityWeeks: 0,
+  });
   const random = seededRandom(9);
   const signals = [];
   for (let i = 0; i < 300; i += 1) {

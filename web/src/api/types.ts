@@ -1,25 +1,76 @@
-// The shapes of the API responses the web app reads (see /api/docs for the full contract).
+// The shapes of the API's answers: the very types the server's services return (type-only imports,
+// nothing of the server is bundled), so the web app and the API cannot drift apart.
+import type { Account, Contact } from '../../../src/domain/account';
+import type { MatrixQuadrant } from '../../../src/domain/matrix';
+import type { EffectivenessReport } from '../../../src/domain/play-effectiveness';
+import type {
+  PlayAction,
+  PlayDefinitionInput,
+  PlayStep,
+  PlayTrigger,
+  TaskAssignee,
+} from '../../../src/domain/playbook';
 import type { Role } from '../../../src/domain/policy';
+import type { WeeklyUpdate } from '../../../src/domain/risk-case';
+import type { RiskStage } from '../../../src/domain/risk-lifecycle';
+import type { RiskReason } from '../../../src/domain/risk-reason';
+import type { RetainSettings } from '../../../src/domain/settings';
+import type { Team, User } from '../../../src/domain/user';
+import type { AccountHealth } from '../../../src/services/health';
+import type { Huddle } from '../../../src/services/huddles';
+import type { KpiValue } from '../../../src/services/kpis';
+import type { DryRun, PlayView } from '../../../src/services/playbooks';
+import type { RiskCaseDetail, RiskCaseView, WorklistItem } from '../../../src/services/risk-cases';
+import type { RiskTrends } from '../../../src/services/risk-trends';
+import type { SegmentView } from '../../../src/services/saved-segments';
+import type { TaskView } from '../../../src/services/tasks';
+import type { DetectionRule } from '../../../src/domain/detection';
+import type { AuditEntry, ChangeEntry } from '../../../src/store/audit.repository';
+import type { ApiToken } from '../../../src/store/user.repository';
+import type { StoredSignal } from '../../../src/store/signal.repository';
 
-export type { Role };
+export type {
+  Account,
+  AccountHealth,
+  ApiToken,
+  AuditEntry,
+  Contact,
+  DetectionRule,
+  DryRun,
+  EffectivenessReport,
+  Huddle,
+  PlayAction,
+  PlayStep,
+  PlayTrigger,
+  RiskCaseDetail,
+  RiskTrends,
+  Role,
+  TaskAssignee,
+  Team,
+  User,
+  WeeklyUpdate,
+  WorklistItem,
+};
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  teamId: number | null;
-  active: boolean;
-}
+export type RiskCase = RiskCaseView;
+export type Stage = RiskStage;
+export type Reason = RiskReason;
+export type Settings = RetainSettings;
+export type KpiItem = KpiValue;
+export type Play = PlayView;
+export type Task = TaskView;
+export type Signal = StoredSignal;
+export type Segment = SegmentView;
+export type Quadrant = MatrixQuadrant;
+/** A definition as the builder edits it: defaults may be left out, the API fills them in. */
+export type PlayDefinition = PlayDefinitionInput;
+export type PlayStepInput = PlayDefinitionInput['steps'][number];
+/** One committed change, as /api/v1/events sends it. */
+export type Change = ChangeEntry;
 
 export interface Session {
   user: User;
   csrfToken: string | null;
-}
-
-export interface Team {
-  id: number;
-  name: string;
 }
 
 export interface Page<T> {
@@ -31,298 +82,9 @@ export interface Items<T> {
   items: T[];
 }
 
-export interface Stage {
-  id: number;
-  key: string;
-  name: string;
-  position: number;
-  isEnd: boolean;
-  outcome: 'recovered' | 'lost' | null;
-  active: boolean;
-}
-
-export interface Reason {
-  id: number;
-  key: string;
-  name: string;
-  description: string | null;
-  active: boolean;
-}
-
-export type Quadrant =
-  | 'expected_avoidable'
-  | 'expected_unavoidable'
-  | 'unexpected_avoidable'
-  | 'unexpected_unavoidable'
-  | 'unplaced';
-
-export interface RiskCase {
-  id: number;
-  accountId: number;
-  account: {
-    externalId: string;
-    name: string;
-    ownerId: number | null;
-    ownerEmail: string | null;
-    teamId: number | null;
-    teamName: string | null;
-    tier: string | null;
-    arr: number;
-    renewalDate: string | null;
-  };
-  stage: { id: number; key: string; name: string; isEnd: boolean };
-  status: 'open' | 'closed';
-  source: 'manual' | 'rule';
-  openedAt: string;
-  reasons: { key: string; name: string; addedAt: string }[];
-  matrix: { expected: boolean | null; avoidable: boolean | null; quadrant: Quadrant };
-  arrAtRisk: number;
-  ltv: number;
-  ltvSource: 'given' | 'derived';
-  track: 'human' | 'digital';
-  trackReasons: string[];
-  priority: number;
-  stageEnteredAt: string;
-  timeInStageDays: number;
-  totalOpenDays: number;
-  closedAt: string | null;
-  outcome: 'recovered' | 'lost' | null;
-  lastUpdateAt: string | null;
-  updateOverdue: boolean;
-  version: number;
-}
-
-export interface WorklistItem extends RiskCase {
-  health: { score: number; band: string } | null;
-}
-
-export interface WeeklyUpdate {
-  id: number;
-  background: string;
-  doneSoFar: string;
-  nextSteps: string;
-  authorEmail: string | null;
-  at: string;
-}
-
-export interface RiskCaseDetail extends RiskCase {
-  stageTimes: {
-    stageId: number;
-    key: string;
-    name: string;
-    isEnd: boolean;
-    visits: number;
-    current: boolean;
-    days: number;
-  }[];
-  stageHistory: { from: string | null; to: string; at: string; by: string | null; note: string | null }[];
-  evidence: { id: number; ruleKey: string; reasonName: string; at: string; summary: string }[];
-  updates: WeeklyUpdate[];
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  entityType: string;
-  entityId: string;
-  accountId: number | null;
-  action: string;
-  changes: Record<string, unknown>;
-}
-
-export interface Account {
-  id: number;
-  externalId: string;
-  name: string;
-  ownerId: number | null;
-  ownerEmail: string | null;
-  teamId: number | null;
-  teamName: string | null;
-  tier: string | null;
-  arr: number;
-  renewalDate: string | null;
-  lifecycleStage: string | null;
-  attributes: Record<string, unknown>;
-}
-
-export interface Contact {
-  id: number;
-  email: string;
-  name: string | null;
-  role: string | null;
-  isChampion: boolean;
-}
-
-export interface AccountHealth {
-  current: {
-    day: string;
-    score: number;
-    band: string;
-    explanation: string[];
-    factors: { key: string; name: string; pointsLost: number; text: string }[];
-  } | null;
-  changes: { days: number; from: number | null; change: number | null; percent: number | null }[];
-  history: { day: string; score: number; band: string }[];
-}
-
-export interface Signal {
-  id: number;
-  kind: string;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
-
-export interface Task {
-  id: number;
-  accountId: number;
-  accountName: string;
-  caseId: number | null;
-  caseStage: string | null;
-  assigneeId: number | null;
-  assigneeEmail: string | null;
-  title: string;
-  description: string;
-  dueAt: string;
-  status: 'open' | 'done' | 'cancelled';
-  overdue: boolean;
-  playKey: string | null;
-  playName: string | null;
-  completedAt: string | null;
-  actions: { kind: string; stage?: string; reason?: string; outcome?: string }[];
-  actionsMode: 'automatic' | 'offered' | null;
-}
-
 export interface MatrixCell {
   quadrant: Quadrant;
   cases: number;
   arrAtRisk: number;
   ltv: number;
-}
-
-export interface KpiItem {
-  key: string;
-  name: string;
-  metric: string;
-  format: 'number' | 'currency' | 'percent' | 'days' | 'trend';
-  description: string | null;
-  value: number | null;
-  target: { comparison: 'less_than' | 'at_most' | 'more_than' | 'at_least'; value: number } | null;
-  status: 'on_target' | 'off_target' | 'no_target' | 'no_data';
-  series: { day: string; value: number | null }[];
-  change: number | null;
-}
-
-export interface RiskTrends {
-  interval: 'week' | 'month';
-  measure: 'opened' | 'open';
-  breakdown: string;
-  periods: { key: string; start: string; end: string }[];
-  reasons: string[];
-  groups: string[];
-  cells: { period: string; reason: string; group: string | null; cases: number }[];
-}
-
-export interface Huddle {
-  teamId: number;
-  teamName: string;
-  since: string;
-  lastHeldAt: string | null;
-  csms: {
-    userId: number;
-    name: string;
-    email: string;
-    openCases: number;
-    cases: { case: RiskCase; lastUpdate: WeeklyUpdate | null; changes: string[] }[];
-  }[];
-}
-
-export interface Play {
-  id: number;
-  key: string;
-  name: string;
-  description: string | null;
-  active: boolean;
-  definitionVersion: number;
-  definition: PlayDefinition;
-  version: number;
-}
-
-export interface Settings {
-  updateOverdueDays: number;
-  digitalLtvThreshold: number;
-  expectedLifetimeYears: number;
-  priorityWeights: { arrAtRisk: number; ltv: number; timeInStage: number };
-  detectionQuietDays: number;
-  dailyRunHourUtc: number;
-  sessionIdleHours: number;
-}
-
-/** One committed change, as /api/v1/events sends it. */
-export interface Change {
-  id: number;
-  at: string;
-  actor: string;
-  entityType: string;
-  entityId: string;
-  accountId: number | null;
-  action: string;
-}
-
-/** A play's definition, as /api/v1/plays takes it (the server validates it in full). */
-export type PlayAction =
-  | { kind: 'set_stage'; stage: string }
-  | { kind: 'add_reason'; reason: string }
-  | { kind: 'remove_reason'; reason: string }
-  | { kind: 'close'; outcome: 'recovered' | 'lost' };
-
-export type PlayTrigger =
-  | { kind: 'case_opened'; reasons?: string[]; source?: 'rule' | 'manual' }
-  | { kind: 'reason_added'; reason: string }
-  | { kind: 'stage_changed'; to: string }
-  | { kind: 'segment_entered'; segment: string }
-  | { kind: 'segment_left'; segment: string }
-  | { kind: 'signal_rule_fired'; rule: string }
-  | { kind: 'touchpoint_logged'; reason: string }
-  | { kind: 'schedule'; everyDays: number };
-
-export type TaskAssignee =
-  | { kind: 'account_owner' }
-  | { kind: 'team_lead' }
-  | { kind: 'role'; role: 'admin' | 'lead' | 'csm' }
-  | { kind: 'user'; email: string };
-
-export type PlayStep =
-  | {
-      kind: 'task';
-      title: string;
-      description: string;
-      dueInDays: number;
-      assignee: TaskAssignee;
-      onComplete?: { mode: 'automatic' | 'offered'; actions: PlayAction[] };
-      waitForCompletion: boolean;
-    }
-  | { kind: 'wait'; days: number }
-  | { kind: 'wait_until'; condition: string; timeoutDays: number }
-  | { kind: 'email'; to: 'contacts' | 'champion' | 'owner'; subject: string; body: string }
-  | { kind: 'webhook'; url: string; text: string }
-  | { kind: 'action'; action: PlayAction };
-
-export interface PlayDefinition {
-  trigger: PlayTrigger;
-  conditions: string | null;
-  steps: PlayStep[];
-  holdoutPercent: number;
-}
-
-export interface Segment {
-  id: number;
-  key: string;
-  name: string;
-}
-
-export interface DetectionRule {
-  key: string;
-  name: string;
-  active: boolean;
 }

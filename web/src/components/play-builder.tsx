@@ -4,12 +4,13 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { api } from '../api/client';
 import { useReasons, useStages } from '../api/hooks';
+import { SelectField, type Option } from './fields';
 import type {
   DetectionRule,
   Items,
   PlayAction,
   PlayDefinition,
-  PlayStep,
+  PlayStepInput as PlayStep,
   PlayTrigger,
   Segment,
   TaskAssignee,
@@ -96,39 +97,6 @@ function newAction(kind: PlayAction['kind']): PlayAction {
     case 'close':
       return { kind, outcome: 'recovered' };
   }
-}
-
-interface Option {
-  value: string;
-  label: string;
-}
-
-function Select({
-  label,
-  value,
-  options,
-  onChange,
-}: {
-  label: string;
-  value: string;
-  options: Option[];
-  onChange: (value: string) => void;
-}) {
-  return (
-    <label>
-      {label}
-      <select aria-label={label} value={value} onChange={(event) => onChange(event.target.value)}>
-        {!options.some((option) => option.value === value) && (
-          <option value={value}>{value || 'Choose…'}</option>
-        )}
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
 }
 
 function Text({
@@ -218,7 +186,7 @@ export function PlayBuilder({
       <fieldset>
         <legend>When</legend>
         <div className="field-row">
-          <Select
+          <SelectField
             label="Trigger"
             value={definition.trigger.kind}
             options={Object.entries(TRIGGERS).map(([value, label]) => ({ value, label }))}
@@ -260,7 +228,7 @@ export function PlayBuilder({
           {definition.steps.map((step, index) => (
             <li key={index} className="builder-step">
               <div className="field-row">
-                <Select
+                <SelectField
                   label={`Step ${index + 1}`}
                   value={step.kind}
                   options={Object.entries(STEPS).map(([value, label]) => ({ value, label }))}
@@ -323,7 +291,7 @@ function TriggerFields({
     case 'case_opened':
       return (
         <>
-          <Select
+          <SelectField
             label="Opened by"
             value={trigger.source ?? ''}
             options={[
@@ -339,7 +307,7 @@ function TriggerFields({
               })
             }
           />
-          <Select
+          <SelectField
             label="With reason"
             value={trigger.reasons?.[0] ?? ''}
             options={[{ value: '', label: 'Any reason' }, ...choices.reasons]}
@@ -350,7 +318,7 @@ function TriggerFields({
     case 'reason_added':
     case 'touchpoint_logged':
       return trigger.kind === 'reason_added' ? (
-        <Select
+        <SelectField
           label="Reason"
           value={trigger.reason}
           options={choices.reasons}
@@ -365,7 +333,7 @@ function TriggerFields({
       );
     case 'stage_changed':
       return (
-        <Select
+        <SelectField
           label="To stage"
           value={trigger.to}
           options={choices.stages}
@@ -375,7 +343,7 @@ function TriggerFields({
     case 'segment_entered':
     case 'segment_left':
       return (
-        <Select
+        <SelectField
           label="Segment"
           value={trigger.segment}
           options={choices.segments}
@@ -384,7 +352,7 @@ function TriggerFields({
       );
     case 'signal_rule_fired':
       return (
-        <Select
+        <SelectField
           label="Rule"
           value={trigger.rule}
           options={choices.rules}
@@ -440,7 +408,7 @@ function StepFields({
             value={step.dueInDays}
             onChange={(dueInDays) => onChange({ ...step, dueInDays })}
           />
-          <Select
+          <SelectField
             label="Assign to"
             value={assigneeValue(step.assignee)}
             options={ASSIGNEES}
@@ -457,10 +425,10 @@ function StepFields({
           <Text
             label="Description"
             long
-            value={step.description}
+            value={step.description ?? ''}
             onChange={(description) => onChange({ ...step, description })}
           />
-          <Select
+          <SelectField
             label="When done"
             value={step.onComplete?.mode ?? ''}
             options={[
@@ -493,7 +461,7 @@ function StepFields({
           <label className="check">
             <input
               type="checkbox"
-              checked={step.waitForCompletion}
+              checked={step.waitForCompletion ?? false}
               onChange={(event) => onChange({ ...step, waitForCompletion: event.target.checked })}
             />
             Wait until it is done
@@ -520,7 +488,7 @@ function StepFields({
     case 'email':
       return (
         <div className="field-row">
-          <Select
+          <SelectField
             label="To"
             value={step.to}
             options={[
@@ -568,7 +536,7 @@ function ActionFields({
 }) {
   return (
     <>
-      <Select
+      <SelectField
         label="Case change"
         value={action.kind}
         options={[
@@ -580,7 +548,7 @@ function ActionFields({
         onChange={(kind) => onChange(newAction(kind as PlayAction['kind']))}
       />
       {action.kind === 'set_stage' && (
-        <Select
+        <SelectField
           label="Stage"
           value={action.stage}
           options={choices.stages}
@@ -588,7 +556,7 @@ function ActionFields({
         />
       )}
       {(action.kind === 'add_reason' || action.kind === 'remove_reason') && (
-        <Select
+        <SelectField
           label="Reason"
           value={action.reason}
           options={choices.reasons}
@@ -596,7 +564,7 @@ function ActionFields({
         />
       )}
       {action.kind === 'close' && (
-        <Select
+        <SelectField
           label="Outcome"
           value={action.outcome}
           options={[

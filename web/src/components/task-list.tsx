@@ -3,13 +3,15 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client';
-import type { Task } from '../api/types';
+import type { PlayAction, Task } from '../api/types';
 import { formatDate, humanize } from '../format';
 import { useUser } from '../session';
 import { ActionError } from './states';
 
-function describeAction(action: Task['actions'][number]): string {
-  const target = action.stage ?? action.reason ?? action.outcome ?? '';
+function describeAction(stored: unknown): string {
+  // Follow-up actions were validated as play actions when the play was saved.
+  const action = stored as PlayAction;
+  const target = 'stage' in action ? action.stage : 'reason' in action ? action.reason : action.outcome;
   return `${humanize(action.kind)}${target ? `: ${humanize(target)}` : ''}`;
 }
 

@@ -20,6 +20,8 @@ import type {
 } from '../api/types';
 import { ReasonsEditor, StageSelect, useMayChange } from '../components/case-controls';
 import { LineChart } from '../components/chart';
+import { SelectField } from '../components/fields';
+import { Queried } from '../components/queried';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { TaskList } from '../components/task-list';
 import { formatDate, formatDateTime, formatDays, formatMoney, humanize, QUADRANT_NAMES } from '../format';
@@ -88,59 +90,61 @@ function HealthSection({ accountId }: { accountId: number }) {
   return (
     <section className="card" aria-labelledby="health-title">
       <h2 id="health-title">Health</h2>
-      {health.isPending ? (
-        <Loading />
-      ) : health.isError ? (
-        <ErrorState error={health.error} retry={() => void health.refetch()} />
-      ) : !health.data.current ? (
-        <Empty title="No health score yet.">
-          Scores appear once product, support or billing signals arrive.
-        </Empty>
-      ) : (
-        <>
-          <p className="score-line">
-            <span className={`score band-${health.data.current.band.toLowerCase()}`}>
-              {health.data.current.score}
-            </span>{' '}
-            {health.data.current.band} on {formatDate(health.data.current.day)}
-          </p>
-          <ul className="changes">
-            {health.data.changes
-              .filter((change) => change.change !== null)
-              .map((change) => (
-                <li key={change.days}>
-                  {change.days} days: {change.change! > 0 ? '+' : ''}
-                  {change.change}
-                </li>
-              ))}
-          </ul>
-          {chart.x.length > 1 && (
-            <LineChart
-              x={chart.x}
-              series={chart.series}
-              height={180}
-              label="Health score history"
-              yRange={[0, 100]}
-            />
-          )}
-          <h3>Why</h3>
-          <ul className="explanation">
-            {health.data.current.explanation.map((line) => (
-              <li key={line}>{line}</li>
-            ))}
-          </ul>
-          {health.data.current.factors.length > 0 && (
+      <Queried
+        query={health}
+        isEmpty={(data) => !data.current}
+        empty={
+          <Empty title="No health score yet.">
+            Scores appear once product, support or billing signals arrive.
+          </Empty>
+        }
+      >
+        {({ current, changes }) =>
+          current && (
             <>
-              <h3>Costing most points</h3>
+              <p className="score-line">
+                <span className={`score band-${current.band.toLowerCase()}`}>{current.score}</span>{' '}
+                {current.band} on {formatDate(current.day)}
+              </p>
+              <ul className="changes">
+                {changes
+                  .filter((change) => change.change !== null)
+                  .map((change) => (
+                    <li key={change.days}>
+                      {change.days} days: {change.change! > 0 ? '+' : ''}
+                      {change.change}
+                    </li>
+                  ))}
+              </ul>
+              {chart.x.length > 1 && (
+                <LineChart
+                  x={chart.x}
+                  series={chart.series}
+                  height={180}
+                  label="Health score history"
+                  yRange={[0, 100]}
+                />
+              )}
+              <h3>Why</h3>
               <ul className="explanation">
-                {health.data.current.factors.map((factor) => (
-                  <li key={factor.key}>{factor.text}</li>
+                {current.explanation.map((line) => (
+                  <li key={line}>{line}</li>
                 ))}
               </ul>
+              {current.factors.length > 0 && (
+                <>
+                  <h3>Costing most points</h3>
+                  <ul className="explanation">
+                    {current.factors.map((factor) => (
+                      <li key={factor.key}>{factor.text}</li>
+                    ))}
+                  </ul>
+                </>
+              )}
             </>
-          )}
-        </>
-      )}
+          )
+        }
+      </Queried>
     </section>
   );
 }
@@ -153,25 +157,25 @@ function ContactsSection({ accountId }: { accountId: number }) {
   return (
     <section className="card" aria-labelledby="contacts-title">
       <h2 id="contacts-title">Contacts</h2>
-      {contacts.isPending ? (
-        <Loading />
-      ) : contacts.isError ? (
-        <ErrorState error={contacts.error} retry={() => void contacts.refetch()} />
-      ) : contacts.data.items.length === 0 ? (
-        <Empty title="No contacts." />
-      ) : (
-        <ul className="contacts">
-          {contacts.data.items.map((contact) => (
-            <li key={contact.id}>
-              <strong>{contact.name ?? contact.email}</strong>
-              {contact.isChampion && <span className="tag">champion</span>}
-              <div className="muted small">
-                {contact.role ?? 'no role'} · {contact.email}
-              </div>
-            </li>
-          ))}
-        </ul>
-      )}
+      <Queried
+        query={contacts}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No contacts." />}
+      >
+        {(data) => (
+          <ul className="contacts">
+            {data.items.map((contact) => (
+              <li key={contact.id}>
+                <strong>{contact.name ?? contact.email}</strong>
+                {contact.isChampion && <span className="tag">champion</span>}
+                <div className="muted small">
+                  {contact.role ?? 'no role'} · {contact.email}
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Queried>
     </section>
   );
 }
@@ -193,22 +197,23 @@ function SignalsSection({ accountId }: { accountId: number }) {
   return (
     <section className="card" aria-labelledby="signals-title">
       <h2 id="signals-title">Signals</h2>
-      {signals.isPending ? (
-        <Loading />
-      ) : signals.isError ? (
-        <ErrorState error={signals.error} retry={() => void signals.refetch()} />
-      ) : signals.data.items.length === 0 ? (
-        <Empty title="No signals yet." />
-      ) : (
-        <ol className="timeline">
-          {signals.data.items.map((signal) => (
-            <li key={signal.id}>
-              <time dateTime={signal.occurredAt}>{formatDateTime(signal.occurredAt)}</time>{' '}
-              <strong>{humanize(signal.kind)}</strong> <span className="small">{describeSignal(signal)}</span>
-            </li>
-          ))}
-        </ol>
-      )}
+      <Queried
+        query={signals}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No signals yet." />}
+      >
+        {(data) => (
+          <ol className="timeline">
+            {data.items.map((signal) => (
+              <li key={signal.id}>
+                <time dateTime={signal.occurredAt}>{formatDateTime(signal.occurredAt)}</time>{' '}
+                <strong>{humanize(signal.kind)}</strong>{' '}
+                <span className="small">{describeSignal(signal)}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Queried>
     </section>
   );
 }
@@ -342,32 +347,28 @@ function MatrixEditor({ riskCase }: { riskCase: RiskCaseDetail }) {
     <div className="matrix-editor">
       <h3>At-Risk Matrix</h3>
       <div className="case-row">
-        <label>
-          Expected?
-          <select
-            aria-label="Expected?"
-            value={tri(riskCase.matrix.expected)}
-            disabled={!mayChange || update.isPending}
-            onChange={(event) => change('expected', event.target.value)}
-          >
-            <option value="">Not decided</option>
-            <option value="yes">Expected</option>
-            <option value="no">Unexpected</option>
-          </select>
-        </label>
-        <label>
-          Avoidable?
-          <select
-            aria-label="Avoidable?"
-            value={tri(riskCase.matrix.avoidable)}
-            disabled={!mayChange || update.isPending}
-            onChange={(event) => change('avoidable', event.target.value)}
-          >
-            <option value="">Not decided</option>
-            <option value="yes">Avoidable</option>
-            <option value="no">Unavoidable</option>
-          </select>
-        </label>
+        <SelectField
+          label="Expected?"
+          value={tri(riskCase.matrix.expected)}
+          disabled={!mayChange || update.isPending}
+          options={[
+            { value: 'yes', label: 'Expected' },
+            { value: 'no', label: 'Unexpected' },
+          ]}
+          anyLabel="Not decided"
+          onChange={(value) => change('expected', value)}
+        />
+        <SelectField
+          label="Avoidable?"
+          value={tri(riskCase.matrix.avoidable)}
+          disabled={!mayChange || update.isPending}
+          options={[
+            { value: 'yes', label: 'Avoidable' },
+            { value: 'no', label: 'Unavoidable' },
+          ]}
+          anyLabel="Not decided"
+          onChange={(value) => change('avoidable', value)}
+        />
         <dl className="facts">
           <Fact
             label="Quadrant"
@@ -474,15 +475,13 @@ function AccountTasks({ accountId }: { accountId: number }) {
   return (
     <section className="card" aria-labelledby="tasks-title">
       <h2 id="tasks-title">Tasks</h2>
-      {tasks.isPending ? (
-        <Loading />
-      ) : tasks.isError ? (
-        <ErrorState error={tasks.error} retry={() => void tasks.refetch()} />
-      ) : tasks.data.items.length === 0 ? (
-        <Empty title="No tasks for this account." />
-      ) : (
-        <TaskList tasks={tasks.data.items} />
-      )}
+      <Queried
+        query={tasks}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No tasks for this account." />}
+      >
+        {(data) => <TaskList tasks={data.items} />}
+      </Queried>
     </section>
   );
 }
@@ -511,24 +510,25 @@ function AuditTrail({ caseId }: { caseId: number }) {
   return (
     <section className="card" aria-labelledby="audit-title">
       <h2 id="audit-title">Audit trail</h2>
-      {audit.isPending ? (
-        <Loading />
-      ) : audit.isError ? (
-        <ErrorState error={audit.error} retry={() => void audit.refetch()} />
-      ) : audit.data.items.length === 0 ? (
-        <Empty title="Nothing recorded yet." />
-      ) : (
-        // Scrolls on its own, so it takes keyboard focus to be scrolled without a mouse.
-        <ol className="timeline audit" tabIndex={0} aria-label="Audit trail entries, newest first">
-          {[...audit.data.items].reverse().map((entry) => (
-            <li key={entry.id}>
-              <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
-              <strong>{humanize(entry.action)}</strong> <span className="small">{describeChange(entry)}</span>{' '}
-              <span className="muted small">by {entry.actor}</span>
-            </li>
-          ))}
-        </ol>
-      )}
+      <Queried
+        query={audit}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="Nothing recorded yet." />}
+      >
+        {(data) => (
+          // Scrolls on its own, so it takes keyboard focus to be scrolled without a mouse.
+          <ol className="timeline audit" tabIndex={0} aria-label="Audit trail entries, newest first">
+            {[...data.items].reverse().map((entry) => (
+              <li key={entry.id}>
+                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
+                <strong>{humanize(entry.action)}</strong>{' '}
+                <span className="small">{describeChange(entry)}</span>{' '}
+                <span className="muted small">by {entry.actor}</span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Queried>
     </section>
   );
 }

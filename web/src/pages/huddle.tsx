@@ -6,7 +6,9 @@ import { api } from '../api/client';
 import { useTeams } from '../api/hooks';
 import type { Huddle } from '../api/types';
 import { ReasonsEditor, StageSelect } from '../components/case-controls';
-import { ActionError, Empty, ErrorState, Loading } from '../components/states';
+import { TeamSelect } from '../components/fields';
+import { Queried } from '../components/queried';
+import { ActionError, Empty } from '../components/states';
 import { formatAge, formatDate, formatDays, formatMoney } from '../format';
 import { useCan, useUser } from '../session';
 
@@ -36,106 +38,99 @@ export default function HuddlePage() {
     <section className="page huddle">
       <div className="page-head">
         <h1>Huddle</h1>
-        <label>
-          Team{' '}
-          <select
-            aria-label="Team"
-            value={teamId ?? ''}
-            onChange={(event) => {
-              setTeamId(Number(event.target.value));
-              setIndex(0);
-            }}
-          >
-            {(teams.data ?? []).map((team) => (
-              <option key={team.id} value={team.id}>
-                {team.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TeamSelect
+          value={teamId === null ? '' : String(teamId)}
+          onChange={(value) => {
+            setTeamId(Number(value));
+            setIndex(0);
+          }}
+        />
       </div>
-      {huddle.isPending ? (
-        <Loading label="Loading the huddle…" />
-      ) : huddle.isError ? (
-        <ErrorState error={huddle.error} retry={() => void huddle.refetch()} />
-      ) : !csm ? (
-        <Empty title="This team has no CSMs with open cases." />
-      ) : (
-        <>
-          <p className="muted">
-            Changes since {formatDate(huddle.data.since)}
-            {huddle.data.lastHeldAt
-              ? ` (last huddle ${formatAge(huddle.data.lastHeldAt)})`
-              : ' (no huddle recorded yet)'}
-            .
-          </p>
-          <nav className="huddle-nav" aria-label="CSMs">
-            <button type="button" disabled={index === 0} onClick={() => setIndex(index - 1)}>
-              ← Previous
-            </button>
-            <h2 aria-live="polite">
-              {csm.name}{' '}
-              <span className="muted small">
-                ({index + 1} of {csms.length}, {csm.openCases} open cases)
-              </span>
-            </h2>
-            <button type="button" disabled={index + 1 >= csms.length} onClick={() => setIndex(index + 1)}>
-              Next →
-            </button>
-          </nav>
-          {csm.cases.length === 0 ? (
-            <Empty title={`${csm.name} has no open cases.`} />
-          ) : (
-            <ol className="huddle-cases">
-              {csm.cases.map(({ case: riskCase, lastUpdate, changes }) => (
-                <li key={riskCase.id} className="card">
-                  <div className="card-head">
-                    <h3>
-                      <Link to={`/accounts/${riskCase.accountId}`}>{riskCase.account.name}</Link>
-                    </h3>
-                    <span className="muted small">
-                      priority {riskCase.priority} · {formatMoney(riskCase.arrAtRisk)} at risk ·{' '}
-                      {formatDays(riskCase.timeInStageDays)} in stage
-                    </span>
-                  </div>
-                  <div className="case-row">
-                    <StageSelect riskCase={riskCase} />
-                    <ReasonsEditor riskCase={riskCase} />
-                  </div>
-                  {lastUpdate ? (
-                    <p className="small">
-                      <strong>Last update ({formatAge(lastUpdate.at)}):</strong> {lastUpdate.doneSoFar} Next:{' '}
-                      {lastUpdate.nextSteps}
-                    </p>
-                  ) : (
-                    <p className="small tag-warn">No weekly update yet.</p>
-                  )}
-                  {changes.length > 0 && (
-                    <ul className="small muted">
-                      {changes.map((line) => (
-                        <li key={line}>{line}</li>
-                      ))}
-                    </ul>
-                  )}
-                </li>
-              ))}
-            </ol>
-          )}
-          {mayRecord && can('read') && (
-            <div className="actions">
-              <button
-                type="button"
-                className="primary"
-                disabled={held.isPending}
-                onClick={() => held.mutate()}
-              >
-                Huddle done
-              </button>
-              <ActionError error={held.error} />
-            </div>
-          )}
-        </>
-      )}
+      <Queried
+        query={huddle}
+        loading="Loading the huddle…"
+        isEmpty={() => !csm}
+        empty={<Empty title="This team has no CSMs with open cases." />}
+      >
+        {(data) =>
+          csm && (
+            <>
+              <p className="muted">
+                Changes since {formatDate(data.since)}
+                {data.lastHeldAt
+                  ? ` (last huddle ${formatAge(data.lastHeldAt)})`
+                  : ' (no huddle recorded yet)'}
+                .
+              </p>
+              <nav className="huddle-nav" aria-label="CSMs">
+                <button type="button" disabled={index === 0} onClick={() => setIndex(index - 1)}>
+                  ← Previous
+                </button>
+                <h2 aria-live="polite">
+                  {csm.name}{' '}
+                  <span className="muted small">
+                    ({index + 1} of {csms.length}, {csm.openCases} open cases)
+                  </span>
+                </h2>
+                <button type="button" disabled={index + 1 >= csms.length} onClick={() => setIndex(index + 1)}>
+                  Next →
+                </button>
+              </nav>
+              {csm.cases.length === 0 ? (
+                <Empty title={`${csm.name} has no open cases.`} />
+              ) : (
+                <ol className="huddle-cases">
+                  {csm.cases.map(({ case: riskCase, lastUpdate, changes }) => (
+                    <li key={riskCase.id} className="card">
+                      <div className="card-head">
+                        <h3>
+                          <Link to={`/accounts/${riskCase.accountId}`}>{riskCase.account.name}</Link>
+                        </h3>
+                        <span className="muted small">
+                          priority {riskCase.priority} · {formatMoney(riskCase.arrAtRisk)} at risk ·{' '}
+                          {formatDays(riskCase.timeInStageDays)} in stage
+                        </span>
+                      </div>
+                      <div className="case-row">
+                        <StageSelect riskCase={riskCase} />
+                        <ReasonsEditor riskCase={riskCase} />
+                      </div>
+                      {lastUpdate ? (
+                        <p className="small">
+                          <strong>Last update ({formatAge(lastUpdate.at)}):</strong> {lastUpdate.doneSoFar}{' '}
+                          Next: {lastUpdate.nextSteps}
+                        </p>
+                      ) : (
+                        <p className="small tag-warn">No weekly update yet.</p>
+                      )}
+                      {changes.length > 0 && (
+                        <ul className="small muted">
+                          {changes.map((line) => (
+                            <li key={line}>{line}</li>
+                          ))}
+                        </ul>
+                      )}
+                    </li>
+                  ))}
+                </ol>
+              )}
+              {mayRecord && can('read') && (
+                <div className="actions">
+                  <button
+                    type="button"
+                    className="primary"
+                    disabled={held.isPending}
+                    onClick={() => held.mutate()}
+                  >
+                    Huddle done
+                  </button>
+                  <ActionError error={held.error} />
+                </div>
+              )}
+            </>
+          )
+        }
+      </Queried>
     </section>
   );
 }

@@ -4,9 +4,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
-import { useTeams } from '../api/hooks';
 import type { MatrixCell, Quadrant } from '../api/types';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { TeamSelect } from '../components/fields';
+import { Queried } from '../components/queried';
+import { Empty } from '../components/states';
 import { formatMoney, formatNumber, QUADRANT_NAMES } from '../format';
 
 const GUIDANCE: Record<Quadrant, string> = {
@@ -18,7 +19,6 @@ const GUIDANCE: Record<Quadrant, string> = {
 };
 
 export default function MatrixPage() {
-  const teams = useTeams();
   const [teamId, setTeamId] = useState('');
   const matrix = useQuery({
     queryKey: ['matrix', teamId],
@@ -42,40 +42,26 @@ export default function MatrixPage() {
     <section className="page">
       <div className="page-head">
         <h1>At-Risk Matrix</h1>
-        <label>
-          Team{' '}
-          <select aria-label="Team" value={teamId} onChange={(event) => setTeamId(event.target.value)}>
-            <option value="">All teams</option>
-            {(teams.data ?? []).map((team) => (
-              <option key={team.id} value={team.id}>
-                {team.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TeamSelect value={teamId} onChange={setTeamId} anyLabel="All teams" />
       </div>
-      {matrix.isPending ? (
-        <Loading />
-      ) : matrix.isError ? (
-        <ErrorState error={matrix.error} retry={() => void matrix.refetch()} />
-      ) : total === 0 ? (
-        <Empty title="No open risk cases." />
-      ) : (
-        <>
-          <div className="matrix" role="group" aria-label="Open cases by quadrant">
-            <span className="axis axis-top-left" />
-            <span className="axis axis-col">Avoidable</span>
-            <span className="axis axis-col">Unavoidable</span>
-            <span className="axis axis-row">Unexpected</span>
-            {box('unexpected_avoidable')}
-            {box('unexpected_unavoidable')}
-            <span className="axis axis-row">Expected</span>
-            {box('expected_avoidable')}
-            {box('expected_unavoidable')}
-          </div>
-          <div className="matrix-unplaced">{box('unplaced')}</div>
-        </>
-      )}
+      <Queried query={matrix} isEmpty={() => total === 0} empty={<Empty title="No open risk cases." />}>
+        {() => (
+          <>
+            <div className="matrix" role="group" aria-label="Open cases by quadrant">
+              <span className="axis axis-top-left" />
+              <span className="axis axis-col">Avoidable</span>
+              <span className="axis axis-col">Unavoidable</span>
+              <span className="axis axis-row">Unexpected</span>
+              {box('unexpected_avoidable')}
+              {box('unexpected_unavoidable')}
+              <span className="axis axis-row">Expected</span>
+              {box('expected_avoidable')}
+              {box('expected_unavoidable')}
+            </div>
+            <div className="matrix-unplaced">{box('unplaced')}</div>
+          </>
+        )}
+      </Queried>
     </section>
   );
 }

@@ -4,26 +4,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client';
-import type { Items, Play, PlayDefinition, PlayStep } from '../api/types';
+import type { DryRun, EffectivenessReport, Items, Play, PlayDefinition, PlayStep } from '../api/types';
 import { NEW_PLAY, PlayBuilder } from '../components/play-builder';
+import { Queried } from '../components/queried';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { humanize } from '../format';
 import { useUser } from '../session';
-
-interface DryRun {
-  total: number;
-  treated: number;
-  holdout: number;
-  alreadyInPlay: number;
-  accounts: { id: number; externalId: string; name: string; cohort: 'treated' | 'holdout' }[];
-}
-
-interface Effectiveness {
-  treated: { entered: number; closed: number; saveRate: number | null };
-  holdout: { entered: number; closed: number; saveRate: number | null };
-  verdict: string;
-  summary: string;
-}
 
 function describeStep(step: PlayStep): string {
   switch (step.kind) {
@@ -69,19 +55,19 @@ export default function PlaybooksPage() {
         )}
       </div>
       {creating && <NewPlay done={() => setCreating(false)} />}
-      {plays.isPending ? (
-        <Loading />
-      ) : plays.isError ? (
-        <ErrorState error={plays.error} retry={() => void plays.refetch()} />
-      ) : plays.data.items.length === 0 ? (
-        <Empty title="No plays yet." />
-      ) : (
-        <ul className="plays">
-          {plays.data.items.map((play) => (
-            <PlayCard key={play.id} play={play} />
-          ))}
-        </ul>
-      )}
+      <Queried
+        query={plays}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No plays yet." />}
+      >
+        {(data) => (
+          <ul className="plays">
+            {data.items.map((play) => (
+              <PlayCard key={play.id} play={play} />
+            ))}
+          </ul>
+        )}
+      </Queried>
     </section>
   );
 }
@@ -181,7 +167,7 @@ function DryRunPanel({ play, definition }: { play: Play; definition?: PlayDefini
 function EffectPanel({ play }: { play: Play }) {
   const effect = useQuery({
     queryKey: ['plays', play.key, 'effectiveness'],
-    queryFn: () => api<Effectiveness>(`/plays/${play.key}/effectiveness`),
+    queryFn: () => api<EffectivenessReport>(`/plays/${play.key}/effectiveness`),
   });
   if (effect.isPending) return <Loading />;
   if (effect.isError) return <ErrorState error={effect.error} />;

@@ -2,10 +2,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
-import { useTeams } from '../api/hooks';
 import type { Items, KpiItem } from '../api/types';
 import { Sparkline } from '../components/chart';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { TeamSelect } from '../components/fields';
+import { Queried } from '../components/queried';
+import { Empty } from '../components/states';
 import { formatKpi } from '../format';
 
 const STATUS_TEXT: Record<KpiItem['status'], string> = {
@@ -17,7 +18,6 @@ const STATUS_TEXT: Record<KpiItem['status'], string> = {
 const COMPARISON_TEXT = { less_than: '<', at_most: '≤', more_than: '>', at_least: '≥' } as const;
 
 export default function ScorecardPage() {
-  const teams = useTeams();
   const [teamId, setTeamId] = useState('');
   const kpis = useQuery({
     queryKey: ['kpis', teamId],
@@ -27,54 +27,44 @@ export default function ScorecardPage() {
     <section className="page">
       <div className="page-head">
         <h1>Scorecard</h1>
-        <label>
-          Team{' '}
-          <select aria-label="Team" value={teamId} onChange={(event) => setTeamId(event.target.value)}>
-            <option value="">All teams</option>
-            {(teams.data ?? []).map((team) => (
-              <option key={team.id} value={team.id}>
-                {team.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TeamSelect value={teamId} onChange={setTeamId} anyLabel="All teams" />
       </div>
-      {kpis.isPending ? (
-        <Loading />
-      ) : kpis.isError ? (
-        <ErrorState error={kpis.error} retry={() => void kpis.refetch()} />
-      ) : kpis.data.items.length === 0 ? (
-        <Empty title="No KPI cards configured." />
-      ) : (
-        <ul className="kpi-grid">
-          {kpis.data.items.map((card) => (
-            <li key={card.key} className={`kpi kpi-${card.status}`}>
-              <h2>{card.name}</h2>
-              <p className="kpi-value">
-                {formatKpi(card.value, card.format === 'trend' ? 'number' : card.format)}
-              </p>
-              <p className="kpi-target small">
-                <span className={`status-dot status-${card.status}`} aria-hidden="true" />
-                {STATUS_TEXT[card.status]}
-                {card.target &&
-                  ` · target ${COMPARISON_TEXT[card.target.comparison]} ${formatKpi(card.target.value, card.format)}`}
-                {card.change !== null &&
-                  ` · ${card.change > 0 ? '+' : ''}${formatKpi(card.change, card.format)} vs 30 days ago`}
-              </p>
-              {card.series.length > 1 ? (
-                <Sparkline
-                  values={card.series.map((point) => point.value)}
-                  label={`${card.name} over the last ${card.series.length} days`}
-                  color={card.status === 'off_target' ? '#b3261e' : '#1f5f8b'}
-                />
-              ) : (
-                <p className="muted small">The trend line starts after the first daily snapshots.</p>
-              )}
-              {card.description && <p className="muted small">{card.description}</p>}
-            </li>
-          ))}
-        </ul>
-      )}
+      <Queried
+        query={kpis}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No KPI cards configured." />}
+      >
+        {(data) => (
+          <ul className="kpi-grid">
+            {data.items.map((card) => (
+              <li key={card.key} className={`kpi kpi-${card.status}`}>
+                <h2>{card.name}</h2>
+                <p className="kpi-value">
+                  {formatKpi(card.value, card.format === 'trend' ? 'number' : card.format)}
+                </p>
+                <p className="kpi-target small">
+                  <span className={`status-dot status-${card.status}`} aria-hidden="true" />
+                  {STATUS_TEXT[card.status]}
+                  {card.target &&
+                    ` · target ${COMPARISON_TEXT[card.target.comparison]} ${formatKpi(card.target.value, card.format)}`}
+                  {card.change !== null &&
+                    ` · ${card.change > 0 ? '+' : ''}${formatKpi(card.change, card.format)} vs 30 days ago`}
+                </p>
+                {card.series.length > 1 ? (
+                  <Sparkline
+                    values={card.series.map((point) => point.value)}
+                    label={`${card.name} over the last ${card.series.length} days`}
+                    color={card.status === 'off_target' ? '#b3261e' : '#1f5f8b'}
+                  />
+                ) : (
+                  <p className="muted small">The trend line starts after the first daily snapshots.</p>
+                )}
+                {card.description && <p className="muted small">{card.description}</p>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Queried>
     </section>
   );
 }

@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import { useReasons, useSettings, useStages, useTeams, useUsers } from '../api/hooks';
-import type { Items, Role, Settings } from '../api/types';
+import type { ApiToken, Items, Role, Settings, Stage } from '../api/types';
+import { Queried } from '../components/queried';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { formatDate } from '../format';
 import { useUser } from '../session';
@@ -118,6 +119,43 @@ function ProcessSettings() {
   );
 }
 
+function StageRow({ stage }: { stage: Stage }) {
+  const client = useQueryClient();
+  const [name, setName] = useState(stage.name);
+  const update = useMutation({
+    mutationFn: (changes: { name?: string; active?: boolean }) =>
+      api(`/risk-stages/${stage.key}`, { method: 'PATCH', body: changes }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ['stages'] }),
+  });
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        update.mutate({ name });
+      }}
+    >
+      <label>
+        {`Name of stage ${stage.key}`}
+        <input required value={name} onChange={(event) => setName(event.target.value)} />
+      </label>
+      {stage.isEnd && <span className="tag">closes as {stage.outcome}</span>}
+      <button type="submit" className="small" disabled={name === stage.name || update.isPending}>
+        Rename
+      </button>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={stage.active}
+          onChange={() => update.mutate({ active: !stage.active })}
+        />
+        In use
+      </label>
+      <ActionError error={update.error} />
+    </form>
+  );
+}
+
 function StagesAndReasons() {
   const stages = useStages();
   const reasons = useReasons();
@@ -139,44 +177,41 @@ function StagesAndReasons() {
     <div className="two-col">
       <section className="card">
         <h2>Stages</h2>
-        {stages.isPending ? (
-          <Loading />
-        ) : stages.isError ? (
-          <ErrorState error={stages.error} />
-        ) : (
-          <ol>
-            {stages.data.map((stage) => (
-              <li key={stage.key}>
-                {stage.name} <span className="muted small">{stage.key}</span>
-                {stage.isEnd && <span className="tag">closes as {stage.outcome}</span>}
-                {!stage.active && <span className="tag">retired</span>}
-              </li>
-            ))}
-          </ol>
-        )}
+        <Queried query={stages}>
+          {(data) => (
+            <ol className="plain">
+              {data.map((stage) => (
+                <li key={stage.key}>
+                  <StageRow stage={stage} />
+                </li>
+              ))}
+            </ol>
+          )}
+        </Queried>
+        <p className="muted small">
+          Renaming keeps every case and its history; a retired stage stays on the cases already in it.
+        </p>
       </section>
       <section className="card">
         <h2>Risk reasons</h2>
-        {reasons.isPending ? (
-          <Loading />
-        ) : reasons.isError ? (
-          <ErrorState error={reasons.error} />
-        ) : (
-          <ul className="plain">
-            {reasons.data.map((one) => (
-              <li key={one.key}>
-                <label className="check">
-                  <input
-                    type="checkbox"
-                    checked={one.active}
-                    onChange={() => toggleReason.mutate({ key: one.key, active: !one.active })}
-                  />
-                  {one.name} <span className="muted small">{one.key}</span>
-                </label>
-              </li>
-            ))}
-          </ul>
-        )}
+        <Queried query={reasons}>
+          {(data) => (
+            <ul className="plain">
+              {data.map((one) => (
+                <li key={one.key}>
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={one.active}
+                      onChange={() => toggleReason.mutate({ key: one.key, active: !one.active })}
+                    />
+                    {one.name} <span className="muted small">{one.key}</span>
+                  </label>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Queried>
         <ActionError error={toggleReason.error} />
         <form
           className="inline-form"
@@ -359,6 +394,41 @@ function JsonSetting({ path, wrap, title }: { path: string; wrap: 'items'; title
 
 const ROLES: Role[] = ['admin', 'lead', 'csm', 'viewer'];
 
+function Teams() {
+  const teams = useTeams();
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const create = useMutation({
+    mutationFn: () => api('/teams', { method: 'POST', body: { name } }),
+    onSuccess: () => {
+      setName('');
+      void client.invalidateQueries({ queryKey: ['teams'] });
+    },
+  });
+  return (
+    <>
+      <h3>Teams</h3>
+      <p>{(teams.data ?? []).map((team) => team.name).join(', ') || 'No teams yet.'}</p>
+      <form
+        className="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          create.mutate();
+        }}
+      >
+        <label>
+          New team
+          <input required value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+        <button type="submit" disabled={create.isPending}>
+          Add team
+        </button>
+      </form>
+      <ActionError error={create.error} />
+    </>
+  );
+}
+
 function Users() {
   const users = useUsers();
   const teams = useTeams();
@@ -384,32 +454,31 @@ function Users() {
   return (
     <section className="card">
       <h2>Users</h2>
-      {users.isPending ? (
-        <Loading />
-      ) : users.isError ? (
-        <ErrorState error={users.error} />
-      ) : (
-        <table className="compact">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Team</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.map((one) => (
-              <tr key={one.id}>
-                <td>{one.name}</td>
-                <td>{one.email}</td>
-                <td>{one.role}</td>
-                <td>{teamName(one.teamId)}</td>
+      <Queried query={users}>
+        {(data) => (
+          <table className="compact">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Team</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {data.map((one) => (
+                <tr key={one.id}>
+                  <td>{one.name}</td>
+                  <td>{one.email}</td>
+                  <td>{one.role}</td>
+                  <td>{teamName(one.teamId)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Queried>
+      <Teams />
       <h3>Add a user</h3>
       <form
         className="inline-form"
@@ -471,16 +540,6 @@ function Users() {
   );
 }
 
-interface ApiToken {
-  id: number;
-  userId: number;
-  name: string;
-  scope: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
 function Tokens() {
   const client = useQueryClient();
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => api<Items<ApiToken>>('/auth/tokens') });
@@ -507,44 +566,44 @@ function Tokens() {
           New token (shown once, copy it now): <code>{secret}</code>
         </p>
       )}
-      {tokens.isPending ? (
-        <Loading />
-      ) : tokens.isError ? (
-        <ErrorState error={tokens.error} />
-      ) : tokens.data.items.length === 0 ? (
-        <Empty title="No API tokens." />
-      ) : (
-        <table className="compact">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Scope</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col" />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.items.map((token) => (
-              <tr key={token.id}>
-                <td>{token.name}</td>
-                <td>{token.scope}</td>
-                <td>{formatDate(token.createdAt)}</td>
-                <td>{token.lastUsedAt ? formatDate(token.lastUsedAt) : 'never'}</td>
-                <td>
-                  {token.revokedAt ? (
-                    'revoked'
-                  ) : (
-                    <button type="button" className="small" onClick={() => revoke.mutate(token.id)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
+      <Queried
+        query={tokens}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No API tokens." />}
+      >
+        {(data) => (
+          <table className="compact">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col" />
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {data.items.map((token) => (
+                <tr key={token.id}>
+                  <td>{token.name}</td>
+                  <td>{token.scope}</td>
+                  <td>{formatDate(token.createdAt)}</td>
+                  <td>{token.lastUsedAt ? formatDate(token.lastUsedAt) : 'never'}</td>
+                  <td>
+                    {token.revokedAt ? (
+                      'revoked'
+                    ) : (
+                      <button type="button" className="small" onClick={() => revoke.mutate(token.id)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Queried>
       <form
         className="inline-form"
         onSubmit={(event) => {

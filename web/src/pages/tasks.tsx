@@ -3,7 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, query } from '../api/client';
 import type { Page, Task } from '../api/types';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Queried } from '../components/queried';
+import { Empty } from '../components/states';
 import { TaskList } from '../components/task-list';
 import { useUser } from '../session';
 
@@ -59,15 +60,13 @@ export default function TasksPage() {
           </label>
         )}
       </form>
-      {tasks.isPending ? (
-        <Loading />
-      ) : tasks.isError ? (
-        <ErrorState error={tasks.error} retry={() => void tasks.refetch()} />
-      ) : tasks.data.items.length === 0 ? (
-        <Empty title="No tasks here.">Playbooks create tasks when their triggers fire.</Empty>
-      ) : (
-        <TaskList tasks={tasks.data.items} showAccount />
-      )}
+      <Queried
+        query={tasks}
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No tasks here.">Playbooks create tasks when their triggers fire.</Empty>}
+      >
+        {(data) => <TaskList tasks={data.items} showAccount />}
+      </Queried>
     </section>
   );
 }

@@ -7,7 +7,8 @@ import { api, query } from '../api/client';
 import { useReasons } from '../api/hooks';
 import type { RiskTrends } from '../api/types';
 import { LineChart } from '../components/chart';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Queried } from '../components/queried';
+import { Empty } from '../components/states';
 import { formatDate } from '../format';
 
 const COLORS = [
@@ -125,28 +126,28 @@ export default function TrendsPage() {
           </select>
         </label>
       </form>
-      {trends.isPending ? (
-        <Loading />
-      ) : trends.isError ? (
-        <ErrorState error={trends.error} retry={() => void trends.refetch()} />
-      ) : trends.data.cells.length === 0 ? (
-        <Empty title="No risk cases in this period." />
-      ) : (
-        <>
-          {chart && (
-            <LineChart
-              x={chart.x}
-              series={chart.series}
-              height={280}
-              label="Risk cases by reason over time"
-            />
-          )}
-          <TrendTable trends={trends.data} names={names} select={setCell} />
-          {cell && (
-            <DrillDownList params={{ ...params, ...cell }} names={names} close={() => setCell(null)} />
-          )}
-        </>
-      )}
+      <Queried
+        query={trends}
+        isEmpty={(data) => data.cells.length === 0}
+        empty={<Empty title="No risk cases in this period." />}
+      >
+        {(data) => (
+          <>
+            {chart && (
+              <LineChart
+                x={chart.x}
+                series={chart.series}
+                height={280}
+                label="Risk cases by reason over time"
+              />
+            )}
+            <TrendTable trends={data} names={names} select={setCell} />
+            {cell && (
+              <DrillDownList params={{ ...params, ...cell }} names={names} close={() => setCell(null)} />
+            )}
+          </>
+        )}
+      </Queried>
     </section>
   );
 }
@@ -239,34 +240,32 @@ function DrillDownList({
           Close
         </button>
       </div>
-      {drill.isPending ? (
-        <Loading />
-      ) : drill.isError ? (
-        <ErrorState error={drill.error} retry={() => void drill.refetch()} />
-      ) : (
-        <table className="compact">
-          <thead>
-            <tr>
-              <th scope="col">Account</th>
-              <th scope="col">Opened</th>
-              <th scope="col">Closed</th>
-              <th scope="col">Reasons</th>
-            </tr>
-          </thead>
-          <tbody>
-            {drill.data.items.map((item) => (
-              <tr key={item.caseId}>
-                <td>
-                  <Link to={`/accounts/${item.accountId}`}>{item.accountName}</Link>
-                </td>
-                <td>{formatDate(item.openedAt)}</td>
-                <td>{item.closedAt ? formatDate(item.closedAt) : 'open'}</td>
-                <td>{item.reasons.map((reason) => names.get(reason) ?? reason).join(', ')}</td>
+      <Queried query={drill}>
+        {(data) => (
+          <table className="compact">
+            <thead>
+              <tr>
+                <th scope="col">Account</th>
+                <th scope="col">Opened</th>
+                <th scope="col">Closed</th>
+                <th scope="col">Reasons</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {data.items.map((item) => (
+                <tr key={item.caseId}>
+                  <td>
+                    <Link to={`/accounts/${item.accountId}`}>{item.accountName}</Link>
+                  </td>
+                  <td>{formatDate(item.openedAt)}</td>
+                  <td>{item.closedAt ? formatDate(item.closedAt) : 'open'}</td>
+                  <td>{item.reasons.map((reason) => names.get(reason) ?? reason).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Queried>
     </section>
   );
 }

@@ -7,7 +7,9 @@ import { api, query } from '../api/client';
 import { useReasons, useStages, useTeams, useUsers } from '../api/hooks';
 import type { Page, WorklistItem } from '../api/types';
 import { HealthBadge, ReasonsEditor, StageSelect } from '../components/case-controls';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { SelectField, type Option } from '../components/fields';
+import { Queried } from '../components/queried';
+import { Empty } from '../components/states';
 import { formatAge, formatDays, formatMoney, QUADRANT_NAMES } from '../format';
 import { useLive } from '../live';
 
@@ -72,18 +74,19 @@ export default function WorklistPage() {
         )}
       </div>
       <Filters values={filters} set={set} />
-      {list.isPending ? (
-        <Loading label="Loading the worklist…" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} retry={() => void list.refetch()} />
-      ) : list.data.items.length === 0 ? (
-        <Empty title="No cases match.">Clear a filter or search for another name.</Empty>
-      ) : (
-        <>
-          <WorklistTable items={list.data.items} sort={sort} order={order} sortBy={sortBy} />
-          <Pager total={list.data.total} page={page} go={(next) => set({ page: String(next) })} />
-        </>
-      )}
+      <Queried
+        query={list}
+        loading="Loading the worklist…"
+        isEmpty={(data) => data.items.length === 0}
+        empty={<Empty title="No cases match.">Clear a filter or search for another name.</Empty>}
+      >
+        {(data) => (
+          <>
+            <WorklistTable items={data.items} sort={sort} order={order} sortBy={sortBy} />
+            <Pager total={data.total} page={page} go={(next) => set({ page: String(next) })} />
+          </>
+        )}
+      </Queried>
     </section>
   );
 }
@@ -108,22 +111,14 @@ function Filters({
     return () => window.clearTimeout(timer);
   }, [search, q, set]);
 
-  const select = (key: string, label: string, options: { value: string; label: string }[], all: string) => (
-    <label>
-      {label}
-      <select
-        aria-label={label}
-        value={values[key] ?? ''}
-        onChange={(event) => set({ [key]: event.target.value })}
-      >
-        <option value="">{all}</option>
-        {options.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </select>
-    </label>
+  const select = (key: string, label: string, options: Option[], all: string) => (
+    <SelectField
+      label={label}
+      value={values[key] ?? ''}
+      options={options}
+      anyLabel={all}
+      onChange={(value) => set({ [key]: value })}
+    />
   );
 
   return (
