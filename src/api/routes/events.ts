@@ -49,12 +49,17 @@ export const eventRoutes =
           'x-content-type-options': 'nosniff',
           'x-accel-buffering': 'no',
         });
-        raw.write('retry: 3000\n\n');
+        // A client that went away mid-write is not an error worth more than dropping the stream.
+        raw.on('error', () => undefined);
+        const write = (text: string) => {
+          if (!raw.destroyed && !raw.writableEnded) raw.write(text);
+        };
+        write('retry: 3000\n\n');
         const sent = new Set<number>();
         const send = (changes: readonly ChangeEntry[]) => {
           for (const change of changes) {
             if (sent.has(change.id)) continue;
-            raw.write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+            write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
           }
         };
         if (!request.query.follow) {
@@ -65,18 +70,23 @@ export const eventRoutes =
         // Follow first, then replay, so nothing committed in between is lost.
         const waiting: ChangeEntry[][] = [];
         let replaying = after !== undefined;
-        const stop = await services.changes.follow((changes) => {
+        open.add(raw);
+        const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
+        heartbeat.unref();
+        let stop: (() => void) | null = null;
+        let closed = false;
+        raw.on('close', () => {
+          closed = true;
+          clearInterval(heartbeat);
+          open.delete(raw);
+          stop?.();
+        });
+        stop = await services.changes.follow((changes) => {
           if (replaying) waiting.push([...changes]);
           else send(changes);
         });
-        open.add(raw);
-        const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-        heartbeat.unref();
-        raw.on('close', () => {
-          clearInterval(heartbeat);
-          open.delete(raw);
-          stop();
-        });
+        // The client may have left while the feed started.
+        if (closed) stop();
         if (after !== undefined) {
           const backlog = await services.changes.backlog(after);
           send(backlog);
