@@ -13,6 +13,7 @@ import type {
 import type { Role } from '../../../src/domain/policy';
 import type { WeeklyUpdate } from '../../../src/domain/risk-case';
 import type { RiskStage } from '../../../src/domain/risk-lifecycle';
+import type { TrendCase } from '../../../src/domain/risk-trends';
 import type { RiskReason } from '../../../src/domain/risk-reason';
 import type { RetainSettings } from '../../../src/domain/settings';
 import type { Team, User } from '../../../src/domain/user';
@@ -47,6 +48,7 @@ export type {
   Role,
   TaskAssignee,
   Team,
+  TrendCase,
   User,
   WeeklyUpdate,
   WorklistItem,

@@ -66,3 +66,46 @@ export function TeamSelect({
     />
   );
 }
+
+/** A labelled text input (or a text area with `long`). */
+export function TextField({
+  label,
+  value,
+  onChange,
+  long = false,
+  type = 'text',
+  required = false,
+  pattern,
+  className,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  long?: boolean;
+  type?: 'text' | 'url' | 'email';
+  required?: boolean;
+  pattern?: string;
+  className?: string;
+}) {
+  return (
+    <label className={className ?? (long ? 'wide' : undefined)}>
+      {label}
+      {long ? (
+        <textarea
+          rows={3}
+          required={required}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+      ) : (
+        <input
+          type={type}
+          required={required}
+          pattern={pattern}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+      )}
+    </label>
+  );
+}

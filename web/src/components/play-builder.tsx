@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { api } from '../api/client';
 import { useReasons, useStages } from '../api/hooks';
-import { SelectField, type Option } from './fields';
+import { SelectField, TextField, type Option } from './fields';
 import type {
   DetectionRule,
   Items,
@@ -97,31 +97,6 @@ function newAction(kind: PlayAction['kind']): PlayAction {
     case 'close':
       return { kind, outcome: 'recovered' };
   }
-}
-
-function Text({
-  label,
-  value,
-  onChange,
-  long = false,
-  type = 'text',
-}: {
-  label: string;
-  value: string;
-  onChange: (value: string) => void;
-  long?: boolean;
-  type?: 'text' | 'url' | 'email';
-}) {
-  return (
-    <label className={long ? 'wide' : undefined}>
-      {label}
-      {long ? (
-        <textarea rows={3} value={value} onChange={(event) => onChange(event.target.value)} />
-      ) : (
-        <input type={type} value={value} onChange={(event) => onChange(event.target.value)} />
-      )}
-    </label>
-  );
 }
 
 function Days({
@@ -325,7 +300,7 @@ function TriggerFields({
           onChange={(reason) => onChange({ ...trigger, reason })}
         />
       ) : (
-        <Text
+        <TextField
           label="Touchpoint reason"
           value={trigger.reason}
           onChange={(reason) => onChange({ ...trigger, reason })}
@@ -402,7 +377,7 @@ function StepFields({
     case 'task':
       return (
         <div className="field-row">
-          <Text label="Title" value={step.title} onChange={(title) => onChange({ ...step, title })} />
+          <TextField label="Title" value={step.title} onChange={(title) => onChange({ ...step, title })} />
           <Days
             label="Due in (days)"
             value={step.dueInDays}
@@ -415,14 +390,14 @@ function StepFields({
             onChange={(value) => onChange({ ...step, assignee: toAssignee(value, step.assignee) })}
           />
           {step.assignee.kind === 'user' && (
-            <Text
+            <TextField
               label="User email"
               type="email"
               value={step.assignee.email}
               onChange={(email) => onChange({ ...step, assignee: { kind: 'user', email } })}
             />
           )}
-          <Text
+          <TextField
             label="Description"
             long
             value={step.description ?? ''}
@@ -473,7 +448,7 @@ function StepFields({
     case 'wait_until':
       return (
         <div className="field-row">
-          <Text
+          <TextField
             label="Condition (segment filter)"
             value={step.condition}
             onChange={(condition) => onChange({ ...step, condition })}
@@ -498,8 +473,12 @@ function StepFields({
             ]}
             onChange={(to) => onChange({ ...step, to: to as 'contacts' | 'champion' | 'owner' })}
           />
-          <Text label="Subject" value={step.subject} onChange={(subject) => onChange({ ...step, subject })} />
-          <Text
+          <TextField
+            label="Subject"
+            value={step.subject}
+            onChange={(subject) => onChange({ ...step, subject })}
+          />
+          <TextField
             label="Body ({{account.name}}, {{contact.name}} …)"
             long
             value={step.body}
@@ -510,8 +489,13 @@ function StepFields({
     case 'webhook':
       return (
         <div className="field-row">
-          <Text label="URL" type="url" value={step.url} onChange={(url) => onChange({ ...step, url })} />
-          <Text label="Message" long value={step.text} onChange={(text) => onChange({ ...step, text })} />
+          <TextField label="URL" type="url" value={step.url} onChange={(url) => onChange({ ...step, url })} />
+          <TextField
+            label="Message"
+            long
+            value={step.text}
+            onChange={(text) => onChange({ ...step, text })}
+          />
         </div>
       );
     case 'action':

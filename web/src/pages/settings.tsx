@@ -10,6 +10,7 @@ import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { formatDate } from '../format';
 import { useUser } from '../session';
 import { ImportWizard } from './import-wizard';
+import { TextField } from '../components/fields';
 
 const SECTIONS = [
   { key: 'process', label: 'Risk process' },
@@ -220,23 +221,19 @@ function StagesAndReasons() {
             addReason.mutate();
           }}
         >
-          <label>
-            Key
-            <input
-              required
-              pattern="[a-z0-9_]{1,64}"
-              value={reason.key}
-              onChange={(event) => setReason({ ...reason, key: event.target.value })}
-            />
-          </label>
-          <label>
-            Name
-            <input
-              required
-              value={reason.name}
-              onChange={(event) => setReason({ ...reason, name: event.target.value })}
-            />
-          </label>
+          <TextField
+            label="Key"
+            required
+            pattern="[a-z0-9_]{1,64}"
+            value={reason.key}
+            onChange={(key) => setReason({ ...reason, key })}
+          />
+          <TextField
+            label="Name"
+            required
+            value={reason.name}
+            onChange={(name) => setReason({ ...reason, name })}
+          />
           <button type="submit" disabled={addReason.isPending}>
             Add reason
           </button>
@@ -487,23 +484,19 @@ function Users() {
           create.mutate();
         }}
       >
-        <label>
-          Email
-          <input
-            type="email"
-            required
-            value={draft.email}
-            onChange={(event) => setDraft({ ...draft, email: event.target.value })}
-          />
-        </label>
-        <label>
-          Name
-          <input
-            required
-            value={draft.name}
-            onChange={(event) => setDraft({ ...draft, name: event.target.value })}
-          />
-        </label>
+        <TextField
+          label="Email"
+          type="email"
+          required
+          value={draft.email}
+          onChange={(email) => setDraft({ ...draft, email })}
+        />
+        <TextField
+          label="Name"
+          required
+          value={draft.name}
+          onChange={(name) => setDraft({ ...draft, name })}
+        />
         <label>
           Role
           <select

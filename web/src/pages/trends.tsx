@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
 import { useReasons } from '../api/hooks';
-import type { RiskTrends } from '../api/types';
+import type { RiskTrends, TrendCase } from '../api/types';
 import { LineChart } from '../components/chart';
 import { Queried } from '../components/queried';
 import { Empty } from '../components/states';
@@ -34,16 +34,7 @@ const BREAKDOWNS = [
 
 interface DrillDown {
   cases: number;
-  items: {
-    caseId: number;
-    accountId: number;
-    externalId: string;
-    accountName: string;
-    openedAt: string;
-    closedAt: string | null;
-    reasons: string[];
-    group: string | null;
-  }[];
+  items: TrendCase[];
 }
 
 function monthsAgo(months: number): string {
