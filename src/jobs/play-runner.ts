@@ -21,6 +21,7 @@ import {
   type PlayStep,
   type TaskAssignee,
 } from '../domain/playbook';
+import type { Actor } from '../domain/policy';
 import { parseFilter } from '../domain/segment-filter';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
@@ -75,6 +76,8 @@ export class PlayRunner {
   private readonly leaseMs: number;
   private readonly maxStepAttempts: number;
   private readonly definitions = new Map<string, PlayDefinition>();
+  /** The audit actor of each play (`play:<key>`); a play's key never changes. */
+  private readonly actors = new Map<number, Actor>();
   /** Users, read once per tick: assignees resolve against this without a query per task. */
   private users: Promise<User[]> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -172,6 +175,16 @@ export class PlayRunner {
       play,
       definition: this.definitionOf(play.id, play.currentVersion, play.definition),
     }));
+  }
+
+  private async actorOf(playId: number): Promise<Actor> {
+    let actor = this.actors.get(playId);
+    if (!actor) {
+      const play = await this.repo.find(playId);
+      actor = playActor(play?.key ?? String(playId));
+      this.actors.set(playId, actor);
+    }
+    return actor;
   }
 
   private definitionOf(playId: number, version: number, json: string): PlayDefinition {
@@ -366,7 +379,7 @@ export class PlayRunner {
         const facts = await this.accountFacts(run.accountId);
         const fields = templateFields(facts);
         const assigneeId = assigneeOf(facts, step.assignee);
-        const play = await this.repo.find(run.playId);
+        const actor = await this.actorOf(run.playId);
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
           const task = {
@@ -383,7 +396,7 @@ export class PlayRunner {
           };
           const taskId = await repo.insertTask(task, now);
           if (taskId !== null)
-            await new AuditRepository(db).append(playActor(play?.key ?? String(run.playId)), now, [
+            await new AuditRepository(db).append(actor, now, [
               {
                 entityType: 'task',
                 entityId: taskId,
@@ -477,9 +490,8 @@ export class PlayRunner {
         return true;
       }
       case 'action': {
-        const play = await this.repo.find(run.playId);
         const result = await this.actions.apply(
-          playActor(play?.key ?? String(run.playId)),
+          await this.actorOf(run.playId),
           run.accountId,
           run.caseId,
           step.action,

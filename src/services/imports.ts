@@ -225,7 +225,7 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return [];
       };
-      return { parseRow, writeBatch, columns: describeColumns(headers, mapping) };
+      return { parseRow, writeBatch, mapping };
     });
   }
 
@@ -343,7 +343,7 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return errors;
       };
-      return Promise.resolve({ parseRow, writeBatch, columns: describeColumns(headers, mapping) });
+      return Promise.resolve({ parseRow, writeBatch, mapping });
     });
   }
 
@@ -432,7 +432,7 @@ export class ImportService {
           message: rejected.message,
         }));
       };
-      return Promise.resolve({ parseRow, writeBatch, columns: describeColumns(headers, mapping) });
+      return Promise.resolve({ parseRow, writeBatch, mapping });
     });
     if (!report.dryRun) await this.signals.notify(accountIds);
     return { ...report, createdAccounts };
@@ -445,7 +445,11 @@ export class ImportService {
     setup: (
       db: Kysely<Database>,
       headers: string[],
-    ) => Promise<{ parseRow: RowParser<T>; writeBatch: BatchWriter<T>; columns: ImportReport['columns'] }>,
+    ) => Promise<{
+      parseRow: RowParser<T>;
+      writeBatch: BatchWriter<T>;
+      mapping: readonly ColumnTarget<string>[];
+    }>,
   ): Promise<ImportReport> {
     const dryRun = options.dryRun ?? false;
     const report: ImportReport = {
@@ -497,7 +501,7 @@ export class ImportService {
           if (headers === null) {
             headers = record.map((header) => header.trim());
             pipeline = await setup(db, headers);
-            report.columns = pipeline.columns;
+            report.columns = describeColumns(headers, pipeline.mapping);
             continue;
           }
           report.rows += 1;
@@ -553,9 +557,9 @@ function importInvalid(report: ImportReport): AppError {
   );
 }
 
-function describeColumns<T extends string>(
+function describeColumns(
   headers: readonly string[],
-  mapping: readonly ColumnTarget<T>[],
+  mapping: readonly ColumnTarget<string>[],
 ): ImportReport['columns'] {
   return headers.map((header, index) => {
     const target = mapping[index];

@@ -61,9 +61,9 @@ export class TaskService {
   }
 
   async get(id: number): Promise<TaskView> {
-    const found = await new PlayRepository(this.context.store.db).findTask(id);
-    if (!found) throw new AppError('TASK_NOT_FOUND', `No task ${id}.`, { taskId: id });
-    return withOverdue(found.task, this.context.clock.now());
+    const task = await new PlayRepository(this.context.store.db).findTask(id);
+    if (!task) throw new AppError('TASK_NOT_FOUND', `No task ${id}.`, { taskId: id });
+    return withOverdue(task, this.context.clock.now());
   }
 
   /**
@@ -74,12 +74,11 @@ export class TaskService {
     const parsed = completion.safeParse(input ?? {});
     if (!parsed.success) throw validationFailed(parsed.error, 'completion');
     const repo = new PlayRepository(this.context.store.db);
-    const found = await repo.findTask(id);
-    if (!found) throw new AppError('TASK_NOT_FOUND', `No task ${id}.`, { taskId: id });
-    const { task } = found;
+    const task = await repo.findTask(id);
+    if (!task) throw new AppError('TASK_NOT_FOUND', `No task ${id}.`, { taskId: id });
     const mayComplete =
       (actor.userId !== null && task.assigneeId === actor.userId) ||
-      can(actor, 'case.write', { ownerId: found.ownerId, teamId: found.teamId });
+      can(actor, 'case.write', { ownerId: task.accountOwnerId, teamId: task.accountTeamId });
     if (!mayComplete)
       throw new AppError(
         'FORBIDDEN',

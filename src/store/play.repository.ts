@@ -92,6 +92,9 @@ export interface TaskRecord {
   accountId: number;
   accountExternalId: string;
   accountName: string;
+  /** Who owns the task's account and their team: who besides the assignee may complete it. */
+  accountOwnerId: number | null;
+  accountTeamId: number | null;
   caseId: number | null;
   caseStage: string | null;
   assigneeId: number | null;
@@ -735,7 +738,7 @@ export class PlayRepository {
 
   async findTask(id: number) {
     const row = await this.taskQuery().where('t.id', '=', id).executeTakeFirst();
-    return row && { task: toTask(row), ownerId: row.owner_id, teamId: row.team_id };
+    return row && toTask(row);
   }
 
   async tasks(
@@ -1032,6 +1035,8 @@ function toTask(row: {
   account_id: number;
   external_id: string;
   account_name: string;
+  owner_id: number | null;
+  team_id: number | null;
   case_id: number | null;
   stage_key: string | null;
   assignee_id: number | null;
@@ -1056,6 +1061,8 @@ function toTask(row: {
     accountId: row.account_id,
     accountExternalId: row.external_id,
     accountName: row.account_name,
+    accountOwnerId: row.owner_id,
+    accountTeamId: row.team_id,
     caseId: row.case_id,
     caseStage: row.stage_key,
     assigneeId: row.assignee_id,

@@ -55,12 +55,10 @@ export const eventRoutes =
           if (!raw.destroyed && !raw.writableEnded) raw.write(text);
         };
         write('retry: 3000\n\n');
-        const sent = new Set<number>();
-        const send = (changes: readonly ChangeEntry[]) => {
-          for (const change of changes) {
-            if (sent.has(change.id)) continue;
-            write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
-          }
+        const send = (changes: readonly ChangeEntry[], already?: ReadonlySet<number>) => {
+          for (const change of changes)
+            if (!already?.has(change.id))
+              write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
         };
         if (!request.query.follow) {
           if (after !== undefined) send(await services.changes.backlog(after));
@@ -90,9 +88,8 @@ export const eventRoutes =
         if (after !== undefined) {
           const backlog = await services.changes.backlog(after);
           send(backlog);
-          for (const change of backlog) sent.add(change.id);
-          for (const batch of waiting.splice(0)) send(batch);
-          sent.clear();
+          const replayed = new Set(backlog.map((change) => change.id));
+          for (const batch of waiting.splice(0)) send(batch, replayed);
           replaying = false;
         }
       },

@@ -5,7 +5,7 @@ import { Link } from 'react-router';
 import { api } from '../api/client';
 import type { PlayAction, Task } from '../api/types';
 import { formatDate, humanize } from '../format';
-import { useUser } from '../session';
+import { useCan, useUser } from '../session';
 import { ActionError } from './states';
 
 function describeAction(stored: unknown): string {
@@ -36,7 +36,12 @@ function TaskItem({ task, showAccount }: { task: Task; showAccount: boolean }) {
         void client.invalidateQueries({ queryKey: [key] });
     },
   });
-  const mayComplete = task.status === 'open' && (task.assigneeId === user.id || user.role !== 'viewer');
+  const can = useCan();
+  // The API's rule: the assignee, or whoever may change the account's case.
+  const mayComplete =
+    task.status === 'open' &&
+    (task.assigneeId === user.id ||
+      can('case.write', { ownerId: task.accountOwnerId, teamId: task.accountTeamId }));
   return (
     <li className={`task task-${task.status}${task.overdue ? ' task-overdue' : ''}`}>
       <div className="task-main">

@@ -10,7 +10,7 @@ import { TeamSelect } from '../components/fields';
 import { Queried } from '../components/queried';
 import { ActionError, Empty } from '../components/states';
 import { formatAge, formatDate, formatDays, formatMoney } from '../format';
-import { useCan, useUser } from '../session';
+import { useUser } from '../session';
 
 export default function HuddlePage() {
   const user = useUser();
@@ -25,7 +25,6 @@ export default function HuddlePage() {
     enabled: teamId !== null,
   });
   const client = useQueryClient();
-  const can = useCan();
   const held = useMutation({
     mutationFn: () => api(`/teams/${teamId}/huddles`, { method: 'POST' }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ['huddle'] }),
@@ -114,7 +113,7 @@ export default function HuddlePage() {
                   ))}
                 </ol>
               )}
-              {mayRecord && can('read') && (
+              {mayRecord && (
                 <div className="actions">
                   <button
                     type="button"

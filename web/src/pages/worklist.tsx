@@ -4,10 +4,10 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, query } from '../api/client';
-import { useReasons, useStages, useTeams, useUsers } from '../api/hooks';
+import { useReasons, useStages, useUsers } from '../api/hooks';
 import type { Page, WorklistItem } from '../api/types';
 import { HealthBadge, ReasonsEditor, StageSelect } from '../components/case-controls';
-import { SelectField, type Option } from '../components/fields';
+import { SelectField, TeamSelect, type Option } from '../components/fields';
 import { Queried } from '../components/queried';
 import { Empty } from '../components/states';
 import { formatAge, formatDays, formatMoney, QUADRANT_NAMES } from '../format';
@@ -101,7 +101,6 @@ function Filters({
   const stages = useStages();
   const reasons = useReasons();
   const users = useUsers();
-  const teams = useTeams();
   const [search, setSearch] = useState(values.q ?? '');
   const q = values.q ?? '';
   // Search as you type, once typing pauses.
@@ -152,12 +151,7 @@ function Filters({
           .map((user) => ({ value: String(user.id), label: user.name })),
         'Anyone',
       )}
-      {select(
-        'teamId',
-        'Team',
-        (teams.data ?? []).map((team) => ({ value: String(team.id), label: team.name })),
-        'All teams',
-      )}
+      <TeamSelect value={values.teamId ?? ''} onChange={(teamId) => set({ teamId })} anyLabel="All teams" />
       {select(
         'track',
         'Track',
