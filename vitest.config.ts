@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The JSON report is what CI counts (.ci/test-summary.ts).
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });
