@@ -138,7 +138,14 @@ function main(): number {
       missing = true;
       continue;
     }
-    const counts = count(json);
+    let counts: Counts;
+    try {
+      counts = count(json);
+    } catch (error) {
+      console.log(`${name}: report ${path} is not a ${name} JSON report: ${(error as Error).message}`);
+      missing = true;
+      continue;
+    }
     for (const problem of counts.problems) console.log(`${name}: ${problem}`);
     console.log(`${name}: ${summaryLine(counts).replace(/^tests: /, '')}`);
     total.passed += counts.passed;
