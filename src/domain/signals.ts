@@ -2,6 +2,9 @@
 // becomes daily rollups (so scoring never rescans raw events) and, for things with a due date
 // (invoices, onboarding milestones), an item whose lateness is measured on the day of scoring.
 import { z } from 'zod';
+import { INPUT_LIMITS, jsonBoundsIssue } from './input-limits';
+
+const LIMITS = INPUT_LIMITS.signal;
 
 export const SIGNAL_KINDS = [
   'usage',
@@ -27,14 +30,14 @@ function dataSchemas(encoding: SignalEncoding) {
   const number = encoding === 'json' ? z.number() : z.coerce.number();
   const int = number.pipe(z.number().int());
   const flag = encoding === 'json' ? z.boolean() : z.stringbool();
-  const text = (max = 500) => z.string().trim().min(1).max(max);
-  const note = z.string().max(5_000).optional();
+  const text = (max: number = LIMITS.text) => z.string().trim().min(1).max(max);
+  const note = z.string().max(LIMITS.note).optional();
   return {
     usage: z
       .object({
-        event: text(200),
+        event: text(LIMITS.eventName),
         count: int.pipe(z.number().min(1).max(1_000_000)).default(1),
-        user: text(320).optional(),
+        user: text(INPUT_LIMITS.contact.email).optional(),
         activeUsers: int.pipe(z.number().min(0)).optional(),
         durationSecs: number.pipe(z.number().min(0)).optional(),
         errors: int.pipe(z.number().min(0)).optional(),
@@ -48,10 +51,10 @@ function dataSchemas(encoding: SignalEncoding) {
       .strict(),
     ticket: z
       .object({
-        ticketId: text(200),
+        ticketId: text(),
         action: z.enum(['opened', 'closed', 'escalated']),
         priority: z.enum(['low', 'normal', 'high', 'urgent']),
-        subject: text(1_000).optional(),
+        subject: text(LIMITS.subject).optional(),
         satisfaction: number.pipe(z.number().min(1).max(5)).optional(),
       })
       .strict(),
@@ -59,7 +62,7 @@ function dataSchemas(encoding: SignalEncoding) {
     csat: z.object({ score: number.pipe(z.number().min(1).max(5)), comment: note }).strict(),
     invoice: z
       .object({
-        invoiceId: text(200),
+        invoiceId: text(),
         amount: number.pipe(z.number().min(0)),
         dueDate: calendarDate,
         paidDate: calendarDate.nullable().optional(),
@@ -67,7 +70,7 @@ function dataSchemas(encoding: SignalEncoding) {
       .strict(),
     onboarding: z
       .object({
-        milestone: text(200),
+        milestone: text(),
         dueDate: calendarDate,
         completedDate: calendarDate.nullable().optional(),
       })
@@ -75,7 +78,7 @@ function dataSchemas(encoding: SignalEncoding) {
     touchpoint: z
       .object({
         channel: z.enum(['meeting', 'call', 'email', 'chat', 'other']),
-        reason: text(200),
+        reason: text(),
         outcome: z.enum(['positive', 'neutral', 'negative']).optional(),
         risk: flag.optional(),
         note,
@@ -94,7 +97,7 @@ function dataSchemas(encoding: SignalEncoding) {
         note,
       })
       .strict(),
-    competitor_mention: z.object({ competitor: text(200), note }).strict(),
+    competitor_mention: z.object({ competitor: text(), note }).strict(),
   } satisfies Record<SignalKind, z.ZodType>;
 }
 
@@ -133,24 +136,27 @@ export function parseTimestamp(text: string): string | null {
   return Number.isNaN(at) ? null : new Date(at).toISOString();
 }
 
-const timestamp = z.string().transform((text, ctx) => {
-  const parsed = parseTimestamp(text);
-  if (parsed === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${text}" is not an ISO-8601 timestamp with a zone (e.g. 2026-03-01T09:30:00Z) or a date`,
-    });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const timestamp = z
+  .string()
+  .max(LIMITS.timestamp)
+  .transform((text, ctx) => {
+    const parsed = parseTimestamp(text);
+    if (parsed === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not an ISO-8601 timestamp with a zone (e.g. 2026-03-01T09:30:00Z) or a date`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
 
 const envelope = z
   .object({
     kind: z.enum(SIGNAL_KINDS),
-    account: z.string().trim().min(1).max(200),
+    account: z.string().trim().min(1).max(LIMITS.account),
     occurredAt: timestamp,
-    idempotencyKey: z.string().trim().min(1).max(200).nullable().optional(),
+    idempotencyKey: z.string().trim().min(1).max(LIMITS.idempotencyKey).nullable().optional(),
     data: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -163,6 +169,8 @@ export function parseSignal(
   const head = envelope.safeParse(raw);
   if (!head.success) return { ok: false, issues: issuesOf(head.error) };
   const { kind, account, occurredAt, idempotencyKey, data } = head.data;
+  const tooBig = jsonBoundsIssue('data', data, { maxLength: LIMITS.dataLength, maxDepth: LIMITS.dataDepth });
+  if (tooBig) return { ok: false, issues: [{ field: tooBig.field, message: tooBig.message }] };
   const body = SCHEMAS[encoding][kind].safeParse(data);
   if (!body.success) return { ok: false, issues: issuesOf(body.error, 'data') };
   return {

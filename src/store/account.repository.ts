@@ -1,6 +1,7 @@
 // Accounts and their contacts.
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Account, AccountFields, Contact } from '../domain/account';
+import { accountIssues, assertWithinLimits, contactIssues, preview } from '../domain/input-limits';
 import { parseAttributes } from './json';
 import type { Database } from './schema';
 
@@ -114,6 +115,7 @@ export class AccountRepository {
   }
 
   async insert(fields: AccountFields, now: Date): Promise<number> {
+    checkAccount(fields, `"${preview(fields.externalId)}"`);
     const at = now.toISOString();
     const row = await this.db
       .insertInto('accounts')
@@ -130,6 +132,7 @@ export class AccountRepository {
     now: Date,
     expectedVersion?: number,
   ): Promise<boolean> {
+    checkAccount(fields, String(id));
     let query = this.db
       .updateTable('accounts')
       .set({ ...toColumns(fields), updated_at: now.toISOString(), version: sql<number>`version + 1` })
@@ -142,6 +145,7 @@ export class AccountRepository {
   /** Inserts or updates many complete accounts by external id; returns their ids by external id. */
   async upsertMany(rows: readonly AccountFields[], now: Date): Promise<Map<string, number>> {
     if (rows.length === 0) return new Map();
+    for (const fields of rows) checkAccount(fields, `"${preview(fields.externalId)}"`);
     const at = now.toISOString();
     const inserted = await this.db
       .insertInto('accounts')
@@ -200,6 +204,7 @@ export class AccountRepository {
   }
 
   async insertContact(fields: ContactFields, now: Date): Promise<number> {
+    checkContact(fields);
     const at = now.toISOString();
     const row = await this.db
       .insertInto('contacts')
@@ -210,6 +215,7 @@ export class AccountRepository {
   }
 
   async updateContact(id: number, fields: Partial<ContactFields>, now: Date): Promise<void> {
+    checkContact(fields);
     await this.db
       .updateTable('contacts')
       .set({ ...contactColumns(fields), updated_at: now.toISOString() })
@@ -246,6 +252,7 @@ export class AccountRepository {
     now: Date,
   ): Promise<void> {
     if (rows.length === 0) return;
+    for (const fields of rows) checkContact(fields);
     const at = now.toISOString();
     const updatable = columns
       .filter((column) => column !== 'accountId' && column !== 'email')
@@ -420,4 +427,15 @@ function toContact(row: {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+// Every way in (API, Segment, CSV import, CLI, demo and datasets) writes accounts and contacts
+// through this repository, so the input limits are held here too: no caller can store a value
+// the limits refuse, even one that forgot to check first.
+function checkAccount(fields: Partial<AccountFields>, which: string): void {
+  assertWithinLimits(accountIssues(fields), `Account ${which}:`);
+}
+
+function checkContact(fields: Partial<ContactFields>): void {
+  assertWithinLimits(contactIssues(fields), 'Contact:');
 }

@@ -3,27 +3,31 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import { INPUT_LIMITS } from '../../domain/input-limits';
 import { attributes, calendarDate, idParams, pageQuery } from '../schemas';
 
+const ACCOUNT = INPUT_LIMITS.account;
+const CONTACT = INPUT_LIMITS.contact;
+
 const accountBody = z.object({
-  externalId: z.string().trim().min(1).max(200),
-  name: z.string().trim().min(1).max(500),
+  externalId: z.string().trim().min(1).max(ACCOUNT.externalId),
+  name: z.string().trim().min(1).max(ACCOUNT.name),
   ownerId: z.number().int().positive().nullable().optional(),
   teamId: z.number().int().positive().nullable().optional(),
-  tier: z.string().max(100).nullable().optional(),
+  tier: z.string().max(ACCOUNT.tier).nullable().optional(),
   arr: z.number().min(0).max(1e12).optional(),
   renewalDate: calendarDate.nullable().optional(),
-  lifecycleStage: z.string().max(100).nullable().optional(),
+  lifecycleStage: z.string().max(ACCOUNT.lifecycleStage).nullable().optional(),
   attributes: attributes.optional(),
 });
 
 const contactBody = z.object({
   email: z
     .email()
-    .max(320)
+    .max(CONTACT.email)
     .transform((email) => email.toLowerCase()),
-  name: z.string().max(300).nullable().optional(),
-  role: z.string().max(200).nullable().optional(),
+  name: z.string().max(CONTACT.name).nullable().optional(),
+  role: z.string().max(CONTACT.role).nullable().optional(),
   isChampion: z.boolean().optional(),
   attributes: attributes.optional(),
 });
