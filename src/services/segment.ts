@@ -5,6 +5,13 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Attributes } from '../domain/account';
 import { AppError } from '../domain/errors';
+import {
+  accountIssues,
+  contactIssues,
+  INPUT_LIMITS,
+  jsonBoundsIssue,
+  type LimitIssue,
+} from '../domain/input-limits';
 import { assertCan, type Actor } from '../domain/policy';
 import { parseSignal, parseTimestamp, type Signal } from '../domain/signals';
 import { parseEmail } from '../domain/values';
@@ -15,10 +22,20 @@ import { inTransaction, type ServiceContext } from './context';
 import { batchInvalid, writeSignals, type RecordError, type SignalService } from './signals';
 
 const MAX_MESSAGES = 10_000;
-const id = z.union([z.string().min(1).max(200), z.number()]).transform(String);
-const traits = z.record(z.string(), z.unknown()).default({});
+const id = z.union([z.string().min(1).max(INPUT_LIMITS.account.externalId), z.number()]).transform(String);
+const properties = z
+  .record(z.string(), z.unknown())
+  .refine((value) => Object.keys(value).length <= INPUT_LIMITS.segment.properties, {
+    message: `at most ${INPUT_LIMITS.segment.properties} keys are allowed`,
+  })
+  .default({});
+const traits = properties;
 const common = {
-  messageId: z.string().min(1).max(200).optional(),
+  messageId: z
+    .string()
+    .min(1)
+    .max(INPUT_LIMITS.signal.idempotencyKey - 'segment:'.length)
+    .optional(),
   timestamp: z.string().max(64).optional(),
   userId: id.optional(),
   anonymousId: id.optional(),
@@ -32,8 +49,8 @@ const messageSchema = z.discriminatedUnion('type', [
     .object({
       ...common,
       type: z.literal('track'),
-      event: z.string().min(1).max(200),
-      properties: z.record(z.string(), z.unknown()).default({}),
+      event: z.string().min(1).max(INPUT_LIMITS.signal.eventName),
+      properties,
     })
     .passthrough(),
 ]);
@@ -51,14 +68,58 @@ export interface SegmentReport {
 const KNOWN_TRAITS = new Set(['name', 'plan', 'tier', 'arr', 'id', 'groupId']);
 
 function attributesOf(values: Record<string, unknown>): Attributes {
-  const attributes: Attributes = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (KNOWN_TRAITS.has(key)) continue;
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
-      attributes[key] = value as string | number | boolean | null;
-    }
+  // Built from entries, never by assigning trait names to a plain object's keys.
+  return Object.fromEntries(
+    Object.entries(values).filter(
+      (entry): entry is [string, string | number | boolean | null] =>
+        !KNOWN_TRAITS.has(entry[0]) &&
+        (entry[1] === null || ['string', 'number', 'boolean'].includes(typeof entry[1])),
+    ),
+  );
+}
+
+/** Where in a Segment call each account or contact field comes from, for errors that name it. */
+const TRAIT_OF: Readonly<Record<string, string>> = {
+  externalId: 'groupId',
+  name: 'traits.name',
+  tier: 'traits.plan',
+  email: 'traits.email',
+  role: 'traits.title',
+  attributes: 'traits',
+};
+
+const textTrait = (traits: Record<string, unknown>, key: string) => {
+  const value = Object.hasOwn(traits, key) ? traits[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** The lengths of the traits a group or identify call turns into account or contact fields. */
+function traitLengthIssues(message: SegmentMessage): LimitIssue[] {
+  switch (message.type) {
+    case 'group':
+      return accountIssues({
+        name: textTrait(message.traits, 'name'),
+        tier: textTrait(message.traits, 'plan'),
+      });
+    case 'identify':
+      return contactIssues({
+        email: textTrait(message.traits, 'email'),
+        name: textTrait(message.traits, 'name'),
+        role: textTrait(message.traits, 'title'),
+      });
+    case 'track':
+      return [];
   }
-  return attributes;
+}
+
+function traitIssues(index: number, issues: readonly LimitIssue[]): RecordError[] {
+  return issues.map((issue) => ({
+    index,
+    field: Object.hasOwn(TRAIT_OF, issue.field)
+      ? (TRAIT_OF[issue.field] ?? issue.field)
+      : issue.field.replace(/^attributes\./, 'traits.'),
+    message: issue.message,
+  }));
 }
 
 export class SegmentService {
@@ -82,6 +143,21 @@ export class SegmentService {
       if (!parsed.success) {
         for (const issue of parsed.error.issues)
           errors.push({ index, field: issue.path.join('.') || 'type', message: issue.message });
+        return;
+      }
+      // The traits that become account or contact fields are named when too long; anything else
+      // that makes a call too big is the call's size, as Segment's own API limits it.
+      const tooLong = traitIssues(index, traitLengthIssues(parsed.data));
+      if (tooLong.length > 0) {
+        errors.push(...tooLong);
+        return;
+      }
+      const tooBig = jsonBoundsIssue('(message)', item, {
+        maxLength: INPUT_LIMITS.segment.messageLength,
+        maxDepth: INPUT_LIMITS.segment.messageDepth,
+      });
+      if (tooBig) {
+        errors.push({ index, field: tooBig.field, message: tooBig.message });
         return;
       }
       const at =
@@ -112,29 +188,30 @@ export class SegmentService {
       const identities = new Map<string, number>();
       const accountIdOf = async (externalId: string) => (await accounts.findByExternalId(externalId))?.id;
 
-      for (const { message } of messages) {
+      for (const { index, message } of messages) {
         if (message.type !== 'group') continue;
         const existing = await accounts.findByExternalId(message.groupId);
         const name =
           typeof message.traits.name === 'string' ? message.traits.name : (existing?.name ?? message.groupId);
         const tier = typeof message.traits.plan === 'string' ? message.traits.plan : (existing?.tier ?? null);
         const arr = typeof message.traits.arr === 'number' ? message.traits.arr : (existing?.arr ?? 0);
-        const ids = await accounts.upsertMany(
-          [
-            {
-              externalId: message.groupId,
-              name,
-              ownerId: existing?.ownerId ?? null,
-              teamId: existing?.teamId ?? null,
-              tier,
-              arr,
-              renewalDate: existing?.renewalDate ?? null,
-              lifecycleStage: existing?.lifecycleStage ?? null,
-              attributes: { ...existing?.attributes, ...attributesOf(message.traits) },
-            },
-          ],
-          now,
-        );
+        const fields = {
+          externalId: message.groupId,
+          name,
+          ownerId: existing?.ownerId ?? null,
+          teamId: existing?.teamId ?? null,
+          tier,
+          arr,
+          renewalDate: existing?.renewalDate ?? null,
+          lifecycleStage: existing?.lifecycleStage ?? null,
+          attributes: { ...existing?.attributes, ...attributesOf(message.traits) },
+        };
+        const tooLong = accountIssues(fields);
+        if (tooLong.length > 0) {
+          errors.push(...traitIssues(index, tooLong));
+          continue;
+        }
+        const ids = await accounts.upsertMany([fields], now);
         const accountId = ids.get(message.groupId);
         if (accountId === undefined) continue;
         if (existing) report.accountsUpdated += 1;
@@ -168,8 +245,19 @@ export class SegmentService {
           });
           continue;
         }
-        identities.set(message.userId, accountId);
         const email = typeof message.traits.email === 'string' ? parseEmail(message.traits.email) : null;
+        const contact = {
+          email: email?.ok ? email.value : undefined,
+          name: typeof message.traits.name === 'string' ? message.traits.name : null,
+          role: typeof message.traits.title === 'string' ? message.traits.title : null,
+          attributes: attributesOf(message.traits),
+        };
+        const tooLong = contactIssues(email?.ok ? contact : { email: contact.email });
+        if (tooLong.length > 0) {
+          errors.push(...traitIssues(index, tooLong));
+          continue;
+        }
+        identities.set(message.userId, accountId);
         await db
           .insertInto('segment_identities')
           .values({
@@ -187,17 +275,15 @@ export class SegmentService {
           )
           .execute();
         if (email?.ok) {
-          const name = typeof message.traits.name === 'string' ? message.traits.name : null;
-          const role = typeof message.traits.title === 'string' ? message.traits.title : null;
           await accounts.upsertContacts(
             [
               {
                 accountId,
                 email: email.value,
-                name,
-                role,
+                name: contact.name,
+                role: contact.role,
                 isChampion: false,
-                attributes: attributesOf(message.traits),
+                attributes: contact.attributes,
               },
             ],
             ['name', 'role', 'attributes'],
