@@ -1,6 +1,7 @@
 // Column mapping for CRM CSV exports: recognises Salesforce- and HubSpot-style headers, accepts an
 // explicit mapping, and keeps any other column as a free-form attribute.
 import { AppError } from '../domain/errors';
+import { INPUT_LIMITS, attributeIssues, isReservedKey, preview } from '../domain/input-limits';
 
 export const ACCOUNT_TARGETS = [
   'externalId',
@@ -95,42 +96,44 @@ export function resolveMapping<T extends string>(
   headers: readonly string[],
   targets: readonly T[],
   synonyms: Record<T, string[]>,
-  explicit: Record<string, string> = {},
+  explicitMapping: Readonly<Record<string, string>> = {},
 ): ColumnTarget<T>[] {
-  for (const header of Object.keys(explicit)) {
+  // Headers are user text: look them up in a Map, never as keys of a plain object, so `toString`
+  // or `constructor` is a header like any other and not a member of Object.prototype.
+  const explicit = new Map(Object.entries(explicitMapping));
+  for (const header of explicit.keys()) {
     if (!headers.includes(header)) {
       throw new AppError(
         'IMPORT_MAPPING_INVALID',
-        `The mapping names column "${header}", which is not in the file.`,
+        `The mapping names column "${preview(header)}", which is not in the file.`,
         {
-          column: header,
-          columns: headers,
+          column: preview(header, INPUT_LIMITS.attributes.keyLength),
+          columns: headers.map((name) => preview(name, INPUT_LIMITS.attributes.keyLength)),
         },
       );
     }
   }
   const taken = new Set<T>();
   const result = headers.map((header): ColumnTarget<T> => {
-    const wanted = explicit[header];
+    const wanted = explicit.get(header);
     if (wanted !== undefined) {
       if (wanted === 'ignore') return { kind: 'ignore' };
-      if (wanted === 'attribute') return { kind: 'attribute', name: header };
-      if (wanted.startsWith('attribute:'))
-        return { kind: 'attribute', name: wanted.slice('attribute:'.length) };
+      if (wanted === 'attribute') return attributeColumn(header, header);
+      if (wanted.startsWith('attribute:')) return attributeColumn(header, wanted.slice('attribute:'.length));
       const field = targets.find((target) => target === wanted);
       if (!field) {
         throw new AppError(
           'IMPORT_MAPPING_INVALID',
-          `Column "${header}" maps to unknown field "${wanted}".`,
+          `Column "${preview(header)}" maps to unknown field "${preview(wanted)}".`,
           {
-            column: header,
+            column: preview(header, INPUT_LIMITS.attributes.keyLength),
             fields: [...targets, 'attribute', 'ignore'],
           },
         );
       }
       if (taken.has(field)) {
         throw new AppError('IMPORT_MAPPING_INVALID', `Two columns map to field "${field}".`, {
-          column: header,
+          column: preview(header, INPUT_LIMITS.attributes.keyLength),
           field,
         });
       }
@@ -141,7 +144,7 @@ export function resolveMapping<T extends string>(
   });
   // Known CRM names fill the fields the explicit mapping left open.
   headers.forEach((header, index) => {
-    if (explicit[header] !== undefined) return;
+    if (explicit.has(header)) return;
     const key = normalise(header);
     const field = targets.find((target) => !taken.has(target) && synonyms[target].includes(key));
     if (field) {
@@ -149,8 +152,92 @@ export function resolveMapping<T extends string>(
       result[index] = { kind: 'field', field };
     }
   });
+  // What is left becomes an attribute, so it must be a name an attribute may have.
+  result.forEach((target, index) => {
+    if (target.kind === 'attribute') attributeColumn(headers[index] ?? '', target.name);
+  });
   return result;
 }
+
+/** A column kept as an attribute `name`; refuses names no attribute may have, naming the column. */
+function attributeColumn(header: string, name: string): { kind: 'attribute'; name: string } {
+  const { keyLength } = INPUT_LIMITS.attributes;
+  if (name.length > keyLength) {
+    throw new AppError(
+      'IMPORT_MAPPING_INVALID',
+      `Column "${preview(header)}" is longer than ${keyLength} characters, too long for an attribute name; rename it or map it to ignore.`,
+      { column: preview(header, keyLength), limit: keyLength },
+    );
+  }
+  if (isReservedKey(name)) {
+    throw new AppError(
+      'IMPORT_MAPPING_INVALID',
+      `Column "${preview(header)}" cannot be kept as attribute "${name}"; rename it, map it to "attribute:<name>" or to ignore.`,
+      { column: preview(header, keyLength) },
+    );
+  }
+  return { kind: 'attribute', name };
+}
+
+/** A cell over its limit: its column and what is wrong, without echoing the cell. */
+export interface CellLimitError {
+  column: string | null;
+  message: string;
+}
+
+/**
+ * The cells of one row that are over their limits: a cell mapped to a field against that field's
+ * limit (`limits`), an attribute cell against the attribute limits, and the row's attributes as a
+ * whole. Checked before any cell is parsed, so no message ever quotes an oversized cell.
+ */
+export function cellLimitErrors<T extends string>(
+  headers: readonly string[],
+  mapping: readonly ColumnTarget<T>[],
+  cells: readonly string[],
+  limits: Readonly<Record<T, number>>,
+): CellLimitError[] {
+  const errors: CellLimitError[] = [];
+  const attributes = new Map<string, string>();
+  mapping.forEach((target, index) => {
+    if (target.kind === 'ignore') return;
+    const text = (cells[index] ?? '').trim();
+    const limit = target.kind === 'field' ? limits[target.field] : INPUT_LIMITS.attributes.valueLength;
+    if (text.length > limit) {
+      errors.push({
+        column: headers[index] ?? null,
+        message: `is ${text.length.toLocaleString('en-US')} characters long; at most ${limit.toLocaleString('en-US')} are allowed`,
+      });
+    } else if (target.kind === 'attribute' && text !== '') attributes.set(target.name, text);
+  });
+  if (errors.length > 0) return errors;
+  return attributeIssues(Object.fromEntries(attributes)).map((issue) => ({
+    column: null,
+    message: `attributes ${issue.message}`,
+  }));
+}
+
+/** What each CSV cell of an account row may hold. */
+export const ACCOUNT_CELL_LIMITS: Readonly<Record<AccountTarget, number>> = {
+  externalId: INPUT_LIMITS.account.externalId,
+  name: INPUT_LIMITS.account.name,
+  ownerEmail: INPUT_LIMITS.account.ownerEmail,
+  team: INPUT_LIMITS.account.team,
+  tier: INPUT_LIMITS.account.tier,
+  arr: INPUT_LIMITS.account.value,
+  renewalDate: INPUT_LIMITS.account.value,
+  lifecycleStage: INPUT_LIMITS.account.lifecycleStage,
+};
+
+/** What each CSV cell of a contact row may hold; a full name made of two cells is checked whole. */
+export const CONTACT_CELL_LIMITS: Readonly<Record<ContactTarget, number>> = {
+  accountExternalId: INPUT_LIMITS.account.externalId,
+  email: INPUT_LIMITS.contact.email,
+  name: INPUT_LIMITS.contact.name,
+  firstName: INPUT_LIMITS.contact.name,
+  lastName: INPUT_LIMITS.contact.name,
+  role: INPUT_LIMITS.contact.role,
+  isChampion: INPUT_LIMITS.account.value,
+};
 
 export const accountMapping = (headers: readonly string[], explicit?: Record<string, string>) =>
   resolveMapping(headers, ACCOUNT_TARGETS, ACCOUNT_SYNONYMS, explicit);
@@ -178,11 +265,14 @@ export function camelCase(header: string): string {
  */
 export function parseMappingOption(text: string): Record<string, string> {
   if (text.trimStart().startsWith('{')) return parseMappingJson(text);
-  const mapping: Record<string, string> = {};
+  // Without a prototype, a header such as `__proto__` or `constructor` is an ordinary key.
+  const mapping = Object.create(null) as Record<string, string>;
   for (const pair of text.split(',')) {
     const index = pair.lastIndexOf('=');
     if (index <= 0) {
-      throw new AppError('IMPORT_MAPPING_INVALID', `"${pair}" is not Header=field.`, { mapping: text });
+      throw new AppError('IMPORT_MAPPING_INVALID', `"${preview(pair)}" is not Header=field.`, {
+        mapping: preview(text, 1_000),
+      });
     }
     mapping[pair.slice(0, index).trim()] = pair.slice(index + 1).trim();
   }
@@ -194,18 +284,22 @@ function parseMappingJson(text: string): Record<string, string> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new AppError('IMPORT_MAPPING_INVALID', 'The mapping is not valid JSON.', { mapping: text });
+    throw new AppError('IMPORT_MAPPING_INVALID', 'The mapping is not valid JSON.', {
+      mapping: preview(text, 1_000),
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new AppError('IMPORT_MAPPING_INVALID', 'The mapping must be an object of header: field.', {
-      mapping: text,
+      mapping: preview(text, 1_000),
     });
-  const mapping: Record<string, string> = {};
+  const mapping = Object.create(null) as Record<string, string>;
   for (const [header, target] of Object.entries(parsed)) {
     if (typeof target !== 'string')
-      throw new AppError('IMPORT_MAPPING_INVALID', `The mapping of "${header}" must be a field name.`, {
-        header,
-      });
+      throw new AppError(
+        'IMPORT_MAPPING_INVALID',
+        `The mapping of "${preview(header)}" must be a field name.`,
+        { header: preview(header, INPUT_LIMITS.attributes.keyLength) },
+      );
     mapping[header] = target;
   }
   return mapping;

@@ -16,8 +16,12 @@ import { UserRepository } from '../store/user.repository';
 import { parseSignal, type Signal } from '../domain/signals';
 import { inTransaction, type ServiceContext } from './context';
 import { futureError, writeSignals, type SignalService } from './signals';
+import { attributeIssues, INPUT_LIMITS } from '../domain/input-limits';
 import {
+  ACCOUNT_CELL_LIMITS,
   accountMapping,
+  cellLimitErrors,
+  CONTACT_CELL_LIMITS,
   camelCase,
   contactMapping,
   signalMapping,
@@ -107,6 +111,8 @@ export class ImportService {
       const seen = new Map<string, number>();
 
       const parseRow: RowParser<AccountRowValue> = (cells, line) => {
+        const tooLong = cellLimitErrors(headers, mapping, cells, ACCOUNT_CELL_LIMITS);
+        if (tooLong.length > 0) return { errors: tooLong.map((error) => ({ line, ...error })) };
         const errors: RowError[] = [];
         const cell = (field: AccountTarget) => {
           const column = columnOf(field);
@@ -189,7 +195,8 @@ export class ImportService {
         const existing = await repo.findManyByExternalId(batch.map((row) => row.value.externalId));
         const toWrite: AccountFields[] = [];
         const audit: { externalId: string; changes: Record<string, unknown>; created: boolean }[] = [];
-        for (const { value } of batch) {
+        const errors: RowError[] = [];
+        for (const { line, value } of batch) {
           const before = existing.get(value.externalId);
           if (!before) {
             const fields = withDefaults(value);
@@ -202,6 +209,15 @@ export class ImportService {
             ...definedOnly(value),
             attributes: { ...before.attributes, ...value.attributes },
           };
+          const [tooMany] = attributeIssues(changes.attributes);
+          if (tooMany) {
+            errors.push({
+              line,
+              column: null,
+              message: `with those it has, the attributes ${tooMany.message}`,
+            });
+            continue;
+          }
           const diff = diffFields<AccountFields>(before, changes);
           if (Object.keys(diff).length === 0) {
             report.unchanged += 1;
@@ -223,7 +239,7 @@ export class ImportService {
           };
         });
         await new AuditRepository(trx).append(actor, now, entries);
-        return [];
+        return errors;
       };
       return { parseRow, writeBatch, mapping };
     });
@@ -243,6 +259,8 @@ export class ImportService {
       type ContactRow = Omit<ContactFields, 'accountId'> & { accountExternalId: string };
 
       const parseRow: RowParser<ContactRow> = (cells, line) => {
+        const tooLong = cellLimitErrors(headers, mapping, cells, CONTACT_CELL_LIMITS);
+        if (tooLong.length > 0) return { errors: tooLong.map((error) => ({ line, ...error })) };
         const errors: RowError[] = [];
         const cell = (field: ContactTarget) => {
           const column = columnOf(field);
@@ -282,6 +300,16 @@ export class ImportService {
         });
         const fullName =
           cell('name')?.text || [cell('firstName')?.text, cell('lastName')?.text].filter(Boolean).join(' ');
+        if (fullName.length > INPUT_LIMITS.contact.name)
+          return {
+            errors: [
+              {
+                line,
+                column: cell('name')?.header ?? cell('firstName')?.header ?? null,
+                message: `the full name is ${fullName.length} characters long; at most ${INPUT_LIMITS.contact.name} are allowed`,
+              },
+            ],
+          };
         return {
           value: {
             accountExternalId: account?.text ?? '',
@@ -318,11 +346,20 @@ export class ImportService {
         const existing = await repo.findContactsByKey(resolved.map(({ fields }) => fields));
         const toWrite: ContactFields[] = [];
         const entries: NewAuditEntry[] = [];
-        for (const { fields } of resolved) {
+        for (const { line, fields } of resolved) {
           const before = existing.get(`${fields.accountId}|${fields.email}`);
           const merged = before
             ? { ...fields, attributes: { ...before.attributes, ...fields.attributes } }
             : fields;
+          const [tooMany] = attributeIssues(merged.attributes);
+          if (tooMany) {
+            errors.push({
+              line,
+              column: null,
+              message: `with those it has, the attributes ${tooMany.message}`,
+            });
+            continue;
+          }
           const changes = before ? diffFields(before, merged) : { ...merged };
           if (before && Object.keys(changes).length === 0) {
             report.unchanged += 1;
@@ -377,7 +414,7 @@ export class ImportService {
           : [],
       );
       const headerOf = (field: string) => {
-        if (field in columns) return headers[columns[field as keyof typeof columns]] ?? field;
+        if (Object.hasOwn(columns, field)) return headers[columns[field as keyof typeof columns]] ?? field;
         if (field === 'idempotencyKey') return headers[keyColumn] ?? field;
         const name = field.startsWith('data.') ? field.slice('data.'.length) : field;
         return dataColumns.find((column) => column.field === name)?.header ?? field;
