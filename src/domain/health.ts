@@ -577,16 +577,15 @@ export interface AccountFacts {
 }
 
 function factOf(account: AccountFacts, name: string): string | number | null {
-  const value =
-    name in account.attributes
-      ? account.attributes[name]
-      : name === 'arr'
-        ? account.arr
-        : name === 'tier'
-          ? account.tier
-          : name === 'lifecycleStage'
-            ? account.lifecycleStage
-            : null;
+  const value = Object.hasOwn(account.attributes, name)
+    ? account.attributes[name]
+    : name === 'arr'
+      ? account.arr
+      : name === 'tier'
+        ? account.tier
+        : name === 'lifecycleStage'
+          ? account.lifecycleStage
+          : null;
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'string' && value.trim() === '') return null;

@@ -180,7 +180,9 @@ export function schedulePeriod(everyDays: number, now: Date): number {
 
 /** Fills `{{account.name}}`-style fields; unknown fields are left visible so a bad template shows. */
 export function renderTemplate(template: string, fields: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*([a-z_.]+)\s*\}\}/gi, (whole, name: string) => fields[name] ?? whole);
+  return template.replace(/\{\{\s*([a-z_.]+)\s*\}\}/gi, (whole, name: string) =>
+    Object.hasOwn(fields, name) ? (fields[name] ?? whole) : whole,
+  );
 }
 
 export type RunStatus =

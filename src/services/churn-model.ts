@@ -248,7 +248,7 @@ export class ChurnModelService {
         lifecycleStage: account.lifecycleStage,
       };
       for (const [key, value] of Object.entries(account.attributes))
-        if (!(key in record)) record[key] = value;
+        if (!Object.hasOwn(record, key)) record[key] = value;
       for (const measure of signalMeasures) {
         const component = health?.components.find((c) => c.key === measure.key);
         record[`${MEASURE_COLUMN}${measure.key}`] = component?.value ?? null;

@@ -43,7 +43,9 @@ export class ExportService {
       yield stringify(
         chunk.map((account) => [
           ...accountCells(account),
-          ...extra.map((key) => account.attributes[key] ?? ''),
+          ...extra.map(
+            (key) => (Object.hasOwn(account.attributes, key) ? account.attributes[key] : null) ?? '',
+          ),
         ]),
       );
     }

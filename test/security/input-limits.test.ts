@@ -5,7 +5,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors';
 import { INPUT_LIMITS } from '../../src/domain/input-limits';
+import { renderTemplate } from '../../src/domain/playbook';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { readChurnCsv } from '../../src/services/churn-model';
 import { parseMappingOption } from '../../src/services/csv-mapping';
 import { apiWorld, errorCode, type ApiWorld } from '../api/helpers';
 import { forEachStore } from '../helpers/stores';
@@ -390,6 +392,26 @@ forEachStore('prototype-named keys', (current) => {
     }
     expect(() => parseMappingOption('{"__proto__": {"polluted": true}}')).toThrow(AppError);
     expectNoPollution();
+  });
+
+  it('reads attributes named after Object.prototype members only where a record has them', async () => {
+    const t = current();
+    const w = await apiWorld(t, { cases: false });
+    const imported = await csvImport(w, 'accounts', 'id,name,constructor,toString\nP-1,Proto,built,text\n');
+    expect(imported.statusCode).toBe(200);
+    const exported = await w.as('admin', { method: 'GET', url: `${V1}/exports/accounts?format=csv` });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.body).not.toContain('native code');
+    expect(exported.body).toContain('built');
+    expect(renderTemplate('Hi {{constructor}} {{toString}}', { 'account.name': 'Acme' })).toBe(
+      'Hi {{constructor}} {{toString}}',
+    );
+    const rows = ['churned,constructor,plan'];
+    for (let i = 0; i < 60; i += 1) rows.push(`${i % 2 ? 'yes' : 'no'},${i},p${i % 3}`);
+    const plain = readChurnCsv(rows.join('\n'), { label: 'churned' });
+    const typed = readChurnCsv(rows.join('\n'), { label: 'churned', types: { plan: 'category' } });
+    expect(typed.skipped).toEqual(plain.skipped);
+    expect(typed.skipped).toMatchObject([{ column: 'constructor' }]);
   });
 
   it('never answers 5xx nor pollutes a prototype, whatever the headers, map keys, attribute or trait names', async () => {

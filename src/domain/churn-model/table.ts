@@ -114,7 +114,7 @@ export function buildTable(records: readonly Record<string, RawValue>[], options
   for (const name of headers) {
     if (reserved.has(name)) continue;
     const raw = records.map((record) => record[name]);
-    const declared = options.types?.[name];
+    const declared = options.types && Object.hasOwn(options.types, name) ? options.types[name] : undefined;
     const numbers = raw.map((value) => (isBlank(value) ? null : asNumber(value)));
     const firstBad = raw.findIndex((value, i) => !isBlank(value) && numbers[i] === null);
     const present = raw.filter((value) => !isBlank(value)).length;
