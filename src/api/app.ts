@@ -3,15 +3,16 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Services } from '../services';
-import { registerAuth } from './auth-hook';
+import { publicScope, registerAuth, requireDeclaredAccess, type DeclaredRoute } from './auth-hook';
 import { registerErrorHandling } from './errors';
+import { registerNulGuard } from './nul-guard';
 import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
@@ -38,6 +39,21 @@ export interface AppOptions {
   csvLimit?: number;
   /** The built web app to serve at `/` (default `dist/web`); false serves the API alone. */
   webRoot?: string | false;
+  /**
+   * Which proxies in front of Retain to believe about the client's address and protocol
+   * (X-Forwarded-For / -Proto): false (none, the default), true (any), or the proxies' addresses and
+   * CIDR ranges. Behind a TLS proxy this makes session cookies `Secure`.
+   */
+  trustProxy?: TrustProxy;
+}
+
+export type TrustProxy = boolean | string[];
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the access it declared, known once the server is ready. */
+    routeAccess: DeclaredRoute[];
+  }
 }
 
 /** Where `npm run build:web` puts the web app. */
@@ -55,7 +71,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         }
       : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    trustProxy: options.trustProxy ?? false,
   });
+  app.decorate('routeAccess', requireDeclaredAccess(app));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
@@ -63,7 +81,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Any other page address gets index.html, so that links into the web app work.
   registerErrorHandling(
     app,
-    servesWebApp ? (_request, reply) => reply.type('text/html').sendFile('index.html') : undefined,
+    servesWebApp
+      ? (_request, reply) => reply.type('text/html').send(createReadStream(`${webRoot}/index.html`))
+      : undefined,
   );
 
   await app.register(fastifyCookie);
@@ -118,10 +138,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs/ui', staticCSP: true });
+  await publicScope(app, async (scope) => {
+    await scope.register(fastifySwaggerUi, { routePrefix: '/api/docs/ui', staticCSP: true });
+  });
   app.get('/api/docs', { config: { access: 'public' }, schema: { hide: true } }, () => app.swagger());
 
   registerAuth(app, services);
+  registerNulGuard(app);
   await app.register(healthRoutes(services));
   await app.register(authRoutes(services), { prefix: '/api/v1' });
   await app.register(userRoutes(services), { prefix: '/api/v1' });
@@ -141,10 +164,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(eventRoutes(services), { prefix: '/api/v1' });
   // The web app's files as they are, or pre-compressed copies when the browser takes them.
   if (servesWebApp)
-    await app.register(fastifyStatic, {
-      root: webRoot,
-      preCompressed: true,
-      index: 'index.html',
+    await publicScope(app, async (scope) => {
+      await scope.register(fastifyStatic, { root: webRoot, preCompressed: true, index: 'index.html' });
     });
   return app;
 }

@@ -1,7 +1,9 @@
 // Resolves who is calling (API token or session cookie), enforces CSRF on cookie writes, and checks
-// the route's declared access before any handler runs.
+// the access declared by the route Fastify matched before any handler runs. Access is never read
+// from the request's address: percent-encoding, doubled slashes and dot segments can reach a
+// handler by many spellings, but they all match the same route and so meet the same rule.
 import type {} from '@fastify/cookie';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { AppError } from '../domain/errors';
 import { can, type Actor, type Permission } from '../domain/policy';
 import type { User } from '../domain/user';
@@ -10,7 +12,7 @@ import type { Services } from '../services';
 export const SESSION_COOKIE = 'retain_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
-/** What a route lets through: anyone, any signed-in user, or holders of a permission. */
+/** What a route lets through: anyone, or holders of a permission (`read`: any signed-in caller). */
 export type RouteAccess = 'public' | Permission;
 
 declare module 'fastify' {
@@ -34,13 +36,63 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.auth.actor;
 }
 
+/** A route as the access check sees it: its method, its path and what it declared. */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
+/**
+ * Registers routes of third-party plugins (the web app's files, the API docs) as public: they serve
+ * no data, and they cannot declare access themselves.
+ */
+export async function publicScope(
+  app: FastifyInstance,
+  register: (scope: FastifyInstance) => Promise<void>,
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+    });
+    await register(scope);
+  });
+}
+
+/**
+ * Deny by default: every route must declare its access. Returns the table of routes, and makes the
+ * server refuse to start if one of them declared none.
+ */
+export function requireDeclaredAccess(app: FastifyInstance): DeclaredRoute[] {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  const table: DeclaredRoute[] = [];
+  app.addHook('onReady', (done) => {
+    // onRoute hooks of inner scopes (publicScope) run after this one, so the check waits for ready.
+    const undeclared: string[] = [];
+    for (const route of routes) {
+      const access = route.config?.access;
+      for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
+      if (access === undefined) undeclared.push(`${[route.method].flat().join(',')} ${route.url}`);
+    }
+    done(
+      undeclared.length > 0
+        ? new Error(`Routes without a declared access (config.access): ${undeclared.join('; ')}`)
+        : undefined,
+    );
+  });
+  return table;
+}
+
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
-    // The API docs and the web app's own files are public; the data they show is not.
-    const isDocs = request.url === '/api/docs' || request.url.startsWith('/api/docs/');
-    const isWebApp = !request.url.startsWith('/api/');
-    const access = isDocs || isWebApp ? 'public' : (request.routeOptions.config.access ?? 'read');
+    // A request that matched no route goes to the not-found handler, which reads no data.
+    if (request.is404) return;
+    const access = request.routeOptions.config.access;
+    if (access === undefined) throw new AppError('FORBIDDEN', 'This route declares no access.');
     const header = request.headers.authorization;
     const cookie = request.cookies[SESSION_COOKIE];
     if (header !== undefined) {

@@ -33,7 +33,27 @@ export function toAppError(error: unknown): AppError {
   const fastifyError = error as Partial<FastifyError>;
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyError.message ?? 'Invalid request.');
+  // Errors of Fastify and its plugins that carry a client-error status keep it (a static file
+  // refused as 403, a malformed address as 400), without their internal message.
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return clientError(status);
   return new AppError('INTERNAL', 'Something went wrong on our side.');
+}
+
+function clientError(status: number): AppError {
+  switch (status) {
+    case 401:
+      return new AppError('UNAUTHENTICATED', 'Log in or send an API token.');
+    case 403:
+    case 404:
+      return new AppError('NOT_FOUND', 'Nothing is served at this address.');
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+    case 415:
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'This content type is not accepted here.');
+    default:
+      return new AppError('BAD_REQUEST', 'The request could not be understood.');
+  }
 }
 
 /**

@@ -57,6 +57,7 @@ export class RiskConfigService {
   async updateStage(actor: Actor, key: string, changes: Partial<StageFields>): Promise<RiskStage> {
     assertCan(actor, 'config.write');
     const stage = await this.stageByKey(key);
+    if (Object.keys(changes).length === 0) return stage;
     const isEnd = changes.isEnd ?? stage.isEnd;
     checkStageOutcome(isEnd, changes.outcome !== undefined ? changes.outcome : stage.outcome);
     return inTransaction(this.context, async (db) => {

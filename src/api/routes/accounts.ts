@@ -38,6 +38,7 @@ export const accountRoutes =
     app.get(
       '/accounts',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['accounts'],
           querystring: z.object({
@@ -65,13 +66,18 @@ export const accountRoutes =
         reply.status(201).send(await services.accounts.create(actorOf(request), request.body)),
     );
 
-    app.get('/accounts/:id', { schema: { tags: ['accounts'], params: idParams } }, (request) =>
-      services.accounts.get(request.params.id),
+    app.get(
+      '/accounts/:id',
+      { config: { access: 'read' }, schema: { tags: ['accounts'], params: idParams } },
+      (request) => services.accounts.get(request.params.id),
     );
 
     app.get(
       '/accounts/by-external-id/:externalId',
-      { schema: { tags: ['accounts'], params: z.object({ externalId: z.string().min(1).max(200) }) } },
+      {
+        config: { access: 'read' },
+        schema: { tags: ['accounts'], params: z.object({ externalId: z.string().min(1).max(200) }) },
+      },
       (request) => services.accounts.getByExternalId(request.params.externalId),
     );
 
@@ -103,6 +109,7 @@ export const accountRoutes =
     app.get(
       '/accounts/:id/timeline',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['accounts'],
           params: idParams,
@@ -119,7 +126,7 @@ export const accountRoutes =
 
     app.get(
       '/accounts/:id/risk-cases',
-      { schema: { tags: ['accounts'], params: idParams } },
+      { config: { access: 'read' }, schema: { tags: ['accounts'], params: idParams } },
       async (request) => {
         await services.accounts.get(request.params.id);
         return { items: await services.riskCases.listForAccount(request.params.id) };
@@ -128,7 +135,7 @@ export const accountRoutes =
 
     app.get(
       '/accounts/:id/contacts',
-      { schema: { tags: ['contacts'], params: idParams } },
+      { config: { access: 'read' }, schema: { tags: ['contacts'], params: idParams } },
       async (request) => ({
         items: await services.accounts.contacts(request.params.id),
       }),

@@ -7,9 +7,13 @@ import { actorOf } from '../auth-hook';
 export const detectionRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.get('/detection/rules', { schema: { tags: ['detection'] } }, async () => ({
-      items: await services.detection.rules(),
-    }));
+    app.get(
+      '/detection/rules',
+      { config: { access: 'read' }, schema: { tags: ['detection'] } },
+      async () => ({
+        items: await services.detection.rules(),
+      }),
+    );
 
     app.put(
       '/detection/rules',

@@ -25,6 +25,7 @@ export const eventRoutes =
     app.get(
       '/events',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['events'],
           description:

@@ -63,6 +63,7 @@ export const healthScoreRoutes =
     app.get(
       '/accounts/:id/health',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['health'],
           description:
@@ -100,6 +101,7 @@ export const healthScoreRoutes =
     app.get(
       '/health/disagreements',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['health'],
           description:
@@ -113,7 +115,9 @@ export const healthScoreRoutes =
       async (request) => ({ items: await services.health.disagreements(request.query) }),
     );
 
-    app.get('/health/scorecard', { schema: { tags: ['health'] } }, () => services.health.scorecard());
+    app.get('/health/scorecard', { config: { access: 'read' }, schema: { tags: ['health'] } }, () =>
+      services.health.scorecard(),
+    );
 
     app.put(
       '/health/scorecard',
@@ -131,6 +135,7 @@ export const healthScoreRoutes =
     app.post(
       '/health/backtest',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['health'],
           description:
@@ -185,6 +190,7 @@ export const healthScoreRoutes =
     app.post(
       '/health/history/backtest',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['health'],
           description:

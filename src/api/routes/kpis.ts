@@ -10,6 +10,7 @@ export const kpiRoutes =
     app.get(
       '/kpis',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['kpis'],
           description:
@@ -23,7 +24,7 @@ export const kpiRoutes =
 
     app.get(
       '/kpis/cards',
-      { schema: { tags: ['kpis'], description: 'The KPI card definitions.' } },
+      { config: { access: 'read' }, schema: { tags: ['kpis'], description: 'The KPI card definitions.' } },
       async () => ({
         items: await services.kpis.cards(),
       }),

@@ -12,6 +12,7 @@ export const reportRoutes =
     app.get(
       '/teams/:id/huddle',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['huddles'],
           description:
@@ -39,6 +40,7 @@ export const reportRoutes =
     app.get(
       '/reports/monthly',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['reports'],
           description:

@@ -16,6 +16,7 @@ export const riskCaseRoutes =
     app.get(
       '/risk-cases',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['risk cases'],
           description:
@@ -51,6 +52,7 @@ export const riskCaseRoutes =
     app.get(
       '/risk-cases/matrix',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['risk cases'],
           querystring: z.object({
@@ -84,8 +86,10 @@ export const riskCaseRoutes =
         reply.status(201).send(await services.riskCases.open(actorOf(request), request.body)),
     );
 
-    app.get('/risk-cases/:id', { schema: { tags: ['risk cases'], params: idParams } }, (request) =>
-      services.riskCases.get(request.params.id),
+    app.get(
+      '/risk-cases/:id',
+      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
+      (request) => services.riskCases.get(request.params.id),
     );
 
     app.patch(
@@ -154,7 +158,7 @@ export const riskCaseRoutes =
 
     app.get(
       '/risk-cases/:id/updates',
-      { schema: { tags: ['risk cases'], params: idParams } },
+      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
       async (request) => ({
         items: await services.riskCases.updates(request.params.id),
       }),
@@ -179,7 +183,7 @@ export const riskCaseRoutes =
 
     app.get(
       '/risk-cases/:id/audit',
-      { schema: { tags: ['risk cases'], params: idParams } },
+      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
       async (request) => ({
         items: await services.riskCases.auditTrail(request.params.id),
       }),

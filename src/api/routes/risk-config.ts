@@ -26,9 +26,13 @@ const reasonBody = z.object({
 export const riskConfigRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.get('/risk-stages', { schema: { tags: ['configuration'] } }, async () => ({
-      items: await services.config.listStages(),
-    }));
+    app.get(
+      '/risk-stages',
+      { config: { access: 'read' }, schema: { tags: ['configuration'] } },
+      async () => ({
+        items: await services.config.listStages(),
+      }),
+    );
 
     app.post(
       '/risk-stages',
@@ -59,9 +63,13 @@ export const riskConfigRoutes =
       (request) => services.config.updateStage(actorOf(request), request.params.key, request.body),
     );
 
-    app.get('/risk-reasons', { schema: { tags: ['configuration'] } }, async () => ({
-      items: await services.config.listReasons(),
-    }));
+    app.get(
+      '/risk-reasons',
+      { config: { access: 'read' }, schema: { tags: ['configuration'] } },
+      async () => ({
+        items: await services.config.listReasons(),
+      }),
+    );
 
     app.post(
       '/risk-reasons',
@@ -83,7 +91,9 @@ export const riskConfigRoutes =
       (request) => services.config.updateReason(actorOf(request), request.params.key, request.body),
     );
 
-    app.get('/settings', { schema: { tags: ['configuration'] } }, () => services.config.settings());
+    app.get('/settings', { config: { access: 'read' }, schema: { tags: ['configuration'] } }, () =>
+      services.config.settings(),
+    );
 
     app.patch(
       '/settings',

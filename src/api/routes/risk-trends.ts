@@ -33,6 +33,7 @@ export const riskTrendRoutes =
     app.get(
       '/risk-trends',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['risk trends'],
           description:
@@ -47,6 +48,7 @@ export const riskTrendRoutes =
     app.get(
       '/risk-trends/drill-down',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['risk trends'],
           description: 'The exact cases and accounts one cell of the trend counts.',
@@ -62,6 +64,7 @@ export const riskTrendRoutes =
     app.get(
       '/churn-analysis',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['risk trends'],
           description:

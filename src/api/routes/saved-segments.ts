@@ -19,7 +19,10 @@ export const savedSegmentRoutes =
   (app, _options, done) => {
     app.get(
       '/segments',
-      { schema: { tags: ['segments'], description: 'Every saved segment with its live count.' } },
+      {
+        config: { access: 'read' },
+        schema: { tags: ['segments'], description: 'Every saved segment with its live count.' },
+      },
       async () => ({ items: await services.segments.list() }),
     );
 
@@ -39,6 +42,7 @@ export const savedSegmentRoutes =
     app.post(
       '/segments/preview',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['segments'],
           description: `Count and list the accounts a filter matches now, without saving it. ${FILTER_HELP}`,
@@ -61,8 +65,10 @@ export const savedSegmentRoutes =
       async () => ({ items: await services.segments.refresh() }),
     );
 
-    app.get('/segments/:id', { schema: { tags: ['segments'], params: idParams } }, (request) =>
-      services.segments.get(request.params.id),
+    app.get(
+      '/segments/:id',
+      { config: { access: 'read' }, schema: { tags: ['segments'], params: idParams } },
+      (request) => services.segments.get(request.params.id),
     );
 
     app.patch(
@@ -91,6 +97,7 @@ export const savedSegmentRoutes =
     app.get(
       '/segments/:id/members',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['segments'],
           description: 'The accounts matching the segment now, by name.',
@@ -104,6 +111,7 @@ export const savedSegmentRoutes =
     app.get(
       '/segments/:id/history',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['segments'],
           description: 'Accounts entering and leaving the segment, newest first.',
@@ -117,6 +125,7 @@ export const savedSegmentRoutes =
     app.get(
       '/accounts/:id/segment-history',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['segments'],
           description: 'The segments the account entered and left, newest first.',

@@ -38,6 +38,7 @@ export const signalRoutes =
     app.get(
       '/accounts/:id/signals',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['signals'],
           params: idParams,
@@ -56,6 +57,7 @@ export const signalRoutes =
     app.get(
       '/accounts/:id/rollups',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['signals'],
           params: idParams,

@@ -9,7 +9,7 @@ import { idParams, role } from '../schemas';
 export const userRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.get('/teams', { schema: { tags: ['users'] } }, async () => ({
+    app.get('/teams', { config: { access: 'read' }, schema: { tags: ['users'] } }, async () => ({
       items: await services.users.listTeams(),
     }));
 
@@ -23,12 +23,14 @@ export const userRoutes =
         reply.status(201).send(await services.users.createTeam(actorOf(request), request.body.name)),
     );
 
-    app.get('/users', { schema: { tags: ['users'] } }, async () => ({
+    app.get('/users', { config: { access: 'read' }, schema: { tags: ['users'] } }, async () => ({
       items: await services.users.listUsers(),
     }));
 
-    app.get('/users/:id', { schema: { tags: ['users'], params: idParams } }, (request) =>
-      services.users.get(request.params.id),
+    app.get(
+      '/users/:id',
+      { config: { access: 'read' }, schema: { tags: ['users'], params: idParams } },
+      (request) => services.users.get(request.params.id),
     );
 
     app.post(

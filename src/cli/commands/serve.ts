@@ -1,6 +1,6 @@
 // `retain serve`: run the API server; an empty store gets the demo book and its admin login.
 import type { Command } from 'commander';
-import { buildApp } from '../../api/app';
+import { buildApp, type TrustProxy } from '../../api/app';
 import { DailyRunner } from '../../jobs/daily-run';
 import { createPlayRunner } from '../../jobs/play-runner';
 import { processClock } from '../../services/clock';
@@ -19,6 +19,11 @@ export function serveCommand(program: Command): void {
     .option('--no-demo', 'start with an empty store instead of the demo book')
     .option('--demo-accounts <n>', 'accounts in the demo book', '5000')
     .option('--no-worker', 'do not run playbooks in this process (run `retain worker` processes instead)')
+    .option(
+      '--trust-proxy <proxies>',
+      'believe X-Forwarded-For/-Proto from these proxies: "true" (any), or comma-separated addresses and CIDR ranges',
+      process.env.RETAIN_TRUST_PROXY,
+    )
     .action(
       async (options: {
         db?: string;
@@ -27,6 +32,7 @@ export function serveCommand(program: Command): void {
         demo: boolean;
         demoAccounts: string;
         worker: boolean;
+        trustProxy?: string;
       }) => {
         const store = await openStore(resolveStoreTarget(options.db));
         const services = createServices(store, processClock());
@@ -43,7 +49,10 @@ export function serveCommand(program: Command): void {
               `(every *@retain.demo user shares this password: lead1@, csm1@, viewer@ …)\n`,
           );
         }
-        const app = await buildApp(services, { logger: process.env.RETAIN_LOG !== 'off' });
+        const app = await buildApp(services, {
+          logger: process.env.RETAIN_LOG !== 'off',
+          trustProxy: parseTrustProxy(options.trustProxy),
+        });
         const daily = new DailyRunner(services, {
           onRun: (result) =>
             app.log.info(
@@ -52,7 +61,9 @@ export function serveCommand(program: Command): void {
             ),
           onError: (error) => app.log.error({ err: error }, 'daily run failed'),
         });
-        const plays = createPlayRunner(services);
+        const plays = createPlayRunner(services, {
+          onDeliveryFailure: (failure) => app.log.warn(failure, 'play message not delivered'),
+        });
         const close = async () => {
           await plays.stop();
           await daily.stop();
@@ -72,4 +83,15 @@ export function serveCommand(program: Command): void {
           );
       },
     );
+}
+
+/** `--trust-proxy` / RETAIN_TRUST_PROXY: unset or "false" trusts no proxy, "true" any, else a list. */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
