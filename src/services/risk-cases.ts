@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Account } from '../domain/account';
 import { AppError } from '../domain/errors';
+import { assertWithinLimits, INPUT_LIMITS, lengthIssue, type LimitIssue } from '../domain/input-limits';
 import {
   decideTrack,
   deriveLtv,
@@ -147,6 +148,7 @@ export class RiskCaseService {
 
   /** Opens a case on an account; an account has at most one open case. */
   async open(actor: Actor, input: OpenCaseInput): Promise<RiskCaseDetail> {
+    checkTexts({ note: input.note });
     const [stages, settings] = await Promise.all([this.config.listStages(), this.config.settings()]);
     const reasons = await this.config.reasonsByKeys(input.reasons);
     if (reasons.length === 0) {
@@ -219,6 +221,7 @@ export class RiskCaseService {
     id: number,
     input: { stage: string; note?: string; version?: number; survey?: SeparationSurvey },
   ): Promise<RiskCaseDetail> {
+    checkTexts({ note: input.note });
     const stages = await this.config.listStages();
     const target = stageByKey(stages, input.stage);
     const now = this.now();
@@ -384,6 +387,7 @@ export class RiskCaseService {
 
   /** Writes the weekly update: Background / What we've done so far / Next steps. */
   async addUpdate(actor: Actor, id: number, input: WeeklyUpdateInput): Promise<WeeklyUpdate> {
+    checkTexts({ ...input });
     const now = this.now();
     return inTransaction(this.context, async (db) => {
       const { record } = await this.loadForWrite(db, actor, id);
@@ -745,4 +749,12 @@ export async function openCaseIn(
     now,
   );
   return caseId;
+}
+
+/** Notes and weekly update texts are held to the shared limit whoever writes them. */
+function checkTexts(texts: Record<string, string | undefined>): void {
+  const issues = Object.entries(texts)
+    .map(([field, text]) => lengthIssue(field, text, INPUT_LIMITS.text.note))
+    .filter((issue): issue is LimitIssue => issue !== null);
+  assertWithinLimits(issues, 'The');
 }

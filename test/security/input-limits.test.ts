@@ -291,6 +291,33 @@ forEachStore('input limits', (current) => {
     for (const entry of errors) expect(entry.message.length).toBeLessThan(300);
   });
 
+  it('holds case notes and weekly updates to the note limit, whoever writes them', async () => {
+    const t = current();
+    const w = await apiWorld(t);
+    const long = 'u'.repeat(INPUT_LIMITS.text.note + 1);
+    const caseId = w.book.cases.at_risk ?? 0;
+    const update = await thrown(
+      t.services.riskCases.addUpdate(SYSTEM_ACTOR, caseId, {
+        background: 'Usage fell',
+        doneSoFar: long,
+        nextSteps: 'Call',
+      }),
+    );
+    expect(update).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'doneSoFar' } });
+    expect(await t.services.riskCases.updates(caseId)).toEqual([]);
+    const moved = await thrown(
+      t.services.riskCases.moveStage(SYSTEM_ACTOR, caseId, { stage: 'plan_in_place', note: long }),
+    );
+    expect(moved).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'note' } });
+    const api = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/risk-cases/${caseId}/updates`,
+      payload: { background: long, doneSoFar: 'x', nextSteps: 'y' },
+    });
+    expect(api.statusCode).toBe(400);
+    expect(errorCode(api)).toBe('VALIDATION_FAILED');
+  });
+
   it('keeps the default account list small when every account is at its limits or beyond', async () => {
     const t = current();
     const w = await apiWorld(t, { cases: false });

@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { separationSurveySchema } from '../../domain/risk-case';
 import { QUADRANTS } from '../../domain/matrix';
 import type { Services } from '../../services';
+import { INPUT_LIMITS } from '../../domain/input-limits';
 import { actorOf } from '../auth-hook';
 import { idParams, pageQuery, queryFlag, reasonKey } from '../schemas';
 
 const version = z.number().int().positive().optional();
-const text = z.string().trim().min(1).max(10_000);
+const text = z.string().trim().min(1).max(INPUT_LIMITS.text.note);
 
 export const riskCaseRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -78,7 +79,7 @@ export const riskCaseRoutes =
             avoidable: z.boolean().nullable().optional(),
             arrAtRisk: z.number().min(0).max(1e12).optional(),
             ltv: z.number().min(0).max(1e13).optional(),
-            note: z.string().max(10_000).optional(),
+            note: z.string().max(INPUT_LIMITS.text.note).optional(),
           }),
         },
       },
@@ -128,7 +129,7 @@ export const riskCaseRoutes =
             'separation survey (primaryReason, wouldReturn, competitor, comments).',
           body: z.object({
             stage: reasonKey,
-            note: z.string().max(10_000).optional(),
+            note: z.string().max(INPUT_LIMITS.text.note).optional(),
             version,
             survey: separationSurveySchema.optional(),
           }),
