@@ -1,6 +1,6 @@
 // Exports of accounts, contacts and risk cases as CSV or JSON lines, streamed chunk by chunk.
-import { stringify } from 'csv-stringify/sync';
 import type { Account } from '../domain/account';
+import { csvRows, type CsvOptions, type CsvValue } from '../domain/csv-cell';
 import { AccountRepository } from '../store/account.repository';
 import type { ServiceContext } from './context';
 import type { RiskCaseService } from './risk-cases';
@@ -26,9 +26,10 @@ export class ExportService {
 
   /**
    * Accounts in a form `import accounts` reads back: known fields under their import names and one
-   * column per attribute. JSON is one array, written element by element.
+   * column per attribute. JSON is one array, written element by element. CSV cells that would start
+   * a spreadsheet formula are neutralised unless `csv.raw`.
    */
-  async *accounts(format: ExportFormat): AsyncGenerator<string> {
+  async *accounts(format: ExportFormat, csv: CsvOptions = {}): AsyncGenerator<string> {
     const repo = new AccountRepository(this.context.store.db);
     if (format === 'json') {
       yield* jsonArray(mapChunks(repo.iterateAll(), (account) => account));
@@ -38,28 +39,29 @@ export class ExportService {
     for await (const chunk of repo.iterateAll())
       for (const account of chunk) for (const key of Object.keys(account.attributes)) attributeKeys.add(key);
     const extra = [...attributeKeys].sort();
-    yield stringify([[...ACCOUNT_HEADERS, ...extra]]);
+    yield csvRows([[...ACCOUNT_HEADERS, ...extra]], csv);
     for await (const chunk of repo.iterateAll()) {
-      yield stringify(
+      yield csvRows(
         chunk.map((account) => [
           ...accountCells(account),
           ...extra.map(
             (key) => (Object.hasOwn(account.attributes, key) ? account.attributes[key] : null) ?? '',
           ),
         ]),
+        csv,
       );
     }
   }
 
-  async *contacts(format: ExportFormat): AsyncGenerator<string> {
+  async *contacts(format: ExportFormat, csv: CsvOptions = {}): AsyncGenerator<string> {
     const repo = new AccountRepository(this.context.store.db);
     if (format === 'json') {
       yield* jsonArray(mapChunks(repo.iterateContacts(), (contact) => contact));
       return;
     }
-    yield stringify([['account_external_id', 'email', 'name', 'role', 'champion']]);
+    yield csvRows([['account_external_id', 'email', 'name', 'role', 'champion']], csv);
     for await (const chunk of repo.iterateContacts()) {
-      yield stringify(
+      yield csvRows(
         chunk.map((contact) => [
           contact.accountExternalId,
           contact.email,
@@ -67,11 +69,12 @@ export class ExportService {
           contact.role ?? '',
           contact.isChampion ? 'yes' : 'no',
         ]),
+        csv,
       );
     }
   }
 
-  async *cases(format: ExportFormat): AsyncGenerator<string> {
+  async *cases(format: ExportFormat, csv: CsvOptions = {}): AsyncGenerator<string> {
     const { items } = await this.riskCases.worklist({
       status: 'all',
       sort: 'opened_at',
@@ -82,31 +85,34 @@ export class ExportService {
       yield `${JSON.stringify(items, null, 1)}\n`;
       return;
     }
-    yield stringify([
+    yield csvRows(
       [
-        'case_id',
-        'account_external_id',
-        'account_name',
-        'owner_email',
-        'team',
-        'stage',
-        'status',
-        'reasons',
-        'quadrant',
-        'track',
-        'arr_at_risk',
-        'ltv',
-        'opened_at',
-        'time_in_stage_days',
-        'total_open_days',
-        'closed_at',
-        'outcome',
-        'last_update_at',
-        'update_overdue',
-        'priority',
+        [
+          'case_id',
+          'account_external_id',
+          'account_name',
+          'owner_email',
+          'team',
+          'stage',
+          'status',
+          'reasons',
+          'quadrant',
+          'track',
+          'arr_at_risk',
+          'ltv',
+          'opened_at',
+          'time_in_stage_days',
+          'total_open_days',
+          'closed_at',
+          'outcome',
+          'last_update_at',
+          'update_overdue',
+          'priority',
+        ],
       ],
-    ]);
-    yield stringify(
+      csv,
+    );
+    yield csvRows(
       items.map((view) => [
         view.id,
         view.account.externalId,
@@ -129,11 +135,12 @@ export class ExportService {
         view.updateOverdue ? 'yes' : 'no',
         view.priority,
       ]),
+      csv,
     );
   }
 }
 
-function accountCells(account: Account): (string | number)[] {
+function accountCells(account: Account): CsvValue[] {
   return [
     account.externalId,
     account.name,

@@ -85,18 +85,26 @@ export const dataRoutes =
         schema: {
           tags: ['data'],
           params: z.object({ kind: z.enum(['accounts', 'contacts', 'cases']) }),
-          querystring: z.object({ format: z.enum(['csv', 'json']).default('csv') }),
+          querystring: z.object({
+            format: z.enum(['csv', 'json']).default('csv'),
+            raw: queryFlag
+              .default(false)
+              .describe(
+                'CSV only: write cells verbatim, for machines that read the file back. By default a cell ' +
+                  "starting with =, +, -, @, tab or carriage return gets a leading ' so spreadsheets show it as text",
+              ),
+          }),
         },
       },
       (request, reply) => {
         const { kind } = request.params;
-        const { format } = request.query;
+        const { format, raw } = request.query;
         const chunks =
           kind === 'accounts'
-            ? services.exports.accounts(format)
+            ? services.exports.accounts(format, { raw })
             : kind === 'contacts'
-              ? services.exports.contacts(format)
-              : services.exports.cases(format);
+              ? services.exports.contacts(format, { raw })
+              : services.exports.cases(format, { raw });
         void reply
           .header(
             'content-type',

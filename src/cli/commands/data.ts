@@ -180,7 +180,11 @@ export function dataCommands(program: Command): void {
       .description(`write ${kind} as CSV or JSON to stdout`)
       .option('--db <target>', 'SQLite file path or postgres:// URL')
       .option('--format <format>', 'csv or json', 'csv')
-      .action(async (options: { db?: string; format: string }) => {
+      .option(
+        '--raw',
+        "CSV cells verbatim, for machines (by default a cell starting with = + - @ tab or CR gets a leading ')",
+      )
+      .action(async (options: { db?: string; format: string; raw?: boolean }) => {
         if (options.format !== 'csv' && options.format !== 'json') {
           throw new AppError('VALIDATION_FAILED', `--format must be csv or json, not "${options.format}".`, {
             field: 'format',
@@ -188,12 +192,13 @@ export function dataCommands(program: Command): void {
         }
         const format: ExportFormat = options.format;
         await withServices(options, async (services) => {
+          const csv = { raw: options.raw === true };
           const chunks =
             kind === 'accounts'
-              ? services.exports.accounts(format)
+              ? services.exports.accounts(format, csv)
               : kind === 'contacts'
-                ? services.exports.contacts(format)
-                : services.exports.cases(format);
+                ? services.exports.contacts(format, csv)
+                : services.exports.cases(format, csv);
           for await (const chunk of chunks) {
             if (!process.stdout.write(chunk))
               await new Promise((resolve) => process.stdout.once('drain', resolve));
