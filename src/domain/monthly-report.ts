@@ -52,7 +52,22 @@ export interface MonthlyRiskReport {
 const money = (value: number) => Math.round(value).toLocaleString('en-US');
 const sum = (cases: readonly ReportCase[]) => cases.reduce((total, c) => total + c.arrAtRisk, 0);
 const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '-');
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/**
+ * Text as Markdown that any CommonMark/GFM viewer shows as exactly that text, on one line: no HTML,
+ * no emphasis, no links (inline, angle-bracket or bare URL). Mail addresses stay mailto links.
+ */
+export function markdownText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\\`*_~[\]<>|]/g, '\\$&')
+    .replace(/&(?=#?[a-z0-9]+;)/gi, '\\&')
+    .replace(/:\/\//g, '\\://')
+    .replace(/\b(www)\./gi, '$1\\.');
+}
+
+/** Every table cell is text, generated figures and user text alike. */
+const cell = markdownText;
 
 function table(headers: string[], align: ('l' | 'r')[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
@@ -108,8 +123,8 @@ export function reportMarkdown(report: MonthlyRiskReport): string {
   const m = report.matrix;
   const quadrant = (key: MatrixQuadrant) => `${m[key].cases} (${money(m[key].arr)})`;
   const sections = [
-    `# Monthly risk report: ${report.team.name}, ${monthName(report.month)}`,
-    `Team lead${report.team.leads.length === 1 ? '' : 's'}: ${report.team.leads.join(', ') || 'none assigned'}. ` +
+    `# Monthly risk report: ${markdownText(report.team.name)}, ${monthName(report.month)}`,
+    `Team lead${report.team.leads.length === 1 ? '' : 's'}: ${markdownText(report.team.leads.join(', ')) || 'none assigned'}. ` +
       `Generated ${day(report.generatedAt)}; covers ${day(report.from)} to ${day(new Date(Date.parse(report.to) - 1).toISOString())}.`,
     '## Summary',
     table(

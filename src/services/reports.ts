@@ -1,7 +1,8 @@
 // The monthly risk report of one team: gathered from the cases, updates and KPI snapshots of the
 // month, and written as Markdown, HTML and CSV tables.
-import { stringify } from 'csv-stringify/sync';
 import { marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
+import { csvRows, type CsvValue } from '../domain/csv-cell';
 import { AppError } from '../domain/errors';
 import { quadrantOf, QUADRANTS, type MatrixQuadrant } from '../domain/matrix';
 import {
@@ -189,14 +190,67 @@ export class ReportService {
   }
 }
 
+/**
+ * The policy of the written page, the same as the one the API sends with it: nothing may run or load,
+ * only the page's own inline stylesheet applies. It travels inside the file for when it is opened
+ * from disk, where no response header protects it.
+ */
+export const REPORT_PAGE_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+/**
+ * What the report's Markdown may become: its headings, paragraphs and tables, and links only to
+ * http(s) and mailto. User text is already escaped in the Markdown; this allowlist is the second wall.
+ */
+const REPORT_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [
+    'h1',
+    'h2',
+    'h3',
+    'p',
+    'em',
+    'strong',
+    'del',
+    'code',
+    'br',
+    'a',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+  ],
+  allowedAttributes: { a: ['href'], th: ['align'], td: ['align'] },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowedSchemesAppliedToAttributes: ['href'],
+  allowProtocolRelative: false,
+  disallowedTagsMode: 'discard',
+};
+
+const HTML_ENTITY: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => HTML_ENTITY[char] ?? char);
+
+/** The report's Markdown as HTML, cut down to the elements, attributes and link schemes a report uses. */
+export function reportBodyHtml(markdown: string): string {
+  return sanitizeHtml(marked.parse(markdown, { async: false }), REPORT_HTML);
+}
+
 export function renderHtml(report: MonthlyRiskReport): string {
-  const body = marked.parse(reportMarkdown(report), { async: false });
+  const body = reportBodyHtml(reportMarkdown(report));
   const title = `Monthly risk report: ${report.team.name}, ${monthName(report.month)}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${title.replace(/[<>&]/g, '')}</title>
+<meta http-equiv="Content-Security-Policy" content="${REPORT_PAGE_POLICY}">
+<title>${escapeHtml(title)}</title>
 <style>
 body { font: 15px/1.5 system-ui, sans-serif; color: #1f2328; max-width: 960px; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
@@ -210,6 +264,7 @@ ${body}</body>
 `;
 }
 
+/** One table of the report as CSV; cells that could start a spreadsheet formula are neutralised. */
 export function reportCsv(report: MonthlyRiskReport, which: ReportTable): string {
   const cases: readonly (ReportCase | StaleCase)[] =
     which === 'new'
@@ -221,21 +276,30 @@ export function reportCsv(report: MonthlyRiskReport, which: ReportTable): string
           : which === 'open'
             ? report.openAtEnd
             : report.staleUpdates;
-  return stringify(
-    cases.map((c) => ({
-      account_id: c.externalId,
-      account: c.account,
-      owner: c.owner ?? '',
-      stage: c.stage,
-      reasons: c.reasons.join('; '),
-      arr_at_risk: c.arrAtRisk,
-      opened_at: c.openedAt,
-      closed_at: c.closedAt ?? '',
-      days_open: c.daysOpen,
-      ...('daysWithoutUpdate' in c
-        ? { last_update_at: c.lastUpdateAt ?? '', days_without_update: c.daysWithoutUpdate }
-        : {}),
-    })),
-    { header: true },
-  );
+  const stale = which === 'stale';
+  const header = [
+    'account_id',
+    'account',
+    'owner',
+    'stage',
+    'reasons',
+    'arr_at_risk',
+    'opened_at',
+    'closed_at',
+    'days_open',
+    ...(stale ? ['last_update_at', 'days_without_update'] : []),
+  ];
+  const rows = cases.map((c): CsvValue[] => [
+    c.externalId,
+    c.account,
+    c.owner ?? '',
+    c.stage,
+    c.reasons.join('; '),
+    c.arrAtRisk,
+    c.openedAt,
+    c.closedAt ?? '',
+    c.daysOpen,
+    ...('daysWithoutUpdate' in c ? [c.lastUpdateAt ?? '', c.daysWithoutUpdate] : []),
+  ]);
+  return csvRows([header, ...rows]);
 }

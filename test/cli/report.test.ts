@@ -39,7 +39,7 @@ describe('retain report monthly', () => {
     ]);
     const markdown = readFileSync(join(out, 'risk-report-smb-east-2026-05.md'), 'utf8');
     expect(markdown).toMatch(
-      /^# Monthly risk report: SMB East, May 2026\n\nTeam lead: .+ <lead\d+@retain\.demo>\./,
+      /^# Monthly risk report: SMB East, May 2026\n\nTeam lead: .+ \\<lead\d+@retain\.demo\\>\./,
     );
     for (const heading of [
       '## Summary',
