@@ -608,7 +608,8 @@ export function attributeInputs(
   measures: readonly { key: string; input: MeasureInput }[],
   account: AccountFacts,
 ): Record<string, number | string | null> {
-  const inputs: Record<string, number | string | null> = {};
+  // Measure keys are configuration; without a prototype, `__proto__` is a key like any other.
+  const inputs = Object.create(null) as Record<string, number | string | null>;
   for (const { key, input } of measures) {
     if (input.kind !== 'attribute') continue;
     const applies = !input.when || conditionHolds(input.when, factOf(account, input.when.attribute));

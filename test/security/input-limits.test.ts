@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors';
 import { INPUT_LIMITS } from '../../src/domain/input-limits';
+import { attributeInputs } from '../../src/domain/health';
 import { renderTemplate } from '../../src/domain/playbook';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { readChurnCsv } from '../../src/services/churn-model';
@@ -433,6 +434,18 @@ forEachStore('prototype-named keys', (current) => {
     expect(renderTemplate('Hi {{constructor}} {{toString}}', { 'account.name': 'Acme' })).toBe(
       'Hi {{constructor}} {{toString}}',
     );
+    const facts = { arr: 0, tier: null, lifecycleStage: null, attributes: { constructor: 'built' } };
+    const inputs = attributeInputs(
+      [
+        { key: '__proto__', input: { kind: 'attribute', attribute: 'constructor' } },
+        { key: 'valueof', input: { kind: 'attribute', attribute: 'toString' } },
+      ],
+      facts,
+    );
+    expect(Object.entries(inputs)).toEqual([
+      ['__proto__', 'built'],
+      ['valueof', null],
+    ]);
     const rows = ['churned,constructor,plan'];
     for (let i = 0; i < 60; i += 1) rows.push(`${i % 2 ? 'yes' : 'no'},${i},p${i % 3}`);
     const plain = readChurnCsv(rows.join('\n'), { label: 'churned' });
