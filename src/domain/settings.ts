@@ -1,5 +1,6 @@
 // Tunable settings of the risk process, stored as data and editable by admins.
 import { z } from 'zod';
+import { isAllowlistEntry } from './outbound';
 
 export const settingsSchema = z.object({
   /** A case whose last weekly update is older than this is overdue. */
@@ -25,6 +26,20 @@ export const settingsSchema = z.object({
     .int()
     .min(1)
     .max(24 * 30),
+  /**
+   * Internal hosts plays may send webhooks to: host names (exact) or IP addresses and CIDR ranges.
+   * Everything else on Retain's own network is refused; cloud metadata addresses always are.
+   */
+  outboundAllowlist: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .max(253)
+        .refine(isAllowlistEntry, 'a host name, an IP address or a CIDR range such as 10.0.0.0/8'),
+    )
+    .max(200),
 });
 
 export type RetainSettings = z.infer<typeof settingsSchema>;
@@ -38,6 +53,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   detectionQuietDays: 30,
   dailyRunHourUtc: 2,
   annualAttritionTargetPercent: 10,
+  outboundAllowlist: [],
 };
 
 /** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */
