@@ -34,7 +34,15 @@ import type { User } from '../domain/user';
 import { UserRepository } from '../store/user.repository';
 import { playActor, type CaseActions } from '../services/case-actions';
 import { inTransaction, type ServiceContext } from '../services/context';
-import { httpWebhookClient, mailerFromEnv, type Mailer, type WebhookClient } from '../services/messaging';
+import {
+  deliveryFailure,
+  httpWebhookClient,
+  mailerFromEnv,
+  type DeliveryFailureCategory,
+  type Mailer,
+  type WebhookClient,
+} from '../services/messaging';
+import { RiskConfigService } from '../services/risk-config';
 import { failpoint } from './failpoints';
 
 export interface PlayRunnerOptions {
@@ -44,6 +52,16 @@ export interface PlayRunnerOptions {
   /** How long a claimed run or message is this worker's before others may take it. */
   leaseMs?: number;
   maxStepAttempts?: number;
+  /** Hears why each send failed, in full (for the server log; the outbox keeps only the category). */
+  onDeliveryFailure?: (failure: DeliveryFailureReport) => void;
+}
+
+export interface DeliveryFailureReport {
+  messageId: number;
+  kind: 'email' | 'webhook';
+  attempt: number;
+  category: DeliveryFailureCategory;
+  detail: string;
 }
 
 export interface TickReport {
@@ -75,6 +93,7 @@ export class PlayRunner {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly maxStepAttempts: number;
+  private readonly onDeliveryFailure: (failure: DeliveryFailureReport) => void;
   private readonly definitions = new Map<string, PlayDefinition>();
   /** The audit actor of each play (`play:<key>`); a play's key never changes. */
   private readonly actors = new Map<number, Actor>();
@@ -94,6 +113,7 @@ export class PlayRunner {
     this.batchSize = options.batchSize ?? 500;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.maxStepAttempts = options.maxStepAttempts ?? 5;
+    this.onDeliveryFailure = options.onDeliveryFailure ?? (() => undefined);
   }
 
   private get repo(): PlayRepository {
@@ -485,7 +505,8 @@ export class PlayRunner {
             ],
             now,
           );
-          await advance(repo, { url: step.url });
+          // The URL is the admin's secret: the step log only says a call was queued.
+          await advance(repo, { queued: true });
         });
         return true;
       }
@@ -528,6 +549,7 @@ export class PlayRunner {
   private async deliver(report: TickReport): Promise<void> {
     const repo = this.repo;
     report.unconfirmed += await repo.markAbandonedSends(this.now());
+    const { outboundAllowlist } = await new RiskConfigService(this.context).settings();
     for (;;) {
       const now = this.now();
       const ids = await repo.dueMessages(now, this.batchSize);
@@ -546,10 +568,24 @@ export class PlayRunner {
             });
           } else {
             const call = webhookPayload.parse(message.payload);
-            await this.webhooks.post({ url: call.url, body: call.body, idempotencyKey: message.key });
+            await this.webhooks.post({
+              url: call.url,
+              body: call.body,
+              idempotencyKey: message.key,
+              allowlist: outboundAllowlist,
+            });
           }
         } catch (error) {
-          const text = error instanceof Error ? error.message : String(error);
+          // Stored and shown: what kind of failure, never the remote's answer or addresses.
+          const { category, detail } = deliveryFailure(error);
+          const text = `${message.kind} delivery failed: ${category}`;
+          this.onDeliveryFailure({
+            messageId: id,
+            kind: message.kind,
+            attempt: message.attempts,
+            category,
+            detail,
+          });
           const giveUp = message.attempts >= MAX_SEND_ATTEMPTS;
           await repo.settleMessage(
             id,

@@ -906,7 +906,7 @@ export class PlayRepository {
       .set({
         status: outcome.status,
         lease_until: null,
-        ...(outcome.status === 'sent' && { sent_at: now.toISOString() }),
+        ...(outcome.status === 'sent' && { sent_at: now.toISOString(), last_error: null }),
         ...(outcome.error !== undefined && { last_error: outcome.error }),
         ...(outcome.retryAt && { next_attempt_at: outcome.retryAt.toISOString() }),
       })
