@@ -55,7 +55,7 @@ try {
   await sql`insert into contacts (account_id, email, name, role, is_champion, attributes, created_at, updated_at)
     select id, 'contact' || id || '@crash.example', 'Contact ' || id, 'user', 1, '{}', ${new Date().toISOString()}, ${new Date().toISOString()}
     from accounts`.execute(db);
-  const play = await book.services.playbooks.get('low_nps_csat');
+  const play = await book.services.playbooks.get('low_nps_csat', SYSTEM_ACTOR);
   await book.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
   const admin = await book.services.users.create(SYSTEM_ACTOR, {
     email: 'crash@retain.local',

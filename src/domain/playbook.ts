@@ -92,11 +92,14 @@ export const playStepSchema = z.discriminatedUnion('kind', [
       body: text(20_000),
     })
     .strict(),
-  /** Posts `{"text": ...}` (what Slack incoming webhooks take) to the URL. */
+  /**
+   * Posts `{"text": ...}` (what Slack incoming webhooks take) to the URL. Where it may point is
+   * checked against the outbound rules when the play is saved and again when the call is sent.
+   */
   z
     .object({
       kind: z.literal('webhook'),
-      url: z.url({ protocol: /^https?$/ }),
+      url: z.url().max(2000),
       text: text(4000),
     })
     .strict(),
@@ -118,6 +121,17 @@ export const playDefinitionSchema = z
   .strict();
 export type PlayDefinition = z.infer<typeof playDefinitionSchema>;
 export type PlayDefinitionInput = z.input<typeof playDefinitionSchema>;
+
+/** What people who may not edit plays see instead of a webhook URL (it often holds a token). */
+export const HIDDEN_URL = '[hidden]';
+
+/** The definition with every webhook URL hidden. */
+export function withUrlsHidden(definition: PlayDefinition): PlayDefinition {
+  return {
+    ...definition,
+    steps: definition.steps.map((step) => (step.kind === 'webhook' ? { ...step, url: HIDDEN_URL } : step)),
+  };
+}
 
 /** Something that happened that a play may start on; recorded in the same transaction as the change. */
 export type PlayEvent =

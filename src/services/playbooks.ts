@@ -3,15 +3,23 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { playEffectiveness, type EffectivenessReport, type RunOutcome } from '../domain/play-effectiveness';
-import { isHeldOut, playDefinitionSchema, type PlayAction, type PlayDefinition } from '../domain/playbook';
-import { assertCan, type Actor } from '../domain/policy';
+import { OutboundPolicy } from '../domain/outbound';
+import {
+  HIDDEN_URL,
+  isHeldOut,
+  playDefinitionSchema,
+  withUrlsHidden,
+  type PlayAction,
+  type PlayDefinition,
+} from '../domain/playbook';
+import { assertCan, can, type Actor } from '../domain/policy';
 import { parseFilter } from '../domain/segment-filter';
 import { dayOf } from '../domain/signals';
 import { keyFromName } from '../domain/values';
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
 import { HealthRepository } from '../store/health.repository';
-import { PlayRepository, type PlayRecord, type RunRecord } from '../store/play.repository';
+import { PlayRepository, type OutboxRecord, type PlayRecord, type RunRecord } from '../store/play.repository';
 import { SavedSegmentRepository } from '../store/saved-segment.repository';
 import { UserRepository } from '../store/user.repository';
 import { inTransaction, type ServiceContext } from './context';
@@ -78,13 +86,14 @@ export class PlaybookService {
     return new PlayRepository(this.context.store.db);
   }
 
-  async list(): Promise<PlayView[]> {
-    return (await this.repo.list()).map(toView);
+  /** Every play; webhook URLs only for readers who may edit plays. */
+  async list(reader: Actor): Promise<PlayView[]> {
+    return (await this.repo.list()).map((play) => viewFor(reader, toView(play)));
   }
 
   /** A play by id or key. */
-  async get(ref: number | string): Promise<PlayView> {
-    return toView(await this.require(ref));
+  async get(ref: number | string, reader: Actor): Promise<PlayView> {
+    return viewFor(reader, toView(await this.require(ref)));
   }
 
   private async require(ref: number | string): Promise<PlayRecord> {
@@ -101,6 +110,7 @@ export class PlaybookService {
     const parsed = playInput.safeParse(input);
     if (!parsed.success) throw validationFailed(parsed.error, 'play');
     await this.checkReferences(parsed.data.definition);
+    await this.checkDestinations(parsed.data.definition);
     const key = parsed.data.key ?? keyFromName(parsed.data.name, 'play').slice(0, 64);
     if (await this.repo.findByKey(key))
       throw new AppError('PLAY_KEY_TAKEN', `A play with key "${key}" exists.`, { key });
@@ -127,7 +137,7 @@ export class PlaybookService {
       ]);
       return created;
     });
-    return this.get(id);
+    return this.get(id, actor);
   }
 
   /** Edits a play; a changed definition becomes a new version that only new runs use. */
@@ -137,7 +147,10 @@ export class PlaybookService {
     if (!parsed.success) throw validationFailed(parsed.error, 'play');
     const play = await this.require(ref);
     const { version, ...changes } = parsed.data;
-    if (changes.definition) await this.checkReferences(changes.definition);
+    if (changes.definition) {
+      await this.checkReferences(changes.definition);
+      await this.checkDestinations(changes.definition);
+    }
     const now = this.context.clock.now();
     await inTransaction(this.context, async (db) => {
       const repo = new PlayRepository(db);
@@ -164,18 +177,22 @@ export class PlaybookService {
         },
       ]);
     });
-    return this.get(play.id);
+    return this.get(play.id, actor);
   }
 
   async versions(
     ref: number | string,
+    reader: Actor,
   ): Promise<{ version: number; definition: PlayDefinition; createdAt: string }[]> {
     const play = await this.require(ref);
-    return (await this.repo.versions(play.id)).map((entry) => ({
-      version: entry.version,
-      definition: playDefinitionSchema.parse(JSON.parse(entry.definition)),
-      createdAt: entry.createdAt,
-    }));
+    return (await this.repo.versions(play.id)).map((entry) => {
+      const definition = playDefinitionSchema.parse(JSON.parse(entry.definition));
+      return {
+        version: entry.version,
+        definition: mayReadUrls(reader) ? definition : withUrlsHidden(definition),
+        createdAt: entry.createdAt,
+      };
+    });
   }
 
   /** Who would enter the play if it were turned on now, and which group each would land in. */
@@ -236,7 +253,7 @@ export class PlaybookService {
   }
 
   /** One run with what each step did, its tasks and its messages. */
-  async run(id: number) {
+  async run(id: number, reader: Actor) {
     const repo = this.repo;
     const run = await repo.findRun(id);
     if (!run) throw new AppError('NOT_FOUND', `No play run ${id}.`, { runId: id });
@@ -245,7 +262,14 @@ export class PlaybookService {
       repo.messages({ runId: id }),
       repo.tasks({ runId: id, state: 'all' }, this.context.clock.now(), 100, 0),
     ]);
-    return { ...run, steps, messages, tasks: tasks.items };
+    if (mayReadUrls(reader)) return { ...run, steps, messages, tasks: tasks.items };
+    return {
+      ...run,
+      // Runs logged before the step log stopped keeping the URL still hold it.
+      steps: steps.map((step) => (step.kind === 'webhook' ? { ...step, result: { queued: true } } : step)),
+      messages: messages.map(withoutUrl),
+      tasks: tasks.items,
+    };
   }
 
   /** Treated vs held-out: save rate, churn and health change after 30 days, with intervals. */
@@ -281,8 +305,9 @@ export class PlaybookService {
   }
 
   /** Messages plays queued, optionally only those in one state or for one account. */
-  async messages(filter: { status?: string; accountId?: number }) {
-    return this.repo.messages(filter);
+  async messages(filter: { status?: string; accountId?: number }, reader: Actor): Promise<OutboxRecord[]> {
+    const messages = await this.repo.messages(filter);
+    return mayReadUrls(reader) ? messages : messages.map(withoutUrl);
   }
 
   /** Queues an unconfirmed, failed or undeliverable message again, once a person has checked it. */
@@ -306,6 +331,22 @@ export class PlaybookService {
     });
     const [message] = (await this.repo.messages({})).filter((candidate) => candidate.id === id);
     return message;
+  }
+
+  /** Every webhook must point where the outbound rules and the admins' allowlist allow. */
+  private async checkDestinations(definition: PlayDefinition): Promise<void> {
+    if (!definition.steps.some((step) => step.kind === 'webhook')) return;
+    const policy = new OutboundPolicy((await this.config.settings()).outboundAllowlist);
+    for (const [i, step] of definition.steps.entries()) {
+      if (step.kind !== 'webhook') continue;
+      const checked = policy.checkUrl(step.url);
+      if (checked.allowed) continue;
+      const field = `definition.steps.${i}.url`;
+      throw new AppError('DESTINATION_FORBIDDEN', `${field}: ${explainRefusal(checked.reason)}`, {
+        field,
+        reason: checked.reason,
+      });
+    }
   }
 
   /** Every stage, reason, segment, rule and user a definition names must exist. */
@@ -374,6 +415,37 @@ export class PlaybookService {
 /** The day health is read again for a run that started at `startedAt`. */
 function thirtyDaysOn(startedAt: string): string {
   return dayOf(new Date(Date.parse(startedAt) + 30 * 86_400_000).toISOString());
+}
+
+/** Webhook URLs (often holding a token) are for those who may edit plays. */
+function mayReadUrls(reader: Actor): boolean {
+  return can(reader, 'config.write');
+}
+
+function viewFor(reader: Actor, view: PlayView): PlayView {
+  return mayReadUrls(reader) ? view : { ...view, definition: withUrlsHidden(view.definition) };
+}
+
+function withoutUrl(message: OutboxRecord): OutboxRecord {
+  return message.kind === 'webhook'
+    ? { ...message, payload: { ...message.payload, url: HIDDEN_URL } }
+    : message;
+}
+
+function explainRefusal(reason: string): string {
+  switch (reason) {
+    case 'invalid_url':
+      return 'not a valid URL.';
+    case 'scheme':
+      return 'only http and https URLs may be used.';
+    case 'metadata':
+      return 'cloud metadata addresses are never reachable from plays.';
+    default:
+      return (
+        `the address is on an internal or reserved network (${reason}); an admin can open internal ` +
+        'hosts to plays with the outboundAllowlist setting.'
+      );
+  }
 }
 
 function toView(play: PlayRecord): PlayView {

@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import type { Services } from '../../src/services';
 
 export interface ReceivedEmail {
   from: string;
@@ -73,6 +75,14 @@ function header(raw: string, name: string): string {
       ? Buffer.from(text, 'base64').toString('utf8')
       : decodeURIComponent(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, '%$1')),
   );
+}
+
+/**
+ * Opens 127.0.0.1, where the webhook sink listens, to plays: internal addresses are refused unless
+ * an admin allowlists them. (Email goes to the operator's SMTP_URL, which is trusted as configured.)
+ */
+export async function allowLocalSinks(services: Pick<Services, 'config'>): Promise<void> {
+  await services.config.updateSettings(SYSTEM_ACTOR, { outboundAllowlist: ['127.0.0.1'] });
 }
 
 export interface WebhookSink {

@@ -6,6 +6,7 @@ import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { PlayRepository } from '../../src/store/play.repository';
 import { buildTinyBook } from '../helpers/book';
 import { retain } from '../helpers/cli';
+import { allowLocalSinks } from '../helpers/sinks';
 import { useSinks } from '../helpers/use-sinks';
 import { forEachStore } from '../helpers/stores';
 
@@ -22,6 +23,7 @@ forEachStore('a play run survives its worker being killed', (current) => {
       ['ben@birch.example', 'Ben'],
     ] as const)
       await t.services.accounts.addContact(SYSTEM_ACTOR, birch.id, { email, name });
+    await allowLocalSinks(t.services);
     const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
       name: 'Crash course',
       definition: {

@@ -7,6 +7,7 @@ import { playDefinitionSchema, type PlayDefinitionInput } from '../../src/domain
 import { PlayRunner } from '../../src/jobs/play-runner';
 import { httpWebhookClient, smtpMailer } from '../../src/services/messaging';
 import { buildTinyBook, type TinyBook } from '../helpers/book';
+import { allowLocalSinks } from '../helpers/sinks';
 import { useSinks } from '../helpers/use-sinks';
 import { forEachStore, type TestStore } from '../helpers/stores';
 
@@ -21,7 +22,7 @@ const runnerFor = (t: TestStore) =>
   );
 
 const activate = async (t: TestStore, key: string) => {
-  const play = await t.services.playbooks.get(key);
+  const play = await t.services.playbooks.get(key, SYSTEM_ACTOR);
   return t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
 };
 
@@ -55,7 +56,7 @@ async function addContacts(t: TestStore, book: TinyBook, externalId: string) {
 forEachStore('playbooks', (current) => {
   it('seeds eight valid plays, all inactive', async () => {
     const t = current();
-    const plays = await t.services.playbooks.list();
+    const plays = await t.services.playbooks.list(SYSTEM_ACTOR);
     expect(plays.map((p) => p.key).sort()).toEqual([
       'business_change_event',
       'champion_loss',
@@ -250,6 +251,7 @@ forEachStore('playbooks', (current) => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });
     const birch = await addContacts(t, book, 'A-2'); // ARR 3,000: LTV 9,000, under the digital threshold
+    await allowLocalSinks(t.services);
     const definition: PlayDefinitionInput = {
       trigger: { kind: 'case_opened' },
       conditions: 'risk.track = "digital"',
@@ -420,7 +422,7 @@ forEachStore('playbooks', (current) => {
     await runner.drain();
     expect((await tasksOf(t, fjord?.id ?? 0)).map((x) => x.title)).toEqual(['Check in with Fjord Freight']);
     const fjordRun = (await runsOf(t, 'upsell_check')).find((r) => r.accountId === fjord?.id);
-    const detail = await t.services.playbooks.run(fjordRun?.id ?? 0);
+    const detail = await t.services.playbooks.run(fjordRun?.id ?? 0, SYSTEM_ACTOR);
     expect(detail.steps[0]).toMatchObject({ kind: 'wait_until', result: { matched: false } });
     expect(detail.status).toBe('completed');
   });
@@ -516,7 +518,7 @@ forEachStore('playbooks', (current) => {
   it('a dry run lists who would enter now, with the control group split, before activation', async () => {
     const t = current();
     const book = await buildTinyBook(t);
-    const play = await t.services.playbooks.get('champion_loss');
+    const play = await t.services.playbooks.get('champion_loss', SYSTEM_ACTOR);
     const before = await t.services.playbooks.dryRun(play.id);
     expect(before.total).toBe(0);
     const preview = await t.services.playbooks.dryRun(play.id, {
@@ -528,7 +530,7 @@ forEachStore('playbooks', (current) => {
     // Open cases with that reason: A-1, A-2, A-3 (EMEA); B-1, B-2 are closed.
     expect(preview.accounts.map((a) => a.externalId).sort()).toEqual(['A-1', 'A-2', 'A-3']);
     expect(preview.treated + preview.holdout).toBe(3);
-    expect((await t.services.playbooks.get('champion_loss')).active).toBe(false);
+    expect((await t.services.playbooks.get('champion_loss', SYSTEM_ACTOR)).active).toBe(false);
     expect(book.accounts).toHaveLength(6);
   });
 

@@ -21,8 +21,13 @@ export const playRoutes =
   (app, _options, done) => {
     app.get(
       '/plays',
-      { schema: { tags: ['playbooks'], description: 'Every play with its current definition.' } },
-      async () => ({ items: await services.playbooks.list() }),
+      {
+        schema: {
+          tags: ['playbooks'],
+          description: 'Every play with its current definition (webhook URLs for admins only).',
+        },
+      },
+      async (request) => ({ items: await services.playbooks.list(actorOf(request)) }),
     );
 
     app.post(
@@ -41,7 +46,7 @@ export const playRoutes =
     app.get(
       '/plays/:ref',
       { schema: { tags: ['playbooks'], description: 'A play by id or key.', params: playParams } },
-      (request) => services.playbooks.get(request.params.ref),
+      (request) => services.playbooks.get(request.params.ref, actorOf(request)),
     );
 
     app.patch(
@@ -65,7 +70,7 @@ export const playRoutes =
       {
         schema: { tags: ['playbooks'], description: 'Every version of the definition.', params: playParams },
       },
-      async (request) => ({ items: await services.playbooks.versions(request.params.ref) }),
+      async (request) => ({ items: await services.playbooks.versions(request.params.ref, actorOf(request)) }),
     );
 
     app.post(
@@ -130,7 +135,7 @@ export const playRoutes =
           params: idParams,
         },
       },
-      (request) => services.playbooks.run(request.params.id),
+      (request) => services.playbooks.run(request.params.id, actorOf(request)),
     );
 
     app.get(
@@ -150,7 +155,7 @@ export const playRoutes =
           }),
         },
       },
-      async (request) => ({ items: await services.playbooks.messages(request.query) }),
+      async (request) => ({ items: await services.playbooks.messages(request.query, actorOf(request)) }),
     );
 
     app.post(

@@ -14,7 +14,13 @@ export function playCommands(program: Command): void {
     .option('--interval <ms>', 'how often to look for due work', '5000')
     .action(async (options: { db?: string; once?: boolean; interval: string }) => {
       await withServices(options, async (services) => {
-        const runner = createPlayRunner(services);
+        const runner = createPlayRunner(services, {
+          onDeliveryFailure: (failure) =>
+            process.stderr.write(
+              `message ${failure.messageId} (${failure.kind}, attempt ${failure.attempt}) not delivered: ` +
+                `${failure.category}: ${failure.detail}\n`,
+            ),
+        });
         if (options.once) {
           const report = await runner.drain();
           process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -42,7 +48,7 @@ export function playCommands(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(async (options: { db?: string }) => {
       await withServices(options, async (services) => {
-        for (const play of await services.playbooks.list()) {
+        for (const play of await services.playbooks.list(SYSTEM_ACTOR)) {
           process.stdout.write(
             `${play.key.padEnd(30)} ${(play.active ? 'on' : 'off').padEnd(4)} v${String(play.definitionVersion).padEnd(3)} ${play.definition.trigger.kind.padEnd(18)} ${play.name}\n`,
           );
@@ -60,7 +66,7 @@ export function playCommands(program: Command): void {
       .option('--db <target>', 'SQLite file path or postgres:// URL')
       .action(async (ref: string, options: { db?: string }) => {
         await withServices(options, async (services) => {
-          const play = await services.playbooks.get(ref);
+          const play = await services.playbooks.get(ref, SYSTEM_ACTOR);
           const updated = await services.playbooks.update(SYSTEM_ACTOR, play.id, {
             active,
             version: play.version,
