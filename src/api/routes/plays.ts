@@ -22,6 +22,7 @@ export const playRoutes =
     app.get(
       '/plays',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['playbooks'],
           description: 'Every play with its current definition (webhook URLs for admins only).',
@@ -45,7 +46,10 @@ export const playRoutes =
 
     app.get(
       '/plays/:ref',
-      { schema: { tags: ['playbooks'], description: 'A play by id or key.', params: playParams } },
+      {
+        config: { access: 'read' },
+        schema: { tags: ['playbooks'], description: 'A play by id or key.', params: playParams },
+      },
       (request) => services.playbooks.get(request.params.ref, actorOf(request)),
     );
 
@@ -68,6 +72,7 @@ export const playRoutes =
     app.get(
       '/plays/:ref/versions',
       {
+        config: { access: 'read' },
         schema: { tags: ['playbooks'], description: 'Every version of the definition.', params: playParams },
       },
       async (request) => ({ items: await services.playbooks.versions(request.params.ref, actorOf(request)) }),
@@ -76,6 +81,7 @@ export const playRoutes =
     app.post(
       '/plays/:ref/dry-run',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['playbooks'],
           description:
@@ -94,6 +100,7 @@ export const playRoutes =
     app.get(
       '/plays/:ref/runs',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['playbooks'],
           description: 'Runs of the play, newest first.',
@@ -115,6 +122,7 @@ export const playRoutes =
     app.get(
       '/plays/:ref/effectiveness',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['playbooks'],
           description:
@@ -129,6 +137,7 @@ export const playRoutes =
     app.get(
       '/play-runs/:id',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['playbooks'],
           description: 'One run: its steps as done, its tasks and its messages.',
@@ -174,6 +183,7 @@ export const playRoutes =
     app.get(
       '/tasks',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['tasks'],
           description:
@@ -193,8 +203,10 @@ export const playRoutes =
       },
     );
 
-    app.get('/tasks/:id', { schema: { tags: ['tasks'], params: idParams } }, (request) =>
-      services.tasks.get(request.params.id),
+    app.get(
+      '/tasks/:id',
+      { config: { access: 'read' }, schema: { tags: ['tasks'], params: idParams } },
+      (request) => services.tasks.get(request.params.id),
     );
 
     app.post(
