@@ -53,7 +53,10 @@ export const configDocumentSchema = z
           .strict(),
       )
       .max(200),
-    settings: settingsSchema,
+    // Documents exported before plays' outbound allowlist existed still import (with none open).
+    settings: settingsSchema.extend({
+      outboundAllowlist: settingsSchema.shape.outboundAllowlist.default([]),
+    }),
     scorecard: scorecardSchema,
     detectionRules: z.array(detectionRuleSchema).max(200),
   })

@@ -107,3 +107,14 @@ forEachStore('configuration export and import', (current) => {
     expect(withoutStamp(await t.services.configTransfer.export())).toEqual(withoutStamp(before));
   });
 });
+
+forEachStore('configuration documents from earlier versions', (current) => {
+  it('a document exported before the outbound allowlist existed imports, with no internal host open', async () => {
+    const t = current();
+    const exported = await t.services.configTransfer.export();
+    const { outboundAllowlist: _omitted, ...olderSettings } = exported.settings;
+    const older = { ...exported, settings: olderSettings } as unknown as ConfigDocument;
+    await t.services.configTransfer.import(SYSTEM_ACTOR, older);
+    expect((await t.services.config.settings()).outboundAllowlist).toEqual([]);
+  });
+});
