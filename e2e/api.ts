@@ -16,6 +16,17 @@ export async function me(page: Page): Promise<{ id: number; teamId: number | nul
   return body.user;
 }
 
+export interface HuddleView {
+  csms: { name: string; openCases: number; cases: unknown[] }[];
+}
+
+/** A team's huddle: its CSMs in the order the screen steps through them, each with their top cases. */
+export async function huddle(page: Page, teamId: number | string): Promise<HuddleView> {
+  const response = await page.request.get(`/api/v1/teams/${teamId}/huddle`);
+  if (!response.ok()) throw new Error(`huddle query failed: ${response.status()} ${await response.text()}`);
+  return (await response.json()) as HuddleView;
+}
+
 /** Open cases matching a worklist query, highest priority first. */
 export async function openCases(page: Page, query: Record<string, string | number>): Promise<CaseRow[]> {
   const search = new URLSearchParams(

@@ -41,7 +41,21 @@ export async function logIn(page: Page, email: string): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(E2E_PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'Accounts at risk' })).toBeVisible();
+  // The password check (scrypt) and the first load of the worklist's code and data.
+  await expect(page.getByRole('heading', { name: 'Accounts at risk' })).toBeVisible({ timeout: 40_000 });
+}
+
+/**
+ * Opens a screen from the main navigation and waits until that screen is the one on display (its
+ * heading), not only in the address bar: while a screen's code loads on its first visit, the app
+ * keeps showing the previous screen, and its controls (a Team select on both the worklist and the
+ * huddle, say) still work.
+ */
+export async function openFromNav(page: Page, link: string, heading: string = link): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link, exact: true }).click();
+  await expect(
+    page.getByRole('main').getByRole('heading', { level: 1, name: heading, exact: true }),
+  ).toBeVisible();
 }
 
 /** A screenshot for the README, kept in docs/screenshots when E2E_DOCS_SCREENSHOTS=1. */
