@@ -1,6 +1,6 @@
 // The CSV import wizard: a file whose id column is not recognised, mapped by hand, checked row by
 // row without writing, then imported in partial mode.
-import { expect, logIn, test } from './fixtures';
+import { expect, logIn, openFromNav, test } from './fixtures';
 
 const FILE = [
   'Company Ref,Account Name,ARR,Renewal Date,Industry',
@@ -13,7 +13,7 @@ test('maps columns, shows the bad rows, writes nothing until asked, then imports
   page,
 }) => {
   await logIn(page, 'admin@retain.demo');
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await openFromNav(page, 'Settings');
   await page.getByRole('tab', { name: 'Import CSV' }).click();
   await page.getByLabel('What the file holds').selectOption('accounts');
   await page

@@ -1,10 +1,10 @@
 // An admin builds a digital play in the form builder: the server's check names a missing field,
 // the play is created off, previewed with a dry run, then edited into a second version.
-import { expect, logIn, test } from './fixtures';
+import { expect, logIn, openFromNav, test } from './fixtures';
 
 test('builds a play from a trigger and steps, previews it, and saves a new version', async ({ page }) => {
   await logIn(page, 'admin@retain.demo');
-  await page.getByRole('link', { name: 'Playbooks' }).click();
+  await openFromNav(page, 'Playbooks');
   await page.getByRole('button', { name: 'New play' }).click();
   const form = page.getByRole('form', { name: 'New play' });
   await form.getByLabel('Name', { exact: true }).fill('Digital nudge for small accounts');

@@ -1,6 +1,6 @@
 // The UI offers each role what the API allows it, and no more.
 import { me, openCases } from './api';
-import { expect, logIn, test } from './fixtures';
+import { expect, logIn, openFromNav, test } from './fixtures';
 
 test('a viewer reads everything and changes nothing', async ({ page }) => {
   await logIn(page, 'viewer@retain.demo');
@@ -46,8 +46,7 @@ test("a CSM changes their own cases and not a colleague's", async ({ page }) => 
 
 test('an admin sees and uses the settings', async ({ page }) => {
   await logIn(page, 'admin@retain.demo');
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await openFromNav(page, 'Settings');
   await page.getByRole('tab', { name: 'Stages and reasons' }).click();
   await expect(page.getByLabel('Name of stage closed_recovered')).toHaveValue('Closed - Recovered');
   await page.getByRole('tab', { name: 'Users and teams' }).click();
