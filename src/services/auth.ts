@@ -3,32 +3,39 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
+import {
+  LOGIN_TRUST_MS,
+  LOGIN_TRUSTED_CLIENTS_PER_USER,
+  loginBuckets,
+  refillMs,
+  retryAfterSeconds,
+  type LoginBucket,
+  type LoginTrust,
+} from '../domain/login-throttle';
 import type { User } from '../domain/user';
 import { AuditRepository } from '../store/audit.repository';
+import { LoginThrottleRepository } from '../store/login-throttle.repository';
 import { UserRepository, type ApiToken } from '../store/user.repository';
 import { inTransaction, type ServiceContext } from './context';
 import type { RiskConfigService } from './risk-config';
 import { DUMMY_HASH, verifyPassword } from './passwords';
 
-/** Failed logins allowed per email within the window before further attempts are refused. */
-export const LOGIN_MAX_FAILURES = 5;
-/** The first lock-out after LOGIN_MAX_FAILURES failures; each further failure doubles it. */
-export const LOGIN_LOCK_MS = 15 * 60_000;
-/** The longest lock-out, and how far back failures count. */
-export const LOGIN_LOCK_MAX_MS = 24 * 60 * 60_000;
-
-/** How long an email is locked out after `failures` failed logins (0 below the threshold). */
-export function lockoutMs(failures: number): number {
-  if (failures < LOGIN_MAX_FAILURES) return 0;
-  return Math.min(LOGIN_LOCK_MS * 2 ** (failures - LOGIN_MAX_FAILURES), LOGIN_LOCK_MAX_MS);
-}
 const SESSION_TOUCH_INTERVAL_MS = 60_000;
+
+/** Where a login comes from: the client's address and the device cookie its browser holds, if any. */
+export interface LoginClient {
+  address: string;
+  deviceToken?: string | undefined;
+}
 
 export interface LoginResult {
   sessionToken: string;
   csrfToken: string;
   expiresAt: string;
   user: User;
+  /** A fresh device cookie for the browser: it keeps the client known to the user until `deviceExpiresAt`. */
+  deviceToken: string;
+  deviceExpiresAt: string;
 }
 
 export interface AuthenticatedSession {
@@ -58,46 +65,81 @@ export class AuthService {
   }
 
   /**
-   * Checks email and password. After 5 failures an email is locked out for 15 minutes, and every
-   * further failure once the lock ends doubles it (30 min, 1 h, ... up to a day); a success clears it.
+   * Checks email and password after taking a slot from every login bucket that applies to the
+   * client (see domain/login-throttle); refuses with LOGIN_THROTTLED when one is empty. A success
+   * gives the slots back and makes the client's address and a fresh device cookie known to the user.
    */
-  async login(emailInput: string, password: string): Promise<LoginResult> {
+  async login(emailInput: string, password: string, client: LoginClient): Promise<LoginResult> {
     const email = emailInput.trim().toLowerCase();
     const now = this.context.clock.now();
-    const failures = await this.repo.recentFailures(email, new Date(now.getTime() - LOGIN_LOCK_MAX_MS));
-    const lockedUntil = failures.latest ? new Date(failures.latest).getTime() + lockoutMs(failures.count) : 0;
-    if (lockedUntil > now.getTime()) {
-      const retryAfterSeconds = Math.ceil((lockedUntil - now.getTime()) / 1000);
-      await this.audit(null, email, 'login_throttled');
-      throw new AppError('LOGIN_THROTTLED', 'Too many failed logins; try again later.', {
-        retryAfterSeconds,
+    const nowMs = now.getTime();
+    const throttle = new LoginThrottleRepository(this.context.store.db);
+    const found = await this.repo.findUserForLogin(email);
+    const deviceKey = client.deviceToken ? sha256(client.deviceToken) : null;
+    const trust = found ? await trustOf(throttle, found.user.id, client.address, deviceKey, nowMs) : NO_TRUST;
+    const buckets = loginBuckets(email, client.address, trust);
+    const taken: LoginBucket[] = [];
+    for (const bucket of buckets) {
+      if (await throttle.take(bucket, nowMs)) {
+        taken.push(bucket);
+        continue;
+      }
+      for (const held of taken) if (held.limit.onSuccess !== 'keep') await throttle.giveBack(held);
+      const tatMs = (await throttle.arrivalTime(bucket)) ?? nowMs;
+      const retryAfter = retryAfterSeconds(bucket.limit, tatMs, nowMs);
+      // One audit entry per bucket and refill window, however many attempts it refuses.
+      if (await throttle.claimNote(bucket, nowMs, nowMs + refillMs(bucket.limit))) {
+        await this.audit(found?.user ?? null, email, 'login_throttled', {
+          limit: bucket.limit.name,
+          address: client.address,
+          retryAfterSeconds: retryAfter,
+        });
+      }
+      throw new AppError('LOGIN_THROTTLED', 'Too many login attempts; try again later.', {
+        retryAfterSeconds: retryAfter,
       });
     }
-    const found = await this.repo.findUserForLogin(email);
     const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
+    await throttle.pruneFull(nowMs);
     if (!found || !ok || !found.user.active || found.passwordHash === null) {
-      await this.repo.recordLoginAttempt(email, now, false);
-      await this.audit(found?.user ?? null, email, 'login_failed');
+      await this.audit(found?.user ?? null, email, 'login_failed', { address: client.address });
       throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong.');
+    }
+    for (const bucket of taken) {
+      if (bucket.limit.onSuccess === 'refund') await throttle.giveBack(bucket);
+      else if (bucket.limit.onSuccess === 'reset') await throttle.reset(bucket);
     }
     const settings = await this.config.settings();
     const sessionToken = secret('rs_');
     const csrfToken = randomBytes(24).toString('base64url');
+    const deviceToken = secret('rd_');
     const expiresAt = new Date(now.getTime() + settings.sessionIdleHours * 3_600_000);
+    const trustedUntilMs = nowMs + LOGIN_TRUST_MS;
+    const userId = found.user.id;
     await inTransaction(this.context, async (db) => {
-      const repo = new UserRepository(db);
-      await repo.clearLoginFailures(email);
-      await repo.recordLoginAttempt(email, now, true);
-      await repo.insertSession({
+      const trusted = new LoginThrottleRepository(db);
+      await trusted.trust(userId, 'address', client.address, trustedUntilMs);
+      // Device cookies are only ever ones Retain issued: each login replaces the one presented.
+      if (deviceKey) await trusted.distrust(userId, 'device', deviceKey);
+      await trusted.trust(userId, 'device', sha256(deviceToken), trustedUntilMs);
+      await trusted.pruneTrust(userId, nowMs, LOGIN_TRUSTED_CLIENTS_PER_USER);
+      await new UserRepository(db).insertSession({
         idHash: sha256(sessionToken),
-        userId: found.user.id,
+        userId,
         csrfToken,
         now,
         expiresAt,
       });
     });
-    await this.audit(found.user, email, 'login');
-    return { sessionToken, csrfToken, expiresAt: expiresAt.toISOString(), user: found.user };
+    await this.audit(found.user, email, 'login', { address: client.address });
+    return {
+      sessionToken,
+      csrfToken,
+      expiresAt: expiresAt.toISOString(),
+      user: found.user,
+      deviceToken,
+      deviceExpiresAt: new Date(trustedUntilMs).toISOString(),
+    };
   }
 
   /** Resolves a session cookie to its user; sliding expiry on activity. */
@@ -210,10 +252,32 @@ export class AuthService {
     });
   }
 
-  private async audit(user: User | null, email: string, action: string): Promise<void> {
+  private async audit(
+    user: User | null,
+    email: string,
+    action: string,
+    changes: Record<string, unknown> = {},
+  ): Promise<void> {
     const actor: Actor = user ? actorOf(user) : { userId: null, role: 'viewer', teamId: null, label: email };
     await new AuditRepository(this.context.store.db).append(actor, this.context.clock.now(), [
-      { entityType: 'auth', entityId: email, accountId: null, action, changes: {} },
+      { entityType: 'auth', entityId: email, accountId: null, action, changes },
     ]);
   }
+}
+
+const NO_TRUST: LoginTrust = { kind: 'none' };
+
+/** How the client is known to the user: by a device cookie it was given, by its address, or not. */
+async function trustOf(
+  throttle: LoginThrottleRepository,
+  userId: number,
+  address: string,
+  deviceKey: string | null,
+  nowMs: number,
+): Promise<LoginTrust> {
+  if (deviceKey && (await throttle.isTrusted(userId, 'device', deviceKey, nowMs))) {
+    return { kind: 'device', deviceKey };
+  }
+  if (await throttle.isTrusted(userId, 'address', address, nowMs)) return { kind: 'address' };
+  return NO_TRUST;
 }

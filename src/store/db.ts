@@ -26,6 +26,7 @@ import * as huddles from './migrations/008-huddles';
 import * as separationSurveys from './migrations/009-separation-surveys';
 import * as playbooks from './migrations/010-playbooks';
 import * as changeFeed from './migrations/011-change-feed';
+import * as loginThrottle from './migrations/012-login-throttle';
 import type { Database } from './schema';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -59,6 +60,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-separation-surveys': separationSurveys,
   '010-playbooks': playbooks,
   '011-change-feed': changeFeed,
+  '012-login-throttle': loginThrottle,
 };
 
 /** The migrations this version of Retain knows, by name. */

@@ -45,11 +45,20 @@ export interface ApiTokenTable {
   revoked_at: string | null;
 }
 
-export interface LoginAttemptTable {
-  id: Id;
-  email: string;
-  at: string;
-  succeeded: Flag;
+/** A login token bucket; `tat_ms` is its theoretical arrival time in epoch milliseconds. */
+export interface LoginThrottleTable {
+  kind: string;
+  key: string;
+  tat_ms: number;
+  noted_until_ms: number | null;
+}
+
+/** A client (an address, or the hash of a device cookie) that logged in to a user before. */
+export interface LoginTrustedClientTable {
+  user_id: number;
+  kind: string;
+  key: string;
+  trusted_until_ms: number;
 }
 
 export interface AccountTable {
@@ -406,7 +415,8 @@ export interface Database {
   users: UserTable;
   sessions: SessionTable;
   api_tokens: ApiTokenTable;
-  login_attempts: LoginAttemptTable;
+  login_throttle: LoginThrottleTable;
+  login_trusted_clients: LoginTrustedClientTable;
   accounts: AccountTable;
   contacts: ContactTable;
   risk_stages: RiskStageTable;

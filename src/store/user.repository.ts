@@ -1,4 +1,4 @@
-// Users, teams, sessions, API tokens and login attempts.
+// Users, teams, sessions and API tokens.
 import type { Kysely } from 'kysely';
 import type { Role } from '../domain/policy';
 import type { Team, User } from '../domain/user';
@@ -141,33 +141,6 @@ export class UserRepository {
 
   async deleteSessionsOfUser(userId: number): Promise<void> {
     await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
-  }
-
-  async recordLoginAttempt(email: string, now: Date, succeeded: boolean): Promise<void> {
-    await this.db
-      .insertInto('login_attempts')
-      .values({ email, at: now.toISOString(), succeeded: succeeded ? 1 : 0 })
-      .execute();
-  }
-
-  /** Failed attempts for an email since `since`, and the time of the latest one. */
-  async recentFailures(email: string, since: Date): Promise<{ count: number; latest: string | null }> {
-    const row = await this.db
-      .selectFrom('login_attempts')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('at').as('latest')])
-      .where('email', '=', email)
-      .where('succeeded', '=', 0)
-      .where('at', '>', since.toISOString())
-      .executeTakeFirstOrThrow();
-    return { count: Number(row.n), latest: row.latest };
-  }
-
-  async clearLoginFailures(email: string): Promise<void> {
-    await this.db
-      .deleteFrom('login_attempts')
-      .where('email', '=', email)
-      .where('succeeded', '=', 0)
-      .execute();
   }
 
   async insertApiToken(token: {

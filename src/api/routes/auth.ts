@@ -6,6 +6,9 @@ import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf, SESSION_COOKIE } from '../auth-hook';
 import { idParams } from '../schemas';
 
+/** Proof that this browser logged in to the user before (see services/auth and domain/login-throttle). */
+export const DEVICE_COOKIE = 'retain_device';
+
 export const authRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
@@ -24,13 +27,24 @@ export const authRoutes =
       async (request, reply) => {
         const previous = request.cookies[SESSION_COOKIE];
         if (previous) await services.auth.logout(previous);
-        const result = await services.auth.login(request.body.email, request.body.password);
+        const result = await services.auth.login(request.body.email, request.body.password, {
+          address: request.ip,
+          deviceToken: request.cookies[DEVICE_COOKIE],
+        });
         void reply.setCookie(SESSION_COOKIE, result.sessionToken, {
           path: '/',
           httpOnly: true,
           sameSite: 'strict',
           secure: request.protocol === 'https',
           expires: new Date(result.expiresAt),
+        });
+        // Sent back only to this route: it marks the browser as one the user logged in from.
+        void reply.setCookie(DEVICE_COOKIE, result.deviceToken, {
+          path: request.routeOptions.url ?? request.url,
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: request.protocol === 'https',
+          expires: new Date(result.deviceExpiresAt),
         });
         return { user: result.user, csrfToken: result.csrfToken, expiresAt: result.expiresAt };
       },
