@@ -71,17 +71,23 @@ function ProcessSettings() {
   const settings = useSettings();
   const client = useQueryClient();
   const [draft, setDraft] = useState<Partial<Settings>>({});
+  const [hostsText, setHostsText] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: () => api<Settings>('/settings', { method: 'PATCH', body: draft }),
     onSuccess: () => {
       setDraft({});
+      setHostsText(null);
       void client.invalidateQueries({ queryKey: ['settings'] });
     },
   });
   if (settings.isPending) return <Loading />;
   if (settings.isError) return <ErrorState error={settings.error} retry={() => void settings.refetch()} />;
   const value = { ...settings.data, ...draft };
-  const number = (key: keyof Omit<Settings, 'priorityWeights'>, label: string, step = 1) => (
+  const number = (
+    key: keyof Omit<Settings, 'priorityWeights' | 'outboundAllowlist'>,
+    label: string,
+    step = 1,
+  ) => (
     <label>
       {label}
       <input
@@ -106,6 +112,23 @@ function ProcessSettings() {
       {number('detectionQuietDays', 'Closed case stays closed for (days)')}
       {number('dailyRunHourUtc', 'Daily re-scoring hour (UTC)')}
       {number('sessionIdleHours', 'Log out after idle (hours)')}
+      <label>
+        Internal hosts plays may send webhooks to (host names, addresses or CIDR ranges, one per line)
+        <textarea
+          rows={3}
+          value={hostsText ?? value.outboundAllowlist.join('\n')}
+          onChange={(event) => {
+            setHostsText(event.target.value);
+            setDraft((current) => ({
+              ...current,
+              outboundAllowlist: event.target.value
+                .split('\n')
+                .map((line) => line.trim())
+                .filter(Boolean),
+            }));
+          }}
+        />
+      </label>
       <ActionError error={save.error} />
       <div className="actions">
         <button
