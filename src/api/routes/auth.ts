@@ -1,10 +1,20 @@
 // Login, logout, the current session, and API tokens.
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf, SESSION_COOKIE } from '../auth-hook';
 import { idParams } from '../schemas';
+
+/**
+ * The session cookie's attributes, the same when it is set and when it is cleared (a browser only
+ * replaces a cookie whose attributes match). `Secure` whenever the client reached Retain over HTTPS,
+ * directly or through a trusted proxy (see the `trustProxy` option).
+ */
+function sessionCookie(request: FastifyRequest) {
+  return { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' } as const;
+}
 
 /** Proof that this browser logged in to the user before (see services/auth and domain/login-throttle). */
 export const DEVICE_COOKIE = 'retain_device';
@@ -32,10 +42,7 @@ export const authRoutes =
           deviceToken: request.cookies[DEVICE_COOKIE],
         });
         void reply.setCookie(SESSION_COOKIE, result.sessionToken, {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: request.protocol === 'https',
+          ...sessionCookie(request),
           expires: new Date(result.expiresAt),
         });
         // Sent back only to this route: it marks the browser as one the user logged in from.
@@ -56,17 +63,17 @@ export const authRoutes =
       async (request, reply) => {
         const token = request.cookies[SESSION_COOKIE];
         if (token) await services.auth.logout(token);
-        void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        void reply.clearCookie(SESSION_COOKIE, sessionCookie(request));
         return { ok: true };
       },
     );
 
-    app.get('/auth/session', { schema: { tags: ['auth'] } }, (request) => {
+    app.get('/auth/session', { config: { access: 'read' }, schema: { tags: ['auth'] } }, (request) => {
       actorOf(request);
       return { user: request.auth?.user, via: request.auth?.via, csrfToken: request.auth?.csrfToken ?? null };
     });
 
-    app.get('/auth/tokens', { schema: { tags: ['auth'] } }, async (request) => ({
+    app.get('/auth/tokens', { config: { access: 'read' }, schema: { tags: ['auth'] } }, async (request) => ({
       items: await services.auth.listApiTokens(actorOf(request)),
     }));
 
