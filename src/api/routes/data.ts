@@ -82,6 +82,7 @@ export const dataRoutes =
     app.get(
       '/exports/:kind',
       {
+        config: { access: 'read' },
         schema: {
           tags: ['data'],
           params: z.object({ kind: z.enum(['accounts', 'contacts', 'cases']) }),
