@@ -209,13 +209,9 @@ export class ImportService {
             ...definedOnly(value),
             attributes: { ...before.attributes, ...value.attributes },
           };
-          const [tooMany] = attributeIssues(changes.attributes);
+          const tooMany = mergedAttributesError(line, changes.attributes);
           if (tooMany) {
-            errors.push({
-              line,
-              column: null,
-              message: `with those it has, the attributes ${tooMany.message}`,
-            });
+            errors.push(tooMany);
             continue;
           }
           const diff = diffFields<AccountFields>(before, changes);
@@ -351,13 +347,9 @@ export class ImportService {
           const merged = before
             ? { ...fields, attributes: { ...before.attributes, ...fields.attributes } }
             : fields;
-          const [tooMany] = attributeIssues(merged.attributes);
+          const tooMany = mergedAttributesError(line, merged.attributes);
           if (tooMany) {
-            errors.push({
-              line,
-              column: null,
-              message: `with those it has, the attributes ${tooMany.message}`,
-            });
+            errors.push(tooMany);
             continue;
           }
           const changes = before ? diffFields(before, merged) : { ...merged };
@@ -580,6 +572,14 @@ export class ImportService {
     }
     return report;
   }
+}
+
+/** A row whose attributes, merged with those the record has, go over the attribute limits. */
+function mergedAttributesError(line: number, attributes: Attributes): RowError | null {
+  const [tooMany] = attributeIssues(attributes);
+  return tooMany
+    ? { line, column: null, message: `with those it has, the attributes ${tooMany.message}` }
+    : null;
 }
 
 function importInvalid(report: ImportReport): AppError {
