@@ -130,6 +130,30 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
 }
 
 /**
+ * Whether the credential a request came with still holds: the token not revoked, the session not
+ * ended, the user still active. For long-lived responses (the event stream) that outlive the check
+ * made when they began. Reading it is not activity, so it does not extend a session.
+ */
+export async function credentialStillValid(request: FastifyRequest, services: Services): Promise<boolean> {
+  const via = request.auth?.via;
+  try {
+    if (via === 'token') {
+      const token = bearerOrBasicToken(request.headers.authorization ?? '');
+      if (!token) return false;
+      await services.auth.authenticateToken(token);
+      return true;
+    }
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (via !== 'session' || cookie === undefined) return false;
+    await services.auth.authenticateSession(cookie, { touch: false });
+    return true;
+  } catch (error) {
+    if (error instanceof AppError) return false;
+    throw error;
+  }
+}
+
+/**
  * The API token of an Authorization header: `Bearer <token>`, or HTTP Basic with the token as the
  * user name (how Segment libraries send their write key).
  */

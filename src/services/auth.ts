@@ -142,8 +142,11 @@ export class AuthService {
     };
   }
 
-  /** Resolves a session cookie to its user; sliding expiry on activity. */
-  async authenticateSession(sessionToken: string): Promise<AuthenticatedSession> {
+  /** Resolves a session cookie to its user; sliding expiry on activity (unless `touch` is false). */
+  async authenticateSession(
+    sessionToken: string,
+    options: { touch?: boolean } = {},
+  ): Promise<AuthenticatedSession> {
     const now = this.context.clock.now();
     const idHash = sha256(sessionToken);
     const session = await this.repo.findSession(idHash);
@@ -155,7 +158,10 @@ export class AuthService {
     const user = await this.repo.findUser(session.user_id);
     if (!user?.active) throw new AppError('UNAUTHENTICATED', 'Not logged in.');
     let expiresAt = session.expires_at;
-    if (now.getTime() - new Date(session.last_seen_at).getTime() > SESSION_TOUCH_INTERVAL_MS) {
+    if (
+      options.touch !== false &&
+      now.getTime() - new Date(session.last_seen_at).getTime() > SESSION_TOUCH_INTERVAL_MS
+    ) {
       const settings = await this.config.settings();
       const next = new Date(now.getTime() + settings.sessionIdleHours * 3_600_000);
       await this.repo.touchSession(idHash, now, next);

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
 import { createServices } from '../../src/services';
 import { openStore, type Store } from '../../src/store/db';
+import { PASSWORD } from '../helpers/book';
 import { forEachStore } from '../helpers/stores';
 import { apiWorld } from './helpers';
 
@@ -26,7 +27,7 @@ afterEach(async () => {
 async function follow(base: string, token: string, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const response = await fetch(`${base}/api/v1/events`, {
-    headers: { authorization: `Bearer ${token}`, ...headers },
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     signal: controller.signal,
   });
   expect(response.status).toBe(200);
@@ -35,11 +36,11 @@ async function follow(base: string, token: string, headers: Record<string, strin
   const waiters: { match: (change: Change) => boolean; resolve: (change: Change) => void }[] = [];
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
-  void (async () => {
+  const ended = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done) return;
+        if (done) return 'ended' as const;
         buffer += value;
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -56,12 +57,14 @@ async function follow(base: string, token: string, headers: Record<string, strin
         }
       }
     } catch {
-      // aborted
+      return 'aborted' as const;
     }
   })();
   cleanups.push(() => Promise.resolve(controller.abort()));
   return {
     seen,
+    /** Resolves when the server ends the stream. */
+    ended,
     next: (match: (change: Change) => boolean) =>
       new Promise<Change>((resolve, reject) => {
         const found = seen.find(match);
@@ -150,5 +153,61 @@ forEachStore('change feed', (current) => {
     const anonymous = await w.app.inject({ method: 'GET', url: '/api/v1/events?follow=false' });
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('ends the stream of a revoked token, a logged-out session and a deactivated user, and sends them nothing after', async () => {
+    const w = await apiWorld(current(), { cases: true });
+    const base = await listen(w.app);
+    const tokens = await w.as('csmA', { method: 'GET', url: '/api/v1/auth/tokens' });
+    const own = tokens
+      .json<{ items: { id: number; name: string }[] }>()
+      .items.find((token) => token.name === 'csmA token')!;
+    const revoked = await follow(base, w.tokens.csmA);
+    const deactivated = await follow(base, w.tokens.viewer);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: w.book.users.leadA.email, password: PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const loggedOut = await follow(base, '', { cookie });
+    const stillIn = await follow(base, w.tokens.leadA);
+
+    expect((await w.as('csmA', { method: 'DELETE', url: `/api/v1/auth/tokens/${own.id}` })).statusCode).toBe(
+      204,
+    );
+    const off = await w.as('admin', {
+      method: 'PATCH',
+      url: `/api/v1/users/${w.book.users.viewer.id}`,
+      payload: { active: false },
+    });
+    expect(off.statusCode).toBe(200);
+    const logout = await fetch(`${base}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
+    expect(logout.status).toBe(200);
+
+    const moved = await w.as('leadA', {
+      method: 'POST',
+      url: `/api/v1/risk-cases/${w.book.cases.at_risk}/stage`,
+      payload: { stage: 'plan_in_place' },
+    });
+    expect(moved.statusCode).toBe(200);
+    const isMove = (change: Change) => change.action === 'stage_changed';
+    await stillIn.next(isMove);
+    for (const gone of [revoked, deactivated, loggedOut]) {
+      const outcome = await Promise.race([
+        gone.ended,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 10_000)),
+      ]);
+      expect(outcome).toBe('ended');
+      expect(gone.seen.filter(isMove)).toEqual([]);
+    }
   });
 });

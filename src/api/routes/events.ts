@@ -6,7 +6,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import type { ChangeEntry } from '../../services/change-feed';
-import { actorOf } from '../auth-hook';
+import { actorOf, credentialStillValid } from '../auth-hook';
 import { queryFlag } from '../schemas';
 
 const HEARTBEAT_MS = 25_000;
@@ -70,7 +70,22 @@ export const eventRoutes =
         const waiting: ChangeEntry[][] = [];
         let replaying = after !== undefined;
         open.add(raw);
-        const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
+        // Each delivery first checks that the caller's token or session still holds: a revoked token,
+        // a logout or a deactivated user ends the stream. Deliveries stay in order.
+        let delivering = Promise.resolve();
+        const deliver = (work: () => void) => {
+          delivering = delivering
+            .then(async () => {
+              if (raw.writableEnded) return;
+              if (await credentialStillValid(request, services)) work();
+              else raw.end();
+            })
+            // A store that cannot answer (the server is closing) ends the stream; the client reconnects.
+            .catch(() => {
+              raw.end();
+            });
+        };
+        const heartbeat = setInterval(() => deliver(() => write(': keep-alive\n\n')), HEARTBEAT_MS);
         heartbeat.unref();
         let stop: (() => void) | null = null;
         let closed = false;
@@ -82,7 +97,7 @@ export const eventRoutes =
         });
         stop = await services.changes.follow((changes) => {
           if (replaying) waiting.push([...changes]);
-          else send(changes);
+          else deliver(() => send(changes));
         });
         // The client may have left while the feed started.
         if (closed) stop();
