@@ -28,6 +28,7 @@ import * as playbooks from './migrations/010-playbooks';
 import * as changeFeed from './migrations/011-change-feed';
 import * as loginThrottle from './migrations/012-login-throttle';
 import type { Database } from './schema';
+import { splitSqliteDialect } from './sqlite-driver';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -104,15 +105,14 @@ function openSqlite(path: string): Store {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 10000');
-  // Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
-  // test PostgreSQL does with a regular expression.
-  sqlite.function('retain_number', { deterministic: true }, (value: unknown) => {
-    if (typeof value === 'number') return value;
-    return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
-  });
+  prepareConnection(sqlite);
+  // A file gets a second connection for reads (see sqlite-driver); an in-memory database is one
+  // connection's own, so it keeps a single one.
+  const reader = path === ':memory:' ? null : prepareConnection(new SqliteDatabase(path));
   const db = new Kysely<Database>({
-    dialect: immediateTransactions(new SqliteDialect({ database: sqlite })),
+    dialect: reader
+      ? splitSqliteDialect(sqlite, reader)
+      : immediateTransactions(new SqliteDialect({ database: sqlite })),
   });
   return {
     db,
@@ -123,6 +123,18 @@ function openSqlite(path: string): Store {
     },
     close: () => db.destroy(),
   };
+}
+
+/** What every connection to a store needs: a wait for locks, and the functions queries call. */
+function prepareConnection(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
+  sqlite.pragma('busy_timeout = 10000');
+  // Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
+  // test PostgreSQL does with a regular expression.
+  sqlite.function('retain_number', { deterministic: true }, (value: unknown) => {
+    if (typeof value === 'number') return value;
+    return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
+  });
+  return sqlite;
 }
 
 /**

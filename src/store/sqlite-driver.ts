@@ -1,0 +1,160 @@
+// A Kysely driver for SQLite with two connections to one WAL file: a writer, which transactions and
+// writes take in turn, and a reader for every read-only statement outside a transaction. With a
+// single connection, one long transaction (a million-row import) made every other request wait for
+// it; in WAL mode a reader sees the last committed state while the writer works, as on PostgreSQL.
+import type SqliteDatabase from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
+import {
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
+
+type Sqlite = SqliteDatabase.Database;
+
+/** Waits its turn: one holder at a time, in the order they asked. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  async lock(): Promise<() => void> {
+    let release!: () => void;
+    const previous = this.tail;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    return release;
+  }
+}
+
+function run(db: Sqlite, query: CompiledQuery): QueryResult<unknown> {
+  const statement = db.prepare(query.sql);
+  const parameters = query.parameters as unknown[];
+  if (statement.reader) return { rows: statement.all(parameters) };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+}
+
+/**
+ * One logical connection. Inside a transaction everything goes to the writer, which it holds until
+ * commit or rollback; outside, read-only statements go to the reader and any other statement takes
+ * the writer for just that statement.
+ */
+class SplitConnection implements DatabaseConnection {
+  release: (() => void) | null = null;
+
+  constructor(
+    private readonly writer: Sqlite,
+    private readonly reader: Sqlite,
+    private readonly writerLock: Mutex,
+    private readonly readOnlyCache: Map<string, boolean>,
+  ) {}
+
+  /**
+   * Whether a statement only reads, as SQLite itself says when the writer compiles it: the writer's
+   * view of the schema is the current one (the reader's may lag behind a change it has not read yet).
+   */
+  private readOnly(sql: string): boolean {
+    let known = this.readOnlyCache.get(sql);
+    if (known === undefined) {
+      known = this.writer.prepare(sql).readonly;
+      if (this.readOnlyCache.size >= READ_ONLY_CACHE_SIZE) this.readOnlyCache.clear();
+      this.readOnlyCache.set(sql, known);
+    }
+    return known;
+  }
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.release) return run(this.writer, query) as QueryResult<R>;
+    if (this.readOnly(query.sql)) return run(this.reader, query) as QueryResult<R>;
+    const release = await this.writerLock.lock();
+    try {
+      return run(this.writer, query) as QueryResult<R>;
+    } finally {
+      release();
+    }
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- the interface is an async iterator
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(query.query)) throw new Error('SQLite streams only select queries');
+    const db = this.release ? this.writer : this.reader;
+    for (const row of db.prepare(query.sql).iterate(query.parameters)) yield { rows: [row as R] };
+  }
+}
+
+/** Statements whose kind is remembered (Kysely's statements repeat; raw ones may not). */
+const READ_ONLY_CACHE_SIZE = 2000;
+
+class SplitDriver implements Driver {
+  private readonly writerLock = new Mutex();
+  private readonly readOnlyCache = new Map<string, boolean>();
+
+  constructor(
+    private readonly writer: Sqlite,
+    private readonly reader: Sqlite,
+  ) {}
+
+  async init(): Promise<void> {}
+
+  acquireConnection(): Promise<DatabaseConnection> {
+    return Promise.resolve(
+      new SplitConnection(this.writer, this.reader, this.writerLock, this.readOnlyCache),
+    );
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const split = connection as SplitConnection;
+    const release = await this.writerLock.lock();
+    try {
+      // IMMEDIATE takes the write lock now: a transaction that read, then wrote after another
+      // process committed, would fail with "database is locked" instead of waiting its turn.
+      this.writer.exec('begin immediate');
+    } catch (error) {
+      release();
+      throw error;
+    }
+    split.release = release;
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as SplitConnection, 'commit');
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as SplitConnection, 'rollback');
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  destroy(): Promise<void> {
+    this.reader.close();
+    this.writer.close();
+    return Promise.resolve();
+  }
+
+  private end(connection: SplitConnection, how: 'commit' | 'rollback'): Promise<void> {
+    const release = connection.release;
+    connection.release = null;
+    try {
+      this.writer.exec(how);
+    } finally {
+      release?.();
+    }
+    return Promise.resolve();
+  }
+}
+
+/** The SQLite dialect over a writer and a reader connection to the same file. */
+export function splitSqliteDialect(writer: Sqlite, reader: Sqlite): Dialect {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new SplitDriver(writer, reader),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+  };
+}
