@@ -164,7 +164,7 @@ export class AuthService {
     ) {
       const settings = await this.config.settings();
       const next = new Date(now.getTime() + settings.sessionIdleHours * 3_600_000);
-      await this.repo.touchSession(idHash, now, next);
+      inBackground(this.repo.touchSession(idHash, now, next));
       expiresAt = next.toISOString();
     }
     return { actor: actorOf(user), user, csrfToken: session.csrf_token, expiresAt };
@@ -230,7 +230,7 @@ export class AuthService {
       !row.last_used_at ||
       now.getTime() - new Date(row.last_used_at).getTime() > SESSION_TOUCH_INTERVAL_MS
     ) {
-      await this.repo.markApiTokenUsed(row.id, now);
+      inBackground(this.repo.markApiTokenUsed(row.id, now));
     }
     return { actor: actorOf(user, `token:${row.name}`), user, scope: row.scope as TokenScope };
   }
@@ -286,4 +286,13 @@ async function trustOf(
   }
   if (await throttle.isTrusted(userId, 'address', address, nowMs)) return { kind: 'address' };
   return NO_TRUST;
+}
+
+/**
+ * Bookkeeping a request need not wait for (when a session or token was last used): on SQLite a write
+ * waits its turn behind a long transaction such as a big import, and the request would wait with it.
+ * Failing to record it is not the request's failure.
+ */
+function inBackground(work: Promise<unknown>): void {
+  work.catch(() => undefined);
 }
