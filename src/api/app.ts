@@ -35,8 +35,10 @@ export interface AppOptions {
   logger?: boolean;
   /** Largest JSON body accepted, in bytes. */
   bodyLimit?: number;
-  /** Largest CSV upload accepted, in bytes. */
+  /** Largest CSV body read whole (labelled files for health scores), in bytes. */
   csvLimit?: number;
+  /** Largest CSV import (streamed, never held whole), in bytes. */
+  importLimit?: number;
   /** The built web app to serve at `/` (default `dist/web`); false serves the API alone. */
   webRoot?: string | false;
   /**
@@ -60,6 +62,11 @@ declare module 'fastify' {
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 export { API_VERSION } from './version';
+
+/** CSV bodies read whole: 32 MiB. */
+export const DEFAULT_CSV_LIMIT = 32 * 1024 * 1024;
+/** CSV imports, streamed: 512 MiB (about ten million account rows). */
+export const DEFAULT_IMPORT_LIMIT = 512 * 1024 * 1024;
 import { API_VERSION } from './version';
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -89,7 +96,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(fastifyCookie);
   app.addContentTypeParser(
     ['text/csv', 'text/plain'],
-    { parseAs: 'buffer', bodyLimit: options.csvLimit ?? 200 * 1024 * 1024 },
+    { parseAs: 'buffer', bodyLimit: options.csvLimit ?? DEFAULT_CSV_LIMIT },
     (_request, body, done) => done(null, body),
   );
   // Security headers on every response; the Content-Security-Policy is strict (own origin only, no
@@ -151,7 +158,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(accountRoutes(services), { prefix: '/api/v1' });
   await app.register(riskConfigRoutes(services), { prefix: '/api/v1' });
   await app.register(riskCaseRoutes(services), { prefix: '/api/v1' });
-  await app.register(dataRoutes(services), { prefix: '/api/v1' });
+  await app.register(dataRoutes(services, { importLimit: options.importLimit ?? DEFAULT_IMPORT_LIMIT }), {
+    prefix: '/api/v1',
+  });
   await app.register(signalRoutes(services), { prefix: '/api/v1' });
   await app.register(healthScoreRoutes(services), { prefix: '/api/v1' });
   await app.register(detectionRoutes(services), { prefix: '/api/v1' });

@@ -1,6 +1,7 @@
 // Refuses NUL characters in addresses, query strings and JSON bodies before a handler runs: no
 // field of Retain's means anything with one, SQLite would store it silently and PostgreSQL refuses
 // it with a driver error, so it is turned away at the door with the field it was found in.
+import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors';
 
@@ -8,6 +9,9 @@ import { AppError } from '../domain/errors';
 export function findNul(value: unknown, path: string, depth = 0): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (depth > 64 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null;
+  // An import's body is a stream (a request, with its socket and server): its bytes are checked as
+  // they are read, and walking the object would never end.
+  if (value instanceof EventEmitter) return null;
   for (const [key, inner] of Object.entries(value)) {
     if (key.includes('\u0000')) return `${path}.${key.replaceAll('\u0000', '\\0')}`;
     const found = findNul(inner, `${path}.${key}`, depth + 1);

@@ -40,7 +40,11 @@ export const ERROR_STATUS = {
   RISK_STAGE_IN_USE: 409,
   VERSION_CONFLICT: 409,
   IMPORT_INVALID: 422,
-  FILE_ENCODING_INVALID: 422,
+  /** The file's bytes are not in the encoding the import was told (UTF-8 unless named). */
+  IMPORT_ENCODING: 422,
+  IMPORT_ENCODING_UNKNOWN: 400,
+  /** A NUL character in an imported file. */
+  IMPORT_NUL: 422,
   SIGNALS_INVALID: 422,
   DESTINATION_FORBIDDEN: 422,
   IMPORT_MAPPING_INVALID: 400,

@@ -15,6 +15,7 @@ import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
 import { parseSignal, type Signal } from '../domain/signals';
 import { inTransaction, type ServiceContext } from './context';
+import { decodeImport } from './import-encoding';
 import { futureError, writeSignals, type SignalService } from './signals';
 import { attributeIssues, INPUT_LIMITS } from '../domain/input-limits';
 import {
@@ -40,6 +41,10 @@ export interface ImportOptions {
   onProgress?: (rowsRead: number) => void;
   /** Validate every row and count what would change, then write nothing. */
   dryRun?: boolean;
+  /** The file's encoding (a WHATWG label); UTF-8, strictly checked, when absent. */
+  encoding?: string;
+  /** The most bytes the file may have. */
+  maxBytes?: number;
 }
 
 export interface RowError {
@@ -498,7 +503,11 @@ export class ImportService {
       report.errorCount += errors.length;
       for (const error of errors) if (report.errors.length < MAX_REPORTED_ERRORS) report.errors.push(error);
     };
-    const parser = input.pipe(
+    const decoder = decodeImport({
+      ...(options.encoding !== undefined && { encoding: options.encoding }),
+      ...(options.maxBytes !== undefined && { maxBytes: options.maxBytes }),
+    });
+    const parser = input.pipe(decoder).pipe(
       parse({
         bom: true,
         relax_column_count: true,
@@ -509,7 +518,8 @@ export class ImportService {
     );
     // Errors reach the loop below through the async iterator; these listeners only make sure a
     // late or repeated 'error' event never escapes as an unhandled one.
-    input.on('error', (error) => parser.destroy(error));
+    input.on('error', (error) => decoder.destroy(error));
+    decoder.on('error', (error) => parser.destroy(error));
     parser.on('error', () => undefined);
     try {
       await inTransaction(this.context, async (db) => {
@@ -524,6 +534,7 @@ export class ImportService {
           addErrors(await pipeline.writeBatch(db, batch, report, doomed));
           batch = [];
           options.onProgress?.(report.rows);
+          await pause();
         };
         for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
           const { record, info } = chunk;
@@ -549,6 +560,7 @@ export class ImportService {
           if ('errors' in result) addErrors(result.errors);
           else batch.push({ line: info.lines, value: result.value });
           if (batch.length >= BATCH_SIZE) await flush();
+          else if (report.rows % BATCH_SIZE === 0) await pause();
         }
         await flush();
         if (headers === null)
@@ -572,6 +584,14 @@ export class ImportService {
     }
     return report;
   }
+}
+
+/**
+ * Lets the server answer other requests: a big file is parsed, validated and written in slices of
+ * BATCH_SIZE rows, never in one long stretch of the event loop.
+ */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A row whose attributes, merged with those the record has, go over the attribute limits. */

@@ -1,10 +1,12 @@
 // CSV imports and exports of accounts, contacts and cases.
 import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import type { Services } from '../../services';
 import { parseMappingOption } from '../../services/csv-mapping';
+import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
 import { queryFlag } from '../schemas';
 
@@ -18,21 +20,60 @@ const importQuery = z.object({
     .max(10_000)
     .optional()
     .describe('Header=field pairs, comma separated, e.g. "Acct=externalId,Plan=tier"'),
+  encoding: z
+    .string()
+    .max(40)
+    .optional()
+    .describe(
+      "The file's encoding, e.g. windows-1252 for Excel's CSV on Windows or utf-16le. Without it the file " +
+        'must be UTF-8; other bytes are refused with their line and column (IMPORT_ENCODING)',
+    ),
 });
 
-function csvBody(body: unknown): Readable {
-  if (!Buffer.isBuffer(body)) {
+export interface DataRouteOptions {
+  /** The largest import, in bytes. */
+  importLimit: number;
+}
+
+/** The request body as a stream: an import reads the file as it arrives and never holds it whole. */
+function csvBody(request: FastifyRequest, limit: number): Readable {
+  const body = request.body;
+  if (!(body instanceof Readable)) {
     throw new AppError(
       'UNSUPPORTED_MEDIA_TYPE',
       'Send the CSV file as the request body with Content-Type: text/csv.',
     );
   }
-  return Readable.from([body]);
+  const length = Number(request.headers['content-length']);
+  if (Number.isFinite(length) && length > limit) {
+    throw tooLarge(limit);
+  }
+  return body;
+}
+
+function fileOptions(query: { encoding?: string | undefined }, limit: number) {
+  return { maxBytes: limit, ...(query.encoding !== undefined && { encoding: query.encoding }) };
 }
 
 export const dataRoutes =
-  (services: Services): FastifyPluginCallbackZod =>
+  (services: Services, options: DataRouteOptions): FastifyPluginCallbackZod =>
   (app, _options, done) => {
+    // Imports take the body as a stream (the rest of the API reads CSV bodies whole).
+    app.removeContentTypeParser(['text/csv', 'text/plain']);
+    app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, parsed) =>
+      parsed(null, payload),
+    );
+    // An import that ended before the end of its file (refused, over the limit) leaves the rest
+    // unread: the connection closes after the answer instead of waiting for bytes nobody reads.
+    app.addHook('onSend', (request, reply, payload, next) => {
+      const body = request.body;
+      if (body instanceof Readable && !body.readableEnded) {
+        void reply.header('connection', 'close');
+        reply.raw.once('finish', () => body.destroy());
+      }
+      next(null, payload);
+    });
+    const limit = options.importLimit;
     app.post(
       '/imports/signals',
       {
@@ -45,7 +86,8 @@ export const dataRoutes =
         },
       },
       (request) =>
-        services.imports.importSignals(actorOf(request), csvBody(request.body), {
+        services.imports.importSignals(actorOf(request), csvBody(request, limit), {
+          ...fileOptions(request.query, limit),
           partial: request.query.partial,
           dryRun: request.query.dryRun,
           createAccounts: request.query.createAccounts,
@@ -65,16 +107,17 @@ export const dataRoutes =
           },
         },
         (request) => {
-          const options = {
+          const importOptions = {
+            ...fileOptions(request.query, limit),
             partial: request.query.partial,
             dryRun: request.query.dryRun,
             ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
           };
           const actor = actorOf(request);
-          const input = csvBody(request.body);
+          const input = csvBody(request, limit);
           return kind === 'accounts'
-            ? services.imports.importAccounts(actor, input, options)
-            : services.imports.importContacts(actor, input, options);
+            ? services.imports.importAccounts(actor, input, importOptions)
+            : services.imports.importContacts(actor, input, importOptions);
         },
       );
     }

@@ -87,6 +87,10 @@ export function dataCommands(program: Command): void {
       .option('--map <pairs>', 'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore"')
       .option('--partial', 'import the good rows and report the bad ones')
       .option('--dry-run', 'check every row and report what would change, writing nothing')
+      .option(
+        '--encoding <label>',
+        "the file's encoding, e.g. windows-1252 (Excel on Windows) or utf-16le; UTF-8 by default",
+      )
       .option('--as <email>', 'attribute the changes to this user in the audit log');
     if (kind === 'signals')
       command.option('--create-accounts', 'create placeholder accounts for unknown account ids');
@@ -98,6 +102,7 @@ export function dataCommands(program: Command): void {
           map?: string;
           partial?: boolean;
           dryRun?: boolean;
+          encoding?: string;
           as?: string;
           createAccounts?: boolean;
         },
@@ -117,6 +122,7 @@ export function dataCommands(program: Command): void {
             partial: options.partial ?? false,
             dryRun: options.dryRun ?? false,
             ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
+            ...(options.encoding !== undefined && { encoding: options.encoding }),
             onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
           };
           try {

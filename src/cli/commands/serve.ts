@@ -1,6 +1,7 @@
 // `retain serve`: run the API server; an empty store gets the demo book and its admin login.
+import { AppError } from '../../domain/errors';
 import type { Command } from 'commander';
-import { buildApp, type TrustProxy } from '../../api/app';
+import { buildApp, DEFAULT_IMPORT_LIMIT, type TrustProxy } from '../../api/app';
 import { DailyRunner } from '../../jobs/daily-run';
 import { createPlayRunner } from '../../jobs/play-runner';
 import { processClock } from '../../services/clock';
@@ -24,6 +25,11 @@ export function serveCommand(program: Command): void {
       'believe X-Forwarded-For/-Proto from these proxies: "true" (any), or comma-separated addresses and CIDR ranges',
       process.env.RETAIN_TRUST_PROXY,
     )
+    .option(
+      '--import-limit <MiB>',
+      'the largest CSV file an import accepts, in MiB (files are streamed, never held whole)',
+      process.env.RETAIN_IMPORT_LIMIT_MIB ?? String(DEFAULT_IMPORT_LIMIT / 1024 / 1024),
+    )
     .action(
       async (options: {
         db?: string;
@@ -33,7 +39,15 @@ export function serveCommand(program: Command): void {
         demoAccounts: string;
         worker: boolean;
         trustProxy?: string;
+        importLimit: string;
       }) => {
+        const importLimitMib = Number(options.importLimit);
+        if (!Number.isInteger(importLimitMib) || importLimitMib < 1)
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `--import-limit must be a whole number of MiB, not "${options.importLimit}".`,
+            { option: 'import-limit' },
+          );
         const store = await openStore(resolveStoreTarget(options.db));
         const services = createServices(store, processClock());
         if (options.demo && (await new UserRepository(store.db).countUsers()) === 0) {
@@ -52,6 +66,7 @@ export function serveCommand(program: Command): void {
         const app = await buildApp(services, {
           logger: process.env.RETAIN_LOG !== 'off',
           trustProxy: parseTrustProxy(options.trustProxy),
+          importLimit: importLimitMib * 1024 * 1024,
         });
         const daily = new DailyRunner(services, {
           onRun: (result) =>

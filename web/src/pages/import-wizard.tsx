@@ -38,11 +38,21 @@ type Step =
   | { kind: 'checked'; report: ImportReport; unmapped?: boolean }
   | { kind: 'done'; report: ImportReport };
 
+/** The encodings a file may be in; a file in another than the one chosen is refused with the line. */
+const ENCODINGS: readonly (readonly [string, string])[] = [
+  ['utf-8', 'UTF-8'],
+  ['windows-1252', 'Windows-1252 (Excel on Windows, Latin-1)'],
+  ['iso-8859-15', 'ISO-8859-15 (Latin-9)'],
+  ['macintosh', 'Mac Roman'],
+  ['utf-16le', 'UTF-16 (little-endian)'],
+];
+
 export function ImportWizard() {
   const [kind, setKind] = useState<Kind>('accounts');
   const [file, setFile] = useState<File | null>(null);
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [partial, setPartial] = useState(false);
+  const [encoding, setEncoding] = useState('utf-8');
   const [step, setStep] = useState<Step>({ kind: 'choose' });
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -59,6 +69,7 @@ export function ImportWizard() {
         partial: partial ? 'true' : undefined,
         map: Object.keys(mapping).length > 0 ? JSON.stringify(mapping) : undefined,
         createAccounts: undefined,
+        encoding: encoding === 'utf-8' ? undefined : encoding,
       };
       const report = await upload<ImportReport>(`/imports/${kind}${query(params)}`, file, setProgress);
       setStep(dryRun ? { kind: 'checked', report } : { kind: 'done', report });
@@ -119,6 +130,20 @@ export function ImportWizard() {
               required
               onChange={(event) => setFile(event.target.files?.[0] ?? null)}
             />
+          </label>
+          <label>
+            Encoding
+            <select
+              aria-label="Encoding"
+              value={encoding}
+              onChange={(event) => setEncoding(event.target.value)}
+            >
+              {ENCODINGS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
           </label>
           <button type="submit" className="primary" disabled={!file || progress !== null}>
             Check the file

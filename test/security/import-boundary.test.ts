@@ -1,0 +1,193 @@
+// Imports at the boundary: bytes that are not in the file's encoding, NUL characters and files over
+// the limit are refused with their line and column and nothing written; an import reads its file
+// as it arrives and other requests are answered while its transaction is open.
+import { PassThrough, Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { decodeImport, firstInvalidUtf8 } from '../../src/services/import-encoding';
+import { apiWorld } from '../api/helpers';
+import { forEachStore } from '../helpers/stores';
+
+const HEADER = 'external_id,name,tier\n';
+
+async function accountNames(w: Awaited<ReturnType<typeof apiWorld>>): Promise<string[]> {
+  const response = await w.as('admin', { method: 'GET', url: '/api/v1/accounts?limit=200' });
+  return response.json<{ items: { name: string }[] }>().items.map((account) => account.name);
+}
+
+async function decodeAll(chunks: Buffer[], encoding?: string): Promise<string> {
+  let text = '';
+  for await (const part of Readable.from(chunks).pipe(decodeImport(encoding ? { encoding } : {})))
+    text += String(part);
+  return text;
+}
+
+forEachStore('import boundary', (current) => {
+  it('refuses Latin-1 bytes read as UTF-8 with the line and column, and imports them with the encoding named', async () => {
+    const w = await apiWorld(current());
+    const body = Buffer.concat([
+      Buffer.from(HEADER),
+      Buffer.from('E-1,Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(',Pro\n'),
+    ]);
+    const refused = await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts',
+      headers: { 'content-type': 'text/csv' },
+      payload: body,
+    });
+    expect(refused.statusCode).toBe(422);
+    const error = refused.json<{
+      error: { code: string; message: string; details: Record<string, unknown> };
+    }>().error;
+    expect(error).toMatchObject({
+      code: 'IMPORT_ENCODING',
+      details: { line: 2, column: 8, bytes: '0xE9 0x2C 0x50 0x72' },
+    });
+    expect(error.message).toContain('encoding=windows-1252');
+    expect(await accountNames(w)).not.toContain('Caf\ufffd');
+
+    const imported = await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts?encoding=windows-1252',
+      headers: { 'content-type': 'text/csv' },
+      payload: body,
+    });
+    expect(imported.statusCode).toBe(200);
+    expect(await accountNames(w)).toContain('Café');
+
+    const unknown = await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts?encoding=klingon',
+      headers: { 'content-type': 'text/csv' },
+      payload: body,
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ error: { code: 'IMPORT_ENCODING_UNKNOWN' } });
+  });
+
+  it('refuses a NUL character in any import with its place, writing nothing, and points a UTF-16 file at its encoding', async () => {
+    const w = await apiWorld(current());
+    for (const kind of ['accounts', 'contacts', 'signals'] as const) {
+      const header =
+        kind === 'accounts'
+          ? HEADER
+          : kind === 'contacts'
+            ? 'account_external_id,email,name\n'
+            : 'account,kind,occurred_at\n';
+      const row =
+        kind === 'accounts'
+          ? 'E-2,Nul\u0000Co,Pro\n'
+          : kind === 'contacts'
+            ? 'E-1,a@b.co,A\u0000B\n'
+            : 'E-1,lo\u0000gin,2026-11-01\n';
+      const response = await w.as('admin', {
+        method: 'POST',
+        url: `/api/v1/imports/${kind}?partial=true`,
+        headers: { 'content-type': 'text/csv' },
+        payload: Buffer.from(header + row),
+      });
+      expect(response.statusCode, kind).toBe(422);
+      expect(response.json(), kind).toMatchObject({ error: { code: 'IMPORT_NUL', details: { line: 2 } } });
+    }
+    expect((await accountNames(w)).some((name) => name.includes('Nul'))).toBe(false);
+
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`${HEADER}E-3,Zürich AG,Pro\n`, 'utf16le'),
+    ]);
+    const refused = await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts',
+      headers: { 'content-type': 'text/csv' },
+      payload: utf16,
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({
+      error: { code: 'IMPORT_ENCODING', details: { encoding: 'utf-16le' } },
+    });
+    const imported = await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts?encoding=utf-16le',
+      headers: { 'content-type': 'text/csv' },
+      payload: utf16,
+    });
+    expect(imported.statusCode).toBe(200);
+    expect(await accountNames(w)).toContain('Zürich AG');
+  });
+
+  it('refuses a file over the import limit, whether it says its length or not, and writes nothing', async () => {
+    const w = await apiWorld(current());
+    const app = await buildApp(current().services, { importLimit: 4096 });
+    const rows = Array.from({ length: 400 }, (_, i) => `L-${i},Large ${i},Pro\n`).join('');
+    const said = await app.inject({
+      method: 'POST',
+      url: '/api/v1/imports/accounts',
+      headers: { 'content-type': 'text/csv', authorization: `Bearer ${w.tokens.admin}` },
+      payload: HEADER + rows,
+    });
+    expect(said.statusCode).toBe(413);
+    expect(said.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      // Chunked: the size shows only as the bytes arrive.
+      const streamed = await fetch(`${address}/api/v1/imports/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', authorization: `Bearer ${w.tokens.admin}` },
+        body: Readable.toWeb(Readable.from([HEADER, rows, rows])) as ReadableStream,
+        duplex: 'half',
+      });
+      expect(streamed.status).toBe(413);
+    } finally {
+      await app.close();
+    }
+    expect((await accountNames(w)).some((name) => name.startsWith('Large'))).toBe(false);
+  });
+
+  it('answers reads while an import holds its transaction open, and they see only what was committed', async () => {
+    const t = current();
+    const w = await apiWorld(t);
+    const before = (await accountNames(w)).length;
+    const input = new PassThrough();
+    let firstBatch!: () => void;
+    const written = new Promise<void>((resolve) => (firstBatch = resolve));
+    const importing = t.services.imports.importAccounts(SYSTEM_ACTOR, input, {
+      onProgress: () => firstBatch(),
+    });
+    input.write(HEADER);
+    for (let i = 0; i < 1500; i += 1) input.write(`S-${i},Streamed ${i},Pro\n`);
+    await written;
+    // The import has written its first batch and waits for the rest of the file.
+    const during = await w.as('viewer', { method: 'GET', url: '/api/v1/accounts?limit=5' });
+    expect(during.statusCode).toBe(200);
+    expect((await accountNames(w)).length).toBe(before);
+    input.end();
+    const report = await importing;
+    expect(report).toMatchObject({ rows: 1500, created: 1500 });
+    const after = await w.as('viewer', { method: 'GET', url: '/api/v1/accounts?q=Streamed&limit=1' });
+    expect(after.json<{ total: number }>().total).toBe(1500);
+  });
+});
+
+it('finds where UTF-8 goes wrong even when a character is split across chunks', async () => {
+  expect(firstInvalidUtf8(Buffer.from('Café', 'utf8'))).toBe(-1);
+  expect(firstInvalidUtf8(Buffer.from([0x41, 0xc3]))).toBe(-1);
+  expect(firstInvalidUtf8(Buffer.from([0x41, 0xe9, 0x42]))).toBe(1);
+  expect(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80]))).toBe(0);
+  const euro = Buffer.from('€', 'utf8');
+  expect(
+    await decodeAll([Buffer.from('a,b\nx,'), euro.subarray(0, 1), euro.subarray(1), Buffer.from('\n')]),
+  ).toBe('a,b\nx,€\n');
+  const error = await decodeAll([
+    Buffer.from('a,b\nxy,'),
+    euro.subarray(0, 2),
+    Buffer.from([0x41, 0x0a]),
+  ]).then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error).toMatchObject({ code: 'IMPORT_ENCODING', details: { line: 2, column: 4 } });
+  expect(await decodeAll([Buffer.from([0x43, 0x61, 0x66, 0xe9])], 'windows-1252')).toBe('Café');
+});
