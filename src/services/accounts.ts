@@ -54,7 +54,7 @@ export class AccountService {
     assertCan(actor, 'account.write', fields);
     const now = this.context.clock.now();
     const id = await inTransaction(this.context, async (db) => {
-      await checkOwnerAndTeam(db, fields);
+      await checkOwnerAndTeam(db, fields, actor);
       const repo = new AccountRepository(db);
       const accountId = await repo.insert(fields, now).catch((error: unknown) => {
         if (isUniqueViolation(error)) throw externalIdTaken(fields.externalId);
@@ -85,7 +85,7 @@ export class AccountService {
         ownerId: changes.ownerId ?? before.ownerId,
         teamId: changes.teamId ?? before.teamId,
       });
-      await checkOwnerAndTeam(db, changes);
+      await checkOwnerAndTeam(db, changes, actor);
       const diff = diffFields<AccountFields>(before, changes);
       if (Object.keys(diff).length === 0) return;
       const updated = await repo.update(id, changes, now, version).catch((error: unknown) => {
@@ -259,12 +259,22 @@ export class AccountService {
 async function checkOwnerAndTeam(
   db: Kysely<Database>,
   fields: { ownerId?: number | null; teamId?: number | null },
+  actor: Actor,
 ) {
   const users = new UserRepository(db);
-  if (fields.ownerId !== undefined && fields.ownerId !== null && !(await users.findUser(fields.ownerId))) {
-    throw new AppError('USER_NOT_FOUND', `No user ${fields.ownerId} to own the account.`, {
-      field: 'ownerId',
-    });
+  if (fields.ownerId !== undefined && fields.ownerId !== null) {
+    const owner = await users.findUser(fields.ownerId);
+    if (!owner)
+      throw new AppError('USER_NOT_FOUND', `No user ${fields.ownerId} to own the account.`, {
+        field: 'ownerId',
+      });
+    // A lead hands accounts to the people of their own team; another team's CSM is theirs to give.
+    if (actor.role !== 'admin' && owner.teamId !== actor.teamId)
+      throw new AppError(
+        'FORBIDDEN',
+        `${owner.email} is not in your team; only an admin can give an account to someone in another team.`,
+        { field: 'ownerId' },
+      );
   }
   if (fields.teamId !== undefined && fields.teamId !== null && !(await users.findTeam(fields.teamId))) {
     throw new AppError('TEAM_NOT_FOUND', `No team ${fields.teamId}.`, { field: 'teamId' });

@@ -26,6 +26,41 @@ forEachStore('the HTTP boundary', (store) => {
     expect(created.statusCode).toBe(404);
   });
 
+  it("a lead cannot hand an account of their team to another team's CSM", async () => {
+    const world = await apiWorld(store());
+    const account = world.book.accounts[0]!;
+    const moved = await world.as('leadA', {
+      method: 'PATCH',
+      url: `/api/v1/accounts/${account.id}`,
+      payload: { ownerId: world.book.users.csmB.id },
+    });
+    expect(moved.statusCode).toBe(403);
+    expect(moved.json<{ error: { message: string } }>().error.message).toContain('not in your team');
+    const created = await world.as('leadA', {
+      method: 'POST',
+      url: '/api/v1/accounts',
+      payload: {
+        externalId: 'X-1',
+        name: 'Cross Team',
+        ownerId: world.book.users.csmB.id,
+        teamId: world.book.teams.a,
+      },
+    });
+    expect(created.statusCode).toBe(403);
+    const own = await world.as('leadA', {
+      method: 'PATCH',
+      url: `/api/v1/accounts/${account.id}`,
+      payload: { ownerId: world.book.users.csmA2.id },
+    });
+    expect(own.statusCode).toBe(200);
+    const byAdmin = await world.as('admin', {
+      method: 'PATCH',
+      url: `/api/v1/accounts/${account.id}`,
+      payload: { ownerId: world.book.users.csmB.id },
+    });
+    expect(byAdmin.statusCode).toBe(200);
+  });
+
   it('a change that changes nothing answers with the thing as it is', async () => {
     const world = await apiWorld(store());
     const response = await world.as('admin', {
