@@ -71,7 +71,7 @@ export interface ImportReport {
 /** Thrown at the end of a dry run to roll back everything it wrote. */
 class DryRunDone extends Error {}
 
-const BATCH_SIZE = 1000;
+const BATCH_SIZE = 200;
 const MAX_REPORTED_ERRORS = 1000;
 
 interface PendingRow<T> {
