@@ -127,11 +127,11 @@ async function runOn(pgUrl: string | undefined): Promise<void> {
       const a = idle[key];
       const b = during[key];
       console.log(
-        `  ${name.padEnd(22)} idle p50 ${fmt(percentile(a.times, 0.5))} p99 ${fmt(percentile(a.times, 0.99))}` +
-          ` | during import p50 ${fmt(percentile(b.times, 0.5))} p99 ${fmt(percentile(b.times, 0.99))}` +
+        `  ${name.padEnd(22)} idle p50 ${fmt(percentile(a.times, 50))} p99 ${fmt(percentile(a.times, 99))}` +
+          ` | during import p50 ${fmt(percentile(b.times, 50))} p99 ${fmt(percentile(b.times, 99))}` +
           ` max ${fmt(Math.max(...b.times))} at ${b.slowestAt.toFixed(0)} s of ${seconds.toFixed(0)} s` +
           ` (${b.times.length} requests, ${b.errors} errors)` +
-          `  ratio p99 during/idle ${(percentile(b.times, 0.99) / Math.max(1, percentile(a.times, 0.99))).toFixed(1)}x`,
+          `  ratio p99 during/idle ${(percentile(b.times, 99) / Math.max(1, percentile(a.times, 99))).toFixed(1)}x`,
       );
     }
     console.log(
