@@ -7,14 +7,14 @@
 //
 //   npm run bench:import-load                          # SQLite, 1M rows
 //   npm run bench:import-load -- --rows 200000 --pg postgres://postgres@127.0.0.1:5432/postgres
-import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
-import { BENCH_NOW, createBenchBook, percentile } from './lib/book';
+import { createBenchBook, percentile } from './lib/book';
+import { startServer } from './lib/server';
 
 const { values } = parseArgs({
   options: {
@@ -56,36 +56,9 @@ async function runOn(pgUrl: string | undefined): Promise<void> {
     userId: admin.id,
   });
   const auth = { authorization: `Bearer ${token}` };
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const server = spawn(
-    process.execPath,
-    [
-      resolve(import.meta.dirname, '../bin/retain.js'),
-      'serve',
-      '--db',
-      book.target,
-      '--port',
-      String(port),
-      '--no-demo',
-      '--no-worker',
-    ],
-    { env: { ...process.env, RETAIN_NOW: BENCH_NOW, RETAIN_LOG: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let serverLog = '';
-  server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-  server.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer(book.target, { args: ['--no-worker'], env: { RETAIN_LOG: 'off' } });
+  const { base, pid } = server;
   try {
-    for (let tries = 0; ; tries += 1) {
-      try {
-        if ((await fetch(`${base}/api/health`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (tries > 300) throw new Error(`the server did not start:\n${serverLog}`);
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    const pid = server.pid!;
     // Warm up, then the baseline: the same probes against the idle server.
     await probe(base, auth, 1, () => false);
     const idle = await probe(base, auth, IDLE_SECONDS, () => false);
@@ -139,8 +112,7 @@ async function runOn(pgUrl: string | undefined): Promise<void> {
         `  (file ${mib(bytes)})`,
     );
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((done) => server.once('exit', done));
+    await server.stop();
     await book.close();
   }
 }

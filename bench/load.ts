@@ -8,12 +8,11 @@
 //   npm run bench:load -- --accounts 20000 --duration 20 --rate 100
 //   npm run bench:load -- --pg postgres://postgres@127.0.0.1:5432/postgres
 //   npm run bench:load -- --scenarios ingest    # some of: worklist,account,ingest (uncapped ingest always runs)
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
 import { claimDay, finishDay } from '../src/jobs/daily-run';
 import { addOpenCases, BENCH_NOW, benchBookFromArgs } from './lib/book';
+import { startServer } from './lib/server';
 
 if (!process.argv.includes('--days')) process.argv.push('--days', '30');
 const { book, options } = await benchBookFromArgs({
@@ -46,36 +45,10 @@ const ingest = await book.services.auth.createApiToken(SYSTEM_ACTOR, {
   scope: 'ingest',
 });
 
-const port = 20_000 + Math.floor(Math.random() * 20_000);
-const server = spawn(
-  process.execPath,
-  [
-    resolve(import.meta.dirname, '../bin/retain.js'),
-    'serve',
-    '--db',
-    book.target,
-    '--port',
-    String(port),
-    '--no-demo',
-  ],
-  { env: { ...process.env, RETAIN_NOW: BENCH_NOW }, stdio: ['ignore', 'pipe', 'pipe'] },
-);
-let serverLog = '';
-server.stdout.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-server.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-const base = `http://127.0.0.1:${port}`;
+const server = await startServer(book.target);
+const { base } = server;
 
 try {
-  for (let tries = 0; ; tries += 1) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (tries > 300) throw new Error(`the server did not start:\n${serverLog}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-
   const run = (title: string, opts: Partial<autocannon.Options>) =>
     autocannon({ url: base, duration, connections: 10, ...opts, title });
   const report = (result: autocannon.Result) => {
@@ -185,14 +158,14 @@ try {
   console.log(`  errors in total: ${errors}`);
   if (errors > 0) {
     // What the server said about the failed requests, from its request log.
-    const failed = serverLog
+    const failed = server
+      .log()
       .split('\n')
       .filter((line) => /"statusCode":[45]\d\d/.test(line) || /"level":50/.test(line))
       .slice(0, 5);
     for (const line of failed) console.log(`  server: ${line.slice(0, 600)}`);
   }
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((done) => server.once('exit', done));
+  await server.stop();
   await book.close();
 }
