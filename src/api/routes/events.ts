@@ -44,31 +44,35 @@ export const eventRoutes =
         const after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
         const raw = reply.raw;
         reply.hijack();
-        raw.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-          'x-accel-buffering': 'no',
-        });
         // A client that went away mid-write is not an error worth more than dropping the stream.
         raw.on('error', () => undefined);
         const write = (text: string) => {
           if (!raw.destroyed && !raw.writableEnded) raw.write(text);
         };
-        write('retry: 3000\n\n');
+        const begin = () => {
+          raw.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-store',
+            'x-content-type-options': 'nosniff',
+            'x-accel-buffering': 'no',
+          });
+          write('retry: 3000\n\n');
+        };
         const send = (changes: readonly ChangeEntry[], already?: ReadonlySet<number>) => {
           for (const change of changes)
             if (!already?.has(change.id))
               write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
         };
         if (!request.query.follow) {
+          begin();
           if (after !== undefined) send(await services.changes.backlog(after));
           raw.end();
           return;
         }
-        // Follow first, then replay, so nothing committed in between is lost.
+        // Follow first, then answer, then replay: a client that has its answer misses nothing
+        // committed after it, and nothing committed during the replay is lost.
         const waiting: ChangeEntry[][] = [];
-        let replaying = after !== undefined;
+        let replaying = true;
         open.add(raw);
         // Each delivery first checks that the caller's token or session still holds: a revoked token,
         // a logout or a deactivated user ends the stream. Deliveries stay in order.
@@ -100,14 +104,16 @@ export const eventRoutes =
           else deliver(() => send(changes));
         });
         // The client may have left while the feed started.
-        if (closed) stop();
-        if (after !== undefined) {
-          const backlog = await services.changes.backlog(after);
-          send(backlog);
-          const replayed = new Set(backlog.map((change) => change.id));
-          for (const batch of waiting.splice(0)) send(batch, replayed);
-          replaying = false;
+        if (closed) {
+          stop();
+          return;
         }
+        begin();
+        const backlog = after === undefined ? [] : await services.changes.backlog(after);
+        send(backlog);
+        const replayed = new Set(backlog.map((change) => change.id));
+        for (const batch of waiting.splice(0)) send(batch, replayed);
+        replaying = false;
       },
     );
     done();
