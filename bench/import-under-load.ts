@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { SYSTEM_ACTOR } from '../src/domain/policy';
-import { createBenchBook, percentile } from './lib/book';
+import { benchAdmin, createBenchBook, percentile } from './lib/book';
 import { startServer } from './lib/server';
 
 const { values } = parseArgs({
@@ -44,17 +43,7 @@ try {
 
 async function runOn(pgUrl: string | undefined): Promise<void> {
   const book = await createBenchBook({ accounts: 2000, days: 1, ...(pgUrl && { pg: pgUrl }) });
-  const admin = await book.services.users.create(SYSTEM_ACTOR, {
-    email: 'bench@retain.local',
-    name: 'Bench',
-    role: 'admin',
-    teamId: null,
-    password: 'bench-password-2026',
-  });
-  const { token } = await book.services.auth.createApiToken(SYSTEM_ACTOR, {
-    name: 'bench',
-    userId: admin.id,
-  });
+  const { token } = await benchAdmin(book);
   const auth = { authorization: `Bearer ${token}` };
   const server = await startServer(book.target, { args: ['--no-worker'], env: { RETAIN_LOG: 'off' } });
   const { base, pid } = server;

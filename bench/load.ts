@@ -11,7 +11,7 @@
 import autocannon from 'autocannon';
 import { SYSTEM_ACTOR } from '../src/domain/policy';
 import { claimDay, finishDay } from '../src/jobs/daily-run';
-import { addOpenCases, BENCH_NOW, benchBookFromArgs } from './lib/book';
+import { addOpenCases, BENCH_NOW, benchAdmin, benchBookFromArgs } from './lib/book';
 import { startServer } from './lib/server';
 
 if (!process.argv.includes('--days')) process.argv.push('--days', '30');
@@ -31,17 +31,10 @@ await addOpenCases(book);
 // would be by the time users arrive, so the server does not start one while it is measured.
 await claimDay(book.store.db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
 await finishDay(book.store.db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
-const admin = await book.services.users.create(SYSTEM_ACTOR, {
-  email: 'bench@retain.local',
-  name: 'Bench',
-  role: 'admin',
-  teamId: null,
-  password: 'bench-password-2026',
-});
-const { token } = await book.services.auth.createApiToken(SYSTEM_ACTOR, { name: 'bench', userId: admin.id });
+const { adminId, token } = await benchAdmin(book);
 const ingest = await book.services.auth.createApiToken(SYSTEM_ACTOR, {
   name: 'bench ingest',
-  userId: admin.id,
+  userId: adminId,
   scope: 'ingest',
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { createServices, type Services } from '../../src/services';
 import { ManualClock } from '../../src/services/clock';
 import { openStore, type Store } from '../../src/store/db';
@@ -158,6 +159,22 @@ export async function addOpenCases(book: BenchBook): Promise<void> {
   await sql`insert into risk_case_reasons (case_id, reason_id, added_at)
     select c.id, r.id, ${BENCH_NOW} from risk_cases c
     join risk_reasons r on r.position = 1 + c.account_id % 9`.execute(db);
+}
+
+/** The admin the HTTP benchmarks act as, and a full-scope API token of theirs. */
+export async function benchAdmin(book: BenchBook): Promise<{ adminId: number; token: string }> {
+  const admin = await book.services.users.create(SYSTEM_ACTOR, {
+    email: 'bench@retain.local',
+    name: 'Bench',
+    role: 'admin',
+    teamId: null,
+    password: 'bench-password-2026',
+  });
+  const { token } = await book.services.auth.createApiToken(SYSTEM_ACTOR, {
+    name: 'bench',
+    userId: admin.id,
+  });
+  return { adminId: admin.id, token };
 }
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
