@@ -16,3 +16,14 @@ export function inTransaction<T>(
 ): Promise<T> {
   return context.store.db.transaction().execute(work);
 }
+
+/**
+ * `inTransaction` for a long, large write (an import): on the store's bulk connection where it has
+ * one (see Store.bulk), so the server keeps answering while it runs and commits.
+ */
+export function inBulkTransaction<T>(
+  context: ServiceContext,
+  work: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return (context.store.bulk ?? context.store.db).transaction().execute(work);
+}

@@ -14,7 +14,7 @@ import { AuditRepository, type NewAuditEntry } from '../store/audit.repository';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
 import { parseSignal, type Signal } from '../domain/signals';
-import { inTransaction, type ServiceContext } from './context';
+import { inBulkTransaction, type ServiceContext } from './context';
 import { decodeImport } from './import-encoding';
 import { futureError, writeSignals, type SignalService } from './signals';
 import { attributeIssues, INPUT_LIMITS } from '../domain/input-limits';
@@ -522,7 +522,7 @@ export class ImportService {
     decoder.on('error', (error) => parser.destroy(error));
     parser.on('error', () => undefined);
     try {
-      await inTransaction(this.context, async (db) => {
+      await inBulkTransaction(this.context, async (db) => {
         let headers: string[] | null = null;
         let pipeline: Awaited<ReturnType<typeof setup>> | null = null;
         let batch: PendingRow<T>[] = [];

@@ -27,13 +27,22 @@ import * as separationSurveys from './migrations/009-separation-surveys';
 import * as playbooks from './migrations/010-playbooks';
 import * as changeFeed from './migrations/011-change-feed';
 import * as loginThrottle from './migrations/012-login-throttle';
+import * as accountNotify from './migrations/013-account-notify';
 import type { Database } from './schema';
-import { splitSqliteDialect } from './sqlite-driver';
+import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
+import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
+import { Mutex, splitSqliteDialect } from './sqlite-driver';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
 export interface Store {
   db: Kysely<Database>;
+  /**
+   * For long write transactions (imports), where the store has a better way than `db`: on a SQLite
+   * file their statements run on a worker thread, so that a commit of a million rows does not stop
+   * the server. The same database and writer lock as `db`.
+   */
+  bulk?: Kysely<Database>;
   kind: StoreKind;
   /** Where the data lives, without credentials: a file path or host/database. */
   location: string;
@@ -44,6 +53,12 @@ export interface Store {
    * any process on the store. Resolves to a function that stops listening.
    */
   listenForChanges?: (onNotify: () => void) => Promise<() => Promise<void>>;
+  /**
+   * PostgreSQL only: calls `onNotify` whenever a transaction that changed the accounts table
+   * commits, in any process, and `onLost` if the connection that listens ends. Resolves to a
+   * function that stops listening.
+   */
+  listenForAccountChanges?: (onNotify: () => void, onLost: () => void) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -62,6 +77,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-playbooks': playbooks,
   '011-change-feed': changeFeed,
   '012-login-throttle': loginThrottle,
+  '013-account-notify': accountNotify,
 };
 
 /** The migrations this version of Retain knows, by name. */
@@ -96,44 +112,73 @@ export async function openStore(target: string, options: { migrate?: boolean } =
   return store;
 }
 
-const NUMBER_TEXT = /^\s*-?[0-9]+(\.[0-9]+)?\s*$/;
+// WAL lets readers run beside the writer; FULL sync makes every committed transaction durable.
+const WRITER_PRAGMAS = ['synchronous = FULL', 'foreign_keys = ON', 'busy_timeout = 10000'];
+
+/**
+ * Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
+ * test PostgreSQL does with a regular expression. Self-contained: the bulk writer's worker thread
+ * compiles it from its source.
+ */
+function retainNumber(value: unknown): number | null {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && /^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(value) ? Number(value) : null;
+}
 
 function openSqlite(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
-  // WAL lets readers run beside the writer; FULL sync makes every committed transaction durable.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
+  for (const pragma of WRITER_PRAGMAS) sqlite.pragma(pragma);
   prepareConnection(sqlite);
-  // A file gets a second connection for reads (see sqlite-driver); an in-memory database is one
-  // connection's own, so it keeps a single one.
-  const reader = path === ':memory:' ? null : prepareConnection(new SqliteDatabase(path));
+  if (path === ':memory:') {
+    // An in-memory database is one connection's own: it keeps a single one.
+    const db = new Kysely<Database>({
+      dialect: immediateTransactions(new SqliteDialect({ database: sqlite })),
+    });
+    return { db, kind: 'sqlite', location: path, close: () => db.destroy() };
+  }
+  // A file gets a second connection for reads (see sqlite-driver), checkpoints off the event loop
+  // (see sqlite-checkpointer), and long transactions on a worker thread (see sqlite-bulk-writer).
+  const checkpointer = new Checkpointer(path);
+  const ownCheckpoints = ['wal_autocheckpoint = 0', `journal_size_limit = ${JOURNAL_SIZE_LIMIT}`];
+  for (const pragma of ownCheckpoints) sqlite.pragma(pragma);
+  const reader = prepareConnection(new SqliteDatabase(path));
+  reader.pragma('wal_autocheckpoint = 0');
+  const writerLock = new Mutex();
+  const afterCommit = () => checkpointer.afterCommit();
   const db = new Kysely<Database>({
-    dialect: reader
-      ? splitSqliteDialect(sqlite, reader)
-      : immediateTransactions(new SqliteDialect({ database: sqlite })),
+    dialect: splitSqliteDialect(sqlite, reader, writerLock, afterCommit),
+  });
+  const bulk = new Kysely<Database>({
+    dialect: sqliteBulkWriterDialect({
+      path,
+      writerLock,
+      pragmas: [...WRITER_PRAGMAS, ...ownCheckpoints],
+      functions: [['retain_number', retainNumber.toString()]],
+      afterCommit,
+    }),
   });
   return {
     db,
+    bulk,
     kind: 'sqlite',
     location: path,
     backup: async (to) => {
       await sqlite.backup(to);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer.close();
+      await bulk.destroy();
+      await db.destroy();
+    },
   };
 }
 
 /** What every connection to a store needs: a wait for locks, and the functions queries call. */
 function prepareConnection(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
   sqlite.pragma('busy_timeout = 10000');
-  // Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
-  // test PostgreSQL does with a regular expression.
-  sqlite.function('retain_number', { deterministic: true }, (value: unknown) => {
-    if (typeof value === 'number') return value;
-    return typeof value === 'string' && NUMBER_TEXT.test(value) ? Number(value) : null;
-  });
+  sqlite.function('retain_number', { deterministic: true }, retainNumber);
   return sqlite;
 }
 
@@ -164,22 +209,54 @@ function openPostgres(url: string): Store {
   // process; the pool discards it and the next query opens a fresh connection.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Set<() => Promise<void>>();
   const parsed = new URL(url);
   return {
     db,
     kind: 'postgres',
     location: `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`,
-    listenForChanges: async (onNotify) => {
-      // LISTEN holds its connection for as long as it listens: a client of its own, not the pool's.
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => undefined);
-      client.on('notification', () => onNotify());
-      await client.connect();
-      await client.query('LISTEN retain_changes');
-      return () => client.end();
+    listenForChanges: (onNotify) => listen(url, 'retain_changes', onNotify, () => undefined, listeners),
+    listenForAccountChanges: (onNotify, onLost) =>
+      listen(url, 'retain_accounts', onNotify, onLost, listeners),
+    close: async () => {
+      // A listener still open would keep the process alive.
+      await Promise.all([...listeners].map((stop) => stop()));
+      await db.destroy();
     },
-    close: () => db.destroy(),
   };
+}
+
+/** LISTEN holds its connection for as long as it listens: a client of its own, not the pool's. */
+async function listen(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  onLost: () => void,
+  open: Set<() => Promise<void>>,
+): Promise<() => Promise<void>> {
+  const client = new pg.Client({ connectionString: url });
+  let stopped = false;
+  const stop = async () => {
+    open.delete(stop);
+    if (stopped) return;
+    stopped = true;
+    await client.end().catch(() => undefined);
+  };
+  client.on('error', () => undefined);
+  client.on('end', () => {
+    open.delete(stop);
+    if (!stopped) onLost();
+  });
+  client.on('notification', () => onNotify());
+  open.add(stop);
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${channel}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
 }
 
 /** Runs pending migrations; throws with the failing migration's name. */

@@ -19,7 +19,7 @@ import {
 type Sqlite = SqliteDatabase.Database;
 
 /** Waits its turn: one holder at a time, in the order they asked. */
-class Mutex {
+export class Mutex {
   private tail: Promise<void> = Promise.resolve();
 
   async lock(): Promise<() => void> {
@@ -52,6 +52,7 @@ class SplitConnection implements DatabaseConnection {
     private readonly reader: Sqlite,
     private readonly writerLock: Mutex,
     private readonly readOnlyCache: Map<string, boolean>,
+    private readonly afterCommit: () => void,
   ) {}
 
   /**
@@ -76,6 +77,7 @@ class SplitConnection implements DatabaseConnection {
       return run(this.writer, query) as QueryResult<R>;
     } finally {
       release();
+      this.afterCommit();
     }
   }
 
@@ -91,19 +93,20 @@ class SplitConnection implements DatabaseConnection {
 const READ_ONLY_CACHE_SIZE = 2000;
 
 class SplitDriver implements Driver {
-  private readonly writerLock = new Mutex();
   private readonly readOnlyCache = new Map<string, boolean>();
 
   constructor(
     private readonly writer: Sqlite,
     private readonly reader: Sqlite,
+    private readonly writerLock: Mutex,
+    private readonly afterCommit: () => void,
   ) {}
 
   async init(): Promise<void> {}
 
   acquireConnection(): Promise<DatabaseConnection> {
     return Promise.resolve(
-      new SplitConnection(this.writer, this.reader, this.writerLock, this.readOnlyCache),
+      new SplitConnection(this.writer, this.reader, this.writerLock, this.readOnlyCache, this.afterCommit),
     );
   }
 
@@ -145,15 +148,25 @@ class SplitDriver implements Driver {
     } finally {
       release?.();
     }
+    if (how === 'commit') this.afterCommit();
     return Promise.resolve();
   }
 }
 
-/** The SQLite dialect over a writer and a reader connection to the same file. */
-export function splitSqliteDialect(writer: Sqlite, reader: Sqlite): Dialect {
+/**
+ * The SQLite dialect over a writer and a reader connection to the same file. Writes take
+ * `writerLock` (shared with the bulk writer); `afterCommit` runs after each write that committed
+ * (the checkpointer's cue).
+ */
+export function splitSqliteDialect(
+  writer: Sqlite,
+  reader: Sqlite,
+  writerLock: Mutex,
+  afterCommit: () => void,
+): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new SplitDriver(writer, reader),
+    createDriver: () => new SplitDriver(writer, reader, writerLock, afterCommit),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
   };
