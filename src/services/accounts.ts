@@ -14,6 +14,7 @@ import { AuditRepository, type AuditEntry } from '../store/audit.repository';
 import { isUniqueViolation } from '../store/errors';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
+import { AccountCounts } from './account-counts';
 import { inTransaction, type ServiceContext } from './context';
 
 export type AccountInput = Omit<
@@ -26,14 +27,32 @@ export type ContactInput = Omit<ContactFields, 'accountId' | 'attributes' | 'nam
   Partial<Omit<ContactFields, 'accountId'>>;
 
 export class AccountService {
-  constructor(private readonly context: ServiceContext) {}
+  private readonly counts: AccountCounts;
+
+  constructor(private readonly context: ServiceContext) {
+    this.counts = new AccountCounts(context.store);
+  }
 
   private get repo() {
     return new AccountRepository(this.context.store.db);
   }
 
-  list(filter: AccountFilter, sort: AccountSort, page: { limit: number; offset: number }) {
-    return this.repo.list(filter, sort, page);
+  async list(
+    filter: AccountFilter,
+    sort: AccountSort,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: Account[] }> {
+    const repo = this.repo;
+    const [total, items] = await Promise.all([
+      this.counts.total(filter, () => repo.count(filter)),
+      repo.page(filter, sort, page),
+    ]);
+    return { total, items };
+  }
+
+  /** Stops what the service keeps open (the account-change listener). */
+  close(): Promise<void> {
+    return this.counts.close();
   }
 
   async get(id: number): Promise<Account> {

@@ -81,22 +81,23 @@ export class AccountRepository {
     return new Map(rows.map((row) => [row.external_id, toAccount(row)]));
   }
 
-  async list(
-    filter: AccountFilter,
-    sort: AccountSort,
-    page: Page,
-  ): Promise<{ total: number; items: Account[] }> {
-    const where = (query: AccountQuery): AccountQuery => applyAccountFilter(query, filter);
-    const total = await where(this.db.selectFrom('accounts'))
+  /** How many accounts match `filter`. */
+  async count(filter: AccountFilter): Promise<number> {
+    const total = await applyAccountFilter(this.db.selectFrom('accounts'), filter)
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
+    return Number(total.n);
+  }
+
+  /** One page of the accounts that match `filter`, in `sort` order. */
+  async page(filter: AccountFilter, sort: AccountSort, page: Page): Promise<Account[]> {
     const rows = await applyAccountFilter(this.selectAccounts(), filter)
       .orderBy(`accounts.${sort}`, sort === 'arr' || sort === 'updated_at' ? 'desc' : 'asc')
       .orderBy('accounts.id')
       .limit(page.limit)
       .offset(page.offset)
       .execute();
-    return { total: Number(total.n), items: rows.map(toAccount) };
+    return rows.map(toAccount);
   }
 
   /** Streams every account in id order, in chunks, for exports. */

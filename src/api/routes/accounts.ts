@@ -35,6 +35,8 @@ const contactBody = z.object({
 export const accountRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
+    app.addHook('onClose', () => services.accounts.close());
+
     app.get(
       '/accounts',
       {
