@@ -10,6 +10,8 @@
 //   is limited only on its own (account, address) or (account, device) bucket, so strangers
 //   hammering the account do not keep the user out.
 
+import ipaddr from 'ipaddr.js';
+
 export type LoginLimitName =
   'address_attempts' | 'address_failures' | 'account_address' | 'account_device' | 'account';
 
@@ -52,8 +54,22 @@ export interface LoginBucket {
   key: string;
 }
 
+/**
+ * The client a login is counted against: an IPv4 address as it is (IPv4-mapped IPv6 included), an
+ * IPv6 address by its /64, since one host is routinely given a whole /64 and could try each
+ * guess from another address in it.
+ */
+export function throttledClient(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${parts.join(':')}::/64`;
+}
+
 /** The buckets a login attempt takes a slot from, in the order they are taken. */
-export function loginBuckets(email: string, address: string, trust: LoginTrust): LoginBucket[] {
+export function loginBuckets(email: string, clientAddress: string, trust: LoginTrust): LoginBucket[] {
+  const address = throttledClient(clientAddress);
   // Addresses hold no spaces, so "address email" keys never collide.
   const pair = `${address} ${email}`;
   switch (trust.kind) {

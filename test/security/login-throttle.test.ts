@@ -144,6 +144,25 @@ describe('login throttling', () => {
       ).toBe(401);
     });
 
+    it('counts an IPv6 client by its /64, so rotating addresses within it gains nothing', async () => {
+      const t = current();
+      const w = await world(t);
+      // One host owns a whole /64: each guess comes from another address inside it.
+      const inPrefix = (i: number) => `2001:db8:5:7:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`;
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          login(w.app, { from: inPrefix(i), email: `spray${i}@example.com`, password: WRONG }),
+        ),
+      );
+      expect(statuses(responses)).toEqual({ 401: 20, 429: 10 });
+      // A neighbour in another /64, and IPv4 clients, are counted on their own.
+      expect(
+        (await login(w.app, { from: '2001:db8:5:8::1', email: 'other@example.com', password: WRONG }))
+          .statusCode,
+      ).toBe(401);
+      expect((await login(w.app, { from: HOME, email: USER })).statusCode).toBe(200);
+    });
+
     it('caps attempts per address at 30 a minute, successes included', async () => {
       const t = current();
       const w = await world(t);
