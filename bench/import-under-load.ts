@@ -7,6 +7,7 @@
 //
 //   npm run bench:import-load                          # SQLite, 1M rows
 //   npm run bench:import-load -- --rows 200000 --pg postgres://postgres@127.0.0.1:5432/postgres
+//   npm run bench:import-load -- --pg postgres://postgres@127.0.0.1:5432/postgres --pg-only
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20' },
     idle: { type: 'string', default: '5' },
     pg: { type: 'string' },
+    'pg-only': { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(values.rows);
@@ -35,7 +37,7 @@ const bytes = statSync(file).size;
 console.log(`Generated ${ROWS} account rows (${(bytes / 1024 / 1024).toFixed(1)} MiB): ${file}`);
 
 try {
-  await runOn(undefined);
+  if (!values['pg-only']) await runOn(undefined);
   if (values.pg) await runOn(values.pg);
 } finally {
   rmSync(dir, { recursive: true, force: true });
