@@ -28,6 +28,7 @@ import * as playbooks from './migrations/010-playbooks';
 import * as changeFeed from './migrations/011-change-feed';
 import * as loginThrottle from './migrations/012-login-throttle';
 import * as accountNotify from './migrations/013-account-notify';
+import * as accountNameOrder from './migrations/014-account-name-order';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -78,6 +79,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011-change-feed': changeFeed,
   '012-login-throttle': loginThrottle,
   '013-account-notify': accountNotify,
+  '014-account-name-order': accountNameOrder,
 };
 
 /** The migrations this version of Retain knows, by name. */
