@@ -18,7 +18,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
-import type { Mutex } from './sqlite-driver';
+import { WriterLockDriver, type Mutex } from './sqlite-driver';
 
 interface Answer {
   id: number;
@@ -161,10 +161,16 @@ class BulkConnection implements DatabaseConnection {
   }
 }
 
-class BulkDriver implements Driver {
+class BulkDriver extends WriterLockDriver implements Driver {
   private client: WorkerClient | null = null;
 
-  constructor(private readonly options: BulkWriterOptions) {}
+  constructor(private readonly options: BulkWriterOptions) {
+    super(options.writerLock, options.afterCommit);
+  }
+
+  protected async control(sql: string): Promise<void> {
+    await this.clientOf().run(sql, []);
+  }
 
   async init(): Promise<void> {}
 
@@ -172,26 +178,6 @@ class BulkDriver implements Driver {
     // The worker starts with the first bulk transaction: a process that never imports has none.
     this.client ??= new WorkerClient(this.options);
     return Promise.resolve(new BulkConnection(this.client, this.options.writerLock));
-  }
-
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const bulk = connection as BulkConnection;
-    const release = await this.options.writerLock.lock();
-    try {
-      await this.clientOf().run('begin immediate', []);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    bulk.release = release;
-  }
-
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.end(connection as BulkConnection, 'commit');
-  }
-
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.end(connection as BulkConnection, 'rollback');
   }
 
   async releaseConnection(): Promise<void> {}
@@ -205,17 +191,6 @@ class BulkDriver implements Driver {
   private clientOf(): WorkerClient {
     if (!this.client) throw new Error('the SQLite bulk writer is closed');
     return this.client;
-  }
-
-  private async end(connection: BulkConnection, how: 'commit' | 'rollback'): Promise<void> {
-    const release = connection.release;
-    connection.release = null;
-    try {
-      await this.clientOf().run(how, []);
-    } finally {
-      release?.();
-    }
-    if (how === 'commit') this.options.afterCommit();
   }
 }
 

@@ -92,17 +92,75 @@ class SplitConnection implements DatabaseConnection {
 /** Statements whose kind is remembered (Kysely's statements repeat; raw ones may not). */
 const READ_ONLY_CACHE_SIZE = 2000;
 
-class SplitDriver implements Driver {
+/** A connection that holds the writer lock while its transaction is open. */
+export interface LockHolder {
+  release: (() => void) | null;
+}
+
+/**
+ * Transactions under the writer lock, shared by the main driver and the bulk writer: begin takes
+ * the lock, then runs `begin immediate` (the write lock is taken now: a transaction that read, then
+ * wrote after another process committed, would fail with "database is locked" instead of waiting
+ * its turn); commit or rollback gives it back, and a commit calls `afterCommit`.
+ */
+export abstract class WriterLockDriver {
+  constructor(
+    protected readonly writerLock: Mutex,
+    protected readonly afterCommit: () => void,
+  ) {}
+
+  /** Runs a statement that returns nothing (begin, commit, rollback) on the writing connection. */
+  protected abstract control(sql: 'begin immediate' | 'commit' | 'rollback'): Promise<void>;
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const release = await this.writerLock.lock();
+    try {
+      await this.control('begin immediate');
+    } catch (error) {
+      release();
+      throw error;
+    }
+    (connection as unknown as LockHolder).release = release;
+  }
+
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as unknown as LockHolder, 'commit');
+  }
+
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.end(connection as unknown as LockHolder, 'rollback');
+  }
+
+  private async end(connection: LockHolder, how: 'commit' | 'rollback'): Promise<void> {
+    const release = connection.release;
+    connection.release = null;
+    try {
+      await this.control(how);
+    } finally {
+      release?.();
+    }
+    if (how === 'commit') this.afterCommit();
+  }
+}
+
+class SplitDriver extends WriterLockDriver implements Driver {
   private readonly readOnlyCache = new Map<string, boolean>();
 
   constructor(
     private readonly writer: Sqlite,
     private readonly reader: Sqlite,
-    private readonly writerLock: Mutex,
-    private readonly afterCommit: () => void,
-  ) {}
+    writerLock: Mutex,
+    afterCommit: () => void,
+  ) {
+    super(writerLock, afterCommit);
+  }
 
   async init(): Promise<void> {}
+
+  protected control(sql: string): Promise<void> {
+    this.writer.exec(sql);
+    return Promise.resolve();
+  }
 
   acquireConnection(): Promise<DatabaseConnection> {
     return Promise.resolve(
@@ -110,45 +168,11 @@ class SplitDriver implements Driver {
     );
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const split = connection as SplitConnection;
-    const release = await this.writerLock.lock();
-    try {
-      // IMMEDIATE takes the write lock now: a transaction that read, then wrote after another
-      // process committed, would fail with "database is locked" instead of waiting its turn.
-      this.writer.exec('begin immediate');
-    } catch (error) {
-      release();
-      throw error;
-    }
-    split.release = release;
-  }
-
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.end(connection as SplitConnection, 'commit');
-  }
-
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.end(connection as SplitConnection, 'rollback');
-  }
-
   async releaseConnection(): Promise<void> {}
 
   destroy(): Promise<void> {
     this.reader.close();
     this.writer.close();
-    return Promise.resolve();
-  }
-
-  private end(connection: SplitConnection, how: 'commit' | 'rollback'): Promise<void> {
-    const release = connection.release;
-    connection.release = null;
-    try {
-      this.writer.exec(how);
-    } finally {
-      release?.();
-    }
-    if (how === 'commit') this.afterCommit();
     return Promise.resolve();
   }
 }
