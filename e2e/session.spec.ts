@@ -21,6 +21,26 @@ test('refuses a wrong password with the reason, then logs in and out', async ({ 
   await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
 });
 
+test('says how long to wait after too many attempts, and keeps the button off until then', async ({
+  page,
+}) => {
+  await page.goto('/');
+  // A stranger guessing at an address nobody has: five wrong passwords are checked, then it waits.
+  await page.getByLabel('Email').fill('nobody-here@retain.demo');
+  await page.getByLabel('Password').fill(`${E2E_PASSWORD}-guess`);
+  const button = page.getByRole('button', { name: 'Log in' });
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    await button.click();
+    await expect(page.getByRole('alert')).toContainText('INVALID_CREDENTIALS');
+    await expect(button).toBeEnabled();
+  }
+  await button.click();
+  await expect(page.getByRole('alert')).toHaveText(
+    /^Too many login attempts\. You can try again in \d+ (minutes?|seconds?)\.$/,
+  );
+  await expect(button).toBeDisabled();
+});
+
 test('returns to the login screen with a notice when the session ends elsewhere', async ({ page }) => {
   await logIn(page, 'lead1@retain.demo');
   // Another tab logs out: the cookie's session ends on the server.

@@ -1,7 +1,33 @@
-// Log in with email and password; tells why the last session ended.
-import { useState, type FormEvent } from 'react';
+// Log in with email and password; tells why the last session ended, and how long to wait when too
+// many attempts were made.
+import { useEffect, useState, type FormEvent } from 'react';
+import { ApiError } from '../api/client';
 import { ActionError } from '../components/states';
 import { useSession } from '../session';
+
+/** When a throttled login may be tried again, from the server's answer; null for other errors. */
+function retryAt(error: unknown): number | null {
+  if (!(error instanceof ApiError) || error.code !== 'LOGIN_THROTTLED') return null;
+  const seconds = Number(error.details?.retryAfterSeconds);
+  return Date.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000;
+}
+
+function waitText(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** The current time, moved on once a second while `running`. */
+function useTicking(running: boolean): [number, (now: number) => void] {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+  return [now, setNow];
+}
 
 export function LoginPage() {
   const { login, notice } = useSession();
@@ -9,13 +35,20 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [throttledUntil, setThrottledUntil] = useState<number | null>(null);
+  const [now, setNow] = useTicking(throttledUntil !== null);
+  const wait = throttledUntil === null ? 0 : Math.max(0, Math.ceil((throttledUntil - now) / 1000));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
     login(email, password)
-      .catch((caught: unknown) => setError(caught))
+      .catch((caught: unknown) => {
+        setError(caught);
+        setNow(Date.now());
+        setThrottledUntil(retryAt(caught));
+      })
       .finally(() => setBusy(false));
   };
 
@@ -49,8 +82,14 @@ export function LoginPage() {
             onChange={(event) => setPassword(event.target.value)}
           />
         </label>
-        <ActionError error={error} />
-        <button type="submit" className="primary" disabled={busy}>
+        {throttledUntil !== null && wait > 0 ? (
+          <p className="action-error" role="alert">
+            Too many login attempts. You can try again in {waitText(wait)}.
+          </p>
+        ) : (
+          <ActionError error={throttledUntil === null ? error : null} />
+        )}
+        <button type="submit" className="primary" disabled={busy || wait > 0}>
           {busy ? 'Logging in…' : 'Log in'}
         </button>
       </form>
