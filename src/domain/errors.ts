@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   INVALID_FILTER: 400,
   INVALID_DATE: 400,
   PAYLOAD_TOO_LARGE: 413,
+  /** The client's upload ended (connection closed) before the whole body arrived. */
+  UPLOAD_INCOMPLETE: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,

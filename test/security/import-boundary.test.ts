@@ -146,6 +146,33 @@ forEachStore('import boundary', (current) => {
     expect((await accountNames(w)).some((name) => name.startsWith('Large'))).toBe(false);
   });
 
+  it('lets other writes (a login) through while a client is still sending its upload', async () => {
+    const t = current();
+    const w = await apiWorld(t);
+    // An ingest client sends the header and a few rows, then goes quiet with the upload open.
+    const upload = new PassThrough();
+    const importing = w.as('ingest', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts',
+      headers: { 'content-type': 'text/csv' },
+      payload: upload,
+    });
+    upload.write(HEADER);
+    for (let i = 0; i < 500; i += 1) upload.write(`SLOW-${i},Slow ${i},Pro\n`);
+    // A CSM logs in meanwhile (a write: the session). It must not wait for the upload to end.
+    const login = w.login(w.book.users.csmA.email).then(({ response }) => response.statusCode);
+    const first = await Promise.race([
+      login.then((status) => `login ${status}`),
+      importing.then(() => 'upload'),
+      new Promise((resolve) => setTimeout(resolve, 20_000, 'stuck')).then(() => 'stuck'),
+    ]);
+    upload.end();
+    const answered = await importing;
+    expect(first).toBe('login 200');
+    expect(answered.statusCode).toBe(200);
+    expect(answered.json()).toMatchObject({ rows: 500, created: 500 });
+  });
+
   it('answers reads while an import holds its transaction open, and they see only what was committed', async () => {
     const t = current();
     const w = await apiWorld(t);

@@ -8,6 +8,7 @@ import type { Services } from '../../services';
 import { parseMappingOption } from '../../services/csv-mapping';
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
+import { spooled } from '../upload-spool';
 import { queryFlag } from '../schemas';
 
 const importQuery = z.object({
@@ -35,7 +36,7 @@ export interface DataRouteOptions {
   importLimit: number;
 }
 
-/** The request body as a stream: an import reads the file as it arrives and never holds it whole. */
+/** The request body as a stream, refused at once when it says it is over the limit. */
 function csvBody(request: FastifyRequest, limit: number): Readable {
   const body = request.body;
   if (!(body instanceof Readable)) {
@@ -86,13 +87,15 @@ export const dataRoutes =
         },
       },
       (request) =>
-        services.imports.importSignals(actorOf(request), csvBody(request, limit), {
-          ...fileOptions(request.query, limit),
-          partial: request.query.partial,
-          dryRun: request.query.dryRun,
-          createAccounts: request.query.createAccounts,
-          ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
-        }),
+        spooled(csvBody(request, limit), limit, (file) =>
+          services.imports.importSignals(actorOf(request), file, {
+            ...fileOptions(request.query, limit),
+            partial: request.query.partial,
+            dryRun: request.query.dryRun,
+            createAccounts: request.query.createAccounts,
+            ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+          }),
+        ),
     );
 
     for (const kind of ['accounts', 'contacts'] as const) {
@@ -114,10 +117,11 @@ export const dataRoutes =
             ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
           };
           const actor = actorOf(request);
-          const input = csvBody(request, limit);
-          return kind === 'accounts'
-            ? services.imports.importAccounts(actor, input, importOptions)
-            : services.imports.importContacts(actor, input, importOptions);
+          return spooled(csvBody(request, limit), limit, (file) =>
+            kind === 'accounts'
+              ? services.imports.importAccounts(actor, file, importOptions)
+              : services.imports.importContacts(actor, file, importOptions),
+          );
         },
       );
     }

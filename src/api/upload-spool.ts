@@ -1,0 +1,69 @@
+// An import's upload is received into a temporary file before the import begins. The import holds
+// the store's write transaction (on SQLite, the one writer lock) from its first row to its commit;
+// reading straight from the network let a client that sends slowly, or stops half way, hold every
+// other write (logins included) for as long as it liked. Spooled, the transaction lasts as long as
+// the store takes to read a local file, and a slow client holds nothing but its own connection.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AppError } from '../domain/errors';
+import { tooLarge } from '../services/import-encoding';
+
+/**
+ * Writes `body` to a private temporary file (refusing it past `limit` bytes, and leaving the rest
+ * unread), then calls `use` with the file as a stream; the file is removed afterwards.
+ */
+export async function spooled<T>(
+  body: Readable,
+  limit: number,
+  use: (file: Readable) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'retain-upload-'));
+  try {
+    const path = join(dir, 'body');
+    await receive(body, path, limit);
+    return await use(createReadStream(path));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function receive(body: Readable, path: string, limit: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    let bytes = 0;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      // The request itself is left as it is: the answer goes out, then the connection closes.
+      body.unpipe(out);
+      body.pause();
+      out.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > limit) fail(tooLarge(limit));
+    });
+    body.once('error', fail);
+    body.once('close', () => {
+      if (!body.readableEnded)
+        fail(
+          new AppError(
+            'UPLOAD_INCOMPLETE',
+            'The upload ended before the whole file arrived; nothing was imported.',
+          ),
+        );
+    });
+    out.once('error', fail);
+    out.once('finish', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    body.pipe(out);
+  });
+}
