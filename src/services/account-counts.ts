@@ -4,6 +4,7 @@
 // took long to count is kept, per filter, until a transaction that changes the accounts table
 // commits (PostgreSQL notifies every process of it: see migration 013). A cheap count is never kept,
 // and nothing is kept while that notice cannot be had.
+import { onAccountsWritten } from '../store/account-writes';
 import type { Store } from '../store/db';
 
 /** A count that took at least this long is kept. */
@@ -22,7 +23,8 @@ export class AccountCounts {
 
   constructor(
     private readonly store: Store,
-    private readonly expensiveMs = EXPENSIVE_COUNT_MS,
+    /** A count that took at least this long is kept (tests set 0 to keep every count). */
+    public expensiveMs = EXPENSIVE_COUNT_MS,
   ) {}
 
   /** Whether totals are being kept (PostgreSQL, once a count was expensive and notices arrive). */
@@ -39,12 +41,15 @@ export class AccountCounts {
       this.totals.set(key, kept);
       return kept;
     }
+    // Only a count begun while notices arrive can be kept: a change committed before listening
+    // started would never be heard of.
+    const listeningAtStart = this.listening === 'yes';
     const generation = this.generation;
     const started = performance.now();
     const total = await count();
     if (performance.now() - started < this.expensiveMs) return total;
     if (this.listening === 'no') void this.listen();
-    if (this.listening === 'yes' && generation === this.generation) {
+    if (listeningAtStart && this.listening === 'yes' && generation === this.generation) {
       this.totals.set(key, total);
       if (this.totals.size > MAX_TOTALS) this.totals.delete(this.totals.keys().next().value ?? key);
     }
@@ -59,7 +64,8 @@ export class AccountCounts {
     await stop?.().catch(() => undefined);
   }
 
-  private forget(): void {
+  /** Drops every kept total: this process committed a change to the accounts table. */
+  forget(): void {
     this.generation += 1;
     this.totals.clear();
   }
@@ -83,4 +89,20 @@ export class AccountCounts {
       this.listening = 'no';
     }
   }
+}
+
+// One AccountCounts per store, so that every writer in this process drops the kept totals as soon
+// as its change commits, before the store's notice arrives.
+const byStore = new WeakMap<Store, AccountCounts>();
+
+/** The account totals kept for `store`. */
+export function accountCounts(store: Store): AccountCounts {
+  let counts = byStore.get(store);
+  if (!counts) {
+    const created = new AccountCounts(store);
+    onAccountsWritten(store.db, () => created.forget());
+    if (store.bulk) onAccountsWritten(store.bulk, () => created.forget());
+    byStore.set(store, (counts = created));
+  }
+  return counts;
 }

@@ -14,7 +14,7 @@ import { AuditRepository, type AuditEntry } from '../store/audit.repository';
 import { isUniqueViolation } from '../store/errors';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
-import { AccountCounts } from './account-counts';
+import { accountCounts, type AccountCounts } from './account-counts';
 import { inTransaction, type ServiceContext } from './context';
 
 export type AccountInput = Omit<
@@ -30,7 +30,7 @@ export class AccountService {
   private readonly counts: AccountCounts;
 
   constructor(private readonly context: ServiceContext) {
-    this.counts = new AccountCounts(context.store);
+    this.counts = accountCounts(context.store);
   }
 
   private get repo() {

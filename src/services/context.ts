@@ -1,5 +1,6 @@
 // What every service needs: the store and the clock.
 import type { Kysely } from 'kysely';
+import { transactionCommitted } from '../store/account-writes';
 import type { Store } from '../store/db';
 import type { Database } from '../store/schema';
 import type { Clock } from './clock';
@@ -14,7 +15,7 @@ export function inTransaction<T>(
   context: ServiceContext,
   work: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
-  return context.store.db.transaction().execute(work);
+  return committed(context, context.store.db, work);
 }
 
 /**
@@ -25,5 +26,19 @@ export function inBulkTransaction<T>(
   context: ServiceContext,
   work: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
-  return (context.store.bulk ?? context.store.db).transaction().execute(work);
+  return committed(context, context.store.bulk ?? context.store.db, work);
+}
+
+async function committed<T>(
+  context: ServiceContext,
+  db: Kysely<Database>,
+  work: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  let used: Kysely<Database> | null = null;
+  const result = await db.transaction().execute((trx) => {
+    used = trx;
+    return work(trx);
+  });
+  if (used) transactionCommitted(db, used);
+  return result;
 }

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Account, AccountFields, Contact } from '../domain/account';
 import { accountIssues, assertWithinLimits, contactIssues, preview } from '../domain/input-limits';
+import { accountsWritten } from './account-writes';
 import { parseAttributes } from './json';
 import type { Database } from './schema';
 
@@ -123,6 +124,7 @@ export class AccountRepository {
       .values({ ...toColumns(fields), created_at: at, updated_at: at })
       .returning('id')
       .executeTakeFirstOrThrow();
+    accountsWritten(this.db);
     return row.id;
   }
 
@@ -140,6 +142,7 @@ export class AccountRepository {
       .where('id', '=', id);
     if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
     const result = await query.executeTakeFirst();
+    accountsWritten(this.db);
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -181,11 +184,13 @@ export class AccountRepository {
       )
       .returning(['id', 'external_id'])
       .execute();
+    accountsWritten(this.db);
     return new Map(inserted.map((row) => [row.external_id, row.id]));
   }
 
   async delete(id: number): Promise<void> {
     await this.db.deleteFrom('accounts').where('id', '=', id).execute();
+    accountsWritten(this.db);
   }
 
   async listContacts(accountId: number): Promise<Contact[]> {

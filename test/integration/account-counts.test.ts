@@ -3,10 +3,11 @@
 // committed change, from this process or another, does.
 import { expect, it, vi } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
-import { AccountCounts } from '../../src/services/account-counts';
+import { AccountCounts, accountCounts } from '../../src/services/account-counts';
 import { AccountRepository } from '../../src/store/account.repository';
 import { openStore } from '../../src/store/db';
-import { forEachStore } from '../helpers/stores';
+import { bareAccount as bare } from '../../src/domain/account';
+import { forEachStore, TEST_START } from '../helpers/stores';
 
 /** The notice of a commit is on its way: wait for what it changes, not for a set time. */
 const WAIT = { timeout: 10_000, interval: 2 };
@@ -108,6 +109,59 @@ forEachStore('account list totals', (current) => {
       expect(await eventually(() => total(), 4)).toBe(4);
     } finally {
       await other.close();
+      await counts.close();
+    }
+  });
+
+  it('shows a write of this process in the very next total, before the store says it committed', async () => {
+    const t = current();
+    const counts = accountCounts(t.store);
+    counts.expensiveMs = 0;
+    const list = async () =>
+      (await t.services.accounts.list({ tier: 'Growth' }, 'name', { limit: 1, offset: 0 })).total;
+    await t.services.accounts.create(SYSTEM_ACTOR, { externalId: 'O-1', name: 'Own 1', tier: 'Growth' });
+    expect(await list()).toBe(1);
+    if (t.kind === 'postgres') {
+      await vi.waitFor(() => expect(counts.keeping).toBe(true), WAIT);
+      await list();
+    }
+    for (let i = 2; i <= 6; i += 1) {
+      await t.services.accounts.create(SYSTEM_ACTOR, {
+        externalId: `O-${i}`,
+        name: `Own ${i}`,
+        tier: 'Growth',
+      });
+      expect(await list()).toBe(i);
+    }
+    const one = await t.services.accounts.getByExternalId('O-1');
+    await t.services.accounts.update(SYSTEM_ACTOR, one.id, { tier: 'Scale' });
+    expect(await list()).toBe(5);
+  });
+
+  it('keeps no count that began before the notices of the store were heard', async () => {
+    const t = current();
+    const repo = new AccountRepository(t.store.db);
+    const counts = new AccountCounts(t.store, 0);
+    try {
+      await repo.insert({ ...bare('E-1', 'Early 1'), tier: 'Growth' }, new Date(TEST_START));
+      // A first count starts the listening; the next one reads the store before listening is
+      // confirmed, and answers after.
+      await counts.total({ tier: 'Scale' }, () => repo.count({ tier: 'Scale' }));
+      let counted = 0;
+      const first = await counts.total({}, async () => {
+        counted += 1;
+        const n = await repo.count({});
+        if (t.kind === 'postgres') await vi.waitFor(() => expect(counts.keeping).toBe(true), WAIT);
+        return n;
+      });
+      expect(first).toBe(1);
+      const again = await counts.total({}, () => {
+        counted += 1;
+        return repo.count({});
+      });
+      expect(again).toBe(1);
+      expect(counted).toBe(2);
+    } finally {
       await counts.close();
     }
   });
