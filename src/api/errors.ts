@@ -1,7 +1,8 @@
 // The one place where thrown errors become HTTP responses: { error: { code, message, details } }.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type ErrorCode } from '../domain/errors';
+import { AppError, storeBusy, type ErrorCode } from '../domain/errors';
+import { isStoreBusy } from '../store/errors';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -30,6 +31,7 @@ export function toAppError(error: unknown): AppError {
       { issues },
     );
   }
+  if (isStoreBusy(error)) return storeBusy();
   const fastifyError = error as Partial<FastifyError>;
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyError.message ?? 'Invalid request.');

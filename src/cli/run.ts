@@ -1,8 +1,9 @@
 // Shared plumbing of CLI commands: open the store from --db, wire services, report errors.
-import { AppError } from '../domain/errors';
+import { AppError, storeBusy } from '../domain/errors';
 import { processClock, type Clock } from '../services/clock';
 import { createServices, type Services } from '../services';
 import { openStore, resolveStoreTarget } from '../store/db';
+import { isStoreBusy } from '../store/errors';
 
 export interface DbOption {
   db?: string;
@@ -23,7 +24,8 @@ export async function withServices<T>(
 }
 
 /** Prints an error as `error CODE: message` (plus row errors for imports) and sets the exit code. */
-export function reportError(error: unknown): void {
+export function reportError(thrown: unknown): void {
+  const error = isStoreBusy(thrown) ? storeBusy() : thrown;
   if (error instanceof AppError) {
     process.stderr.write(`error ${error.code}: ${error.message}\n`);
     const rows = error.details?.errors;

@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   INVALID_FILTER: 400,
   INVALID_DATE: 400,
   PAYLOAD_TOO_LARGE: 413,
+  /** Another process holds the store's write lock (SQLite) for longer than a request waits. */
+  STORE_BUSY: 503,
   /** The client's upload ended (connection closed) before the whole body arrived. */
   UPLOAD_INCOMPLETE: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -87,4 +89,13 @@ export class AppError extends Error {
 /** Narrows an unknown thrown value to an AppError with the given code. */
 export function isAppError(value: unknown, code?: ErrorCode): value is AppError {
   return value instanceof AppError && (code === undefined || value.code === code);
+}
+
+/** The store was locked by another writer for longer than a request waits. */
+export function storeBusy(): AppError {
+  return new AppError(
+    'STORE_BUSY',
+    'The store is busy with another writer (an import from another process, say); try again shortly.',
+    { retryAfterSeconds: 5 },
+  );
 }

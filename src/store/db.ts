@@ -147,6 +147,8 @@ function openSqlite(path: string): Store {
   for (const pragma of ownCheckpoints) sqlite.pragma(pragma);
   const reader = prepareConnection(new SqliteDatabase(path));
   reader.pragma('wal_autocheckpoint = 0');
+  // The main thread's connections wait for locks with timers, not SQLite's sleep (see whenFree).
+  for (const connection of [sqlite, reader]) connection.pragma('busy_timeout = 0');
   const writerLock = new Mutex();
   const afterCommit = () => checkpointer.afterCommit();
   const db = new Kysely<Database>({

@@ -3,6 +3,7 @@
 // single connection, one long transaction (a million-row import) made every other request wait for
 // it; in WAL mode a reader sees the last committed state while the writer works, as on PostgreSQL.
 import type SqliteDatabase from 'better-sqlite3';
+import { isStoreBusy } from './errors';
 import type { CompiledQuery } from 'kysely';
 import {
   SelectQueryNode,
@@ -28,6 +29,27 @@ export class Mutex {
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
     return release;
+  }
+}
+
+/** How long a statement waits for another process's write lock before it fails with SQLITE_BUSY. */
+const BUSY_WAIT_MS = 10_000;
+
+/**
+ * Runs `attempt` until the file is not busy. The main thread's connections have no busy timeout of
+ * their own: SQLite's waits by sleeping on the calling thread, so a CLI import in another process
+ * holding the write lock stopped the whole server, health checks included. Here the wait is a
+ * timer, and every other request goes on meanwhile.
+ */
+export async function whenFree<T>(attempt: () => T): Promise<T> {
+  const started = performance.now();
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return attempt();
+    } catch (error) {
+      if (!isStoreBusy(error) || performance.now() - started >= BUSY_WAIT_MS) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
@@ -70,11 +92,12 @@ class SplitConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    // Inside a transaction the writer holds the write lock already: nothing can be busy.
     if (this.release) return run(this.writer, query) as QueryResult<R>;
-    if (this.readOnly(query.sql)) return run(this.reader, query) as QueryResult<R>;
+    if (this.readOnly(query.sql)) return (await whenFree(() => run(this.reader, query))) as QueryResult<R>;
     const release = await this.writerLock.lock();
     try {
-      return run(this.writer, query) as QueryResult<R>;
+      return (await whenFree(() => run(this.writer, query))) as QueryResult<R>;
     } finally {
       release();
       this.afterCommit();
@@ -158,8 +181,9 @@ class SplitDriver extends WriterLockDriver implements Driver {
   async init(): Promise<void> {}
 
   protected control(sql: string): Promise<void> {
-    this.writer.exec(sql);
-    return Promise.resolve();
+    return whenFree(() => {
+      this.writer.exec(sql);
+    });
   }
 
   acquireConnection(): Promise<DatabaseConnection> {
