@@ -203,8 +203,11 @@ export function decodeImport(options: DecodeOptions = {}): Transform {
     return new AppError(
       'IMPORT_NUL',
       `Line ${place.line}, column ${place.column}: the file holds a NUL character (0x00), which no CSV ` +
-        'cell may hold. A UTF-16 file read as UTF-8 looks like this: import it with encoding=utf-16le, or ' +
-        'save it as "CSV UTF-8".',
+        'cell may hold. ' +
+        (encoding.startsWith('utf-16')
+          ? 'Remove it, or save the file again as "CSV UTF-8".'
+          : `A UTF-16 file read as ${encoding} looks like this: import it with encoding=utf-16le, or save ` +
+            'it as "CSV UTF-8".'),
       { line: place.line, column: place.column, errors: [] },
     );
   }

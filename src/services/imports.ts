@@ -72,6 +72,8 @@ export interface ImportReport {
 class DryRunDone extends Error {}
 
 const BATCH_SIZE = 200;
+/** The widest file read: far more than any CRM export, and it bounds the report's column list. */
+const MAX_COLUMNS = 1000;
 const MAX_REPORTED_ERRORS = 1000;
 
 interface PendingRow<T> {
@@ -539,6 +541,13 @@ export class ImportService {
         for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
           const { record, info } = chunk;
           if (headers === null) {
+            if (record.length > MAX_COLUMNS)
+              throw new AppError(
+                'IMPORT_INVALID',
+                `The header has ${record.length.toLocaleString('en-US')} columns; at most ` +
+                  `${MAX_COLUMNS.toLocaleString('en-US')} are read. Remove the columns you do not import.`,
+                { line: 1, errors: [] },
+              );
             headers = record.map((header) => header.trim());
             pipeline = await setup(db, headers);
             report.columns = describeColumns(headers, pipeline.mapping);

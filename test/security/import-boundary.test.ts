@@ -2,11 +2,12 @@
 // the limit are refused with their line and column and nothing written; an import reads its file
 // as it arrives and other requests are answered while its transaction is open.
 import { PassThrough, Readable } from 'node:stream';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { decodeImport, firstInvalidUtf8 } from '../../src/services/import-encoding';
-import { apiWorld } from '../api/helpers';
+import { apiWorld, errorCode } from '../api/helpers';
 import { forEachStore } from '../helpers/stores';
 
 const HEADER = 'external_id,name,tier\n';
@@ -144,6 +145,62 @@ forEachStore('import boundary', (current) => {
       await app.close();
     }
     expect((await accountNames(w)).some((name) => name.startsWith('Large'))).toBe(false);
+  });
+
+  it('reads a gzip, deflate or br body as the file it holds, and the charset its Content-Type names', async () => {
+    const w = await apiWorld(current());
+    const post = (payload: Buffer, headers: Record<string, string>) =>
+      w.as('ingest', { method: 'POST', url: '/api/v1/imports/accounts', headers, payload });
+    const file = (id: string) => Buffer.from(`${HEADER}${id},Zipped ${id},Pro\n`);
+    for (const [coding, pack] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const response = await post(pack(file(`Z-${coding}`)), {
+        'content-type': 'text/csv',
+        'content-encoding': coding,
+      });
+      expect(response.statusCode, coding).toBe(200);
+      expect(response.json()).toMatchObject({ created: 1 });
+    }
+    const broken = await post(Buffer.from('not gzip at all'), {
+      'content-type': 'text/csv',
+      'content-encoding': 'gzip',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(errorCode(broken)).toBe('BAD_REQUEST');
+    const unknown = await post(file('Z-x'), { 'content-type': 'text/csv', 'content-encoding': 'compress' });
+    expect(unknown.statusCode).toBe(415);
+    const latin1 = Buffer.concat([
+      Buffer.from(`${HEADER}E-9,Caf`),
+      Buffer.from([0xe9]),
+      Buffer.from(',Pro\n'),
+    ]);
+    const charset = await post(latin1, { 'content-type': 'text/csv; charset=windows-1252' });
+    expect(charset.statusCode).toBe(200);
+    expect(await accountNames(w)).toContain('Café');
+  });
+
+  it('refuses a header of more than 1,000 columns, and names UTF-16 for NULs only when it was not used', async () => {
+    const w = await apiWorld(current());
+    const wide = ['external_id', 'name', ...Array.from({ length: 1200 }, (_, i) => `c${i}`)].join(',');
+    const refused = await w.as('ingest', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts',
+      headers: { 'content-type': 'text/csv' },
+      payload: `${wide}\nW-1,Wide\n`,
+    });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json<{ error: { message: string } }>().error.message).toContain('1,202 columns');
+    const utf16 = await w.as('ingest', {
+      method: 'POST',
+      url: '/api/v1/imports/accounts?encoding=utf-16le',
+      headers: { 'content-type': 'text/csv' },
+      payload: Buffer.from(`${HEADER}N-1,Nul\u0000,Pro\n`, 'utf16le'),
+    });
+    expect(errorCode(utf16)).toBe('IMPORT_NUL');
+    expect(utf16.json<{ error: { message: string } }>().error.message).not.toContain('encoding=utf-16le');
   });
 
   it('lets other writes (a login) through while a client is still sending its upload', async () => {

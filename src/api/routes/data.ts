@@ -1,5 +1,6 @@
 // CSV imports and exports of accounts, contacts and cases.
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -49,11 +50,58 @@ function csvBody(request: FastifyRequest, limit: number): Readable {
   if (Number.isFinite(length) && length > limit) {
     throw tooLarge(limit);
   }
-  return body;
+  // A compressed body is read as the file it holds; the limit counts the file's own bytes.
+  const coding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  switch (coding) {
+    case 'identity':
+    case '':
+      return body;
+    case 'gzip':
+    case 'x-gzip':
+      return decompressed(body, createGunzip(), coding);
+    case 'deflate':
+      return decompressed(body, createInflate(), coding);
+    case 'br':
+      return decompressed(body, createBrotliDecompress(), coding);
+    default:
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding "${coding.slice(0, 40)}" is not accepted: send the file as it is, or gzip, deflate or br.`,
+      );
+  }
 }
 
-function fileOptions(query: { encoding?: string | undefined }, limit: number) {
-  return { maxBytes: limit, ...(query.encoding !== undefined && { encoding: query.encoding }) };
+/** `body` through a decompressor; the body's own end or failure ends the decompressed stream. */
+function decompressed(body: Readable, inflate: Transform, coding: string): Readable {
+  body.once('error', (error) => inflate.destroy(error));
+  body.once('close', () => {
+    if (!body.readableEnded) inflate.destroy(new AppError('UPLOAD_INCOMPLETE', 'The upload ended early.'));
+  });
+  inflate.once('error', () => body.unpipe(inflate));
+  const out = body.pipe(inflate);
+  // A body that is not what its Content-Encoding says is the client's mistake, not the server's.
+  const wrapped = new PassThrough();
+  out.once('error', (error: NodeJS.ErrnoException) =>
+    wrapped.destroy(
+      error instanceof AppError
+        ? error
+        : new AppError(
+            'BAD_REQUEST',
+            `The body is not valid ${coding} data (${error.code ?? error.message}).`,
+          ),
+    ),
+  );
+  return out.pipe(wrapped);
+}
+
+/**
+ * The import's options from its query; the file's encoding is `encoding`, else the charset of its
+ * Content-Type (`text/csv; charset=windows-1252`), else UTF-8.
+ */
+function fileOptions(request: FastifyRequest, query: { encoding?: string | undefined }, limit: number) {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
+  const encoding = query.encoding ?? charset;
+  return { maxBytes: limit, ...(encoding !== undefined && { encoding }) };
 }
 
 export const dataRoutes =
@@ -89,7 +137,7 @@ export const dataRoutes =
       (request) =>
         spooled(csvBody(request, limit), limit, (file) =>
           services.imports.importSignals(actorOf(request), file, {
-            ...fileOptions(request.query, limit),
+            ...fileOptions(request, request.query, limit),
             partial: request.query.partial,
             dryRun: request.query.dryRun,
             createAccounts: request.query.createAccounts,
@@ -111,7 +159,7 @@ export const dataRoutes =
         },
         (request) => {
           const importOptions = {
-            ...fileOptions(request.query, limit),
+            ...fileOptions(request, request.query, limit),
             partial: request.query.partial,
             dryRun: request.query.dryRun,
             ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
