@@ -31,6 +31,10 @@ export async function spooled<T>(
 }
 
 function receive(body: Readable, path: string, limit: number): Promise<void> {
+  // The body may have failed or ended early before this was called (a decompressor's error while
+  // the folder was made): its events are gone, so read its state.
+  if (body.errored) return Promise.reject(body.errored);
+  if (body.destroyed && !body.readableEnded) return Promise.reject(incomplete());
   return new Promise((resolve, reject) => {
     const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
     let bytes = 0;
@@ -66,4 +70,11 @@ function receive(body: Readable, path: string, limit: number): Promise<void> {
     });
     body.pipe(out);
   });
+}
+
+function incomplete(): AppError {
+  return new AppError(
+    'UPLOAD_INCOMPLETE',
+    'The upload ended before the whole file arrived; nothing was imported.',
+  );
 }

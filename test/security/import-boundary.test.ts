@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app';
+import { spooled } from '../../src/api/upload-spool';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { decodeImport, firstInvalidUtf8 } from '../../src/services/import-encoding';
 import { apiWorld, errorCode } from '../api/helpers';
@@ -274,4 +275,21 @@ it('finds where UTF-8 goes wrong even when a character is split across chunks', 
   );
   expect(error).toMatchObject({ code: 'IMPORT_ENCODING', details: { line: 2, column: 4 } });
   expect(await decodeAll([Buffer.from([0x43, 0x61, 0x66, 0xe9])], 'windows-1252')).toBe('Café');
+});
+
+it('refuses an upload that failed or ended early before it was received, instead of waiting for it', async () => {
+  const failed = new PassThrough();
+  failed.on('error', () => undefined);
+  failed.destroy(new Error('not valid gzip'));
+  await expect(spooled(failed, 1024, () => Promise.resolve('read'))).rejects.toThrow('not valid gzip');
+  const cut = new PassThrough();
+  cut.write('external_id,name\n');
+  cut.destroy();
+  await expect(spooled(cut, 1024, () => Promise.resolve('read'))).rejects.toMatchObject({
+    code: 'UPLOAD_INCOMPLETE',
+  });
+  const whole = Readable.from([Buffer.from('external_id,name\nA,B\n')]);
+  expect(await spooled(whole, 1024, async (file) => (await file.toArray()).join(''))).toBe(
+    'external_id,name\nA,B\n',
+  );
 });

@@ -81,6 +81,8 @@ function decompressed(body: Readable, inflate: Transform, coding: string): Reada
   const out = body.pipe(inflate);
   // A body that is not what its Content-Encoding says is the client's mistake, not the server's.
   const wrapped = new PassThrough();
+  // Its failure may come before the spool listens (see upload-spool); the spool reads it then.
+  wrapped.on('error', () => undefined);
   out.once('error', (error: NodeJS.ErrnoException) =>
     wrapped.destroy(
       error instanceof AppError
