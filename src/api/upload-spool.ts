@@ -54,13 +54,7 @@ function receive(body: Readable, path: string, limit: number): Promise<void> {
     });
     body.once('error', fail);
     body.once('close', () => {
-      if (!body.readableEnded)
-        fail(
-          new AppError(
-            'UPLOAD_INCOMPLETE',
-            'The upload ended before the whole file arrived; nothing was imported.',
-          ),
-        );
+      if (!body.readableEnded) fail(incomplete());
     });
     out.once('error', fail);
     out.once('finish', () => {
@@ -72,7 +66,8 @@ function receive(body: Readable, path: string, limit: number): Promise<void> {
   });
 }
 
-function incomplete(): AppError {
+/** The client's upload ended before its whole body arrived. */
+export function incomplete(): AppError {
   return new AppError(
     'UPLOAD_INCOMPLETE',
     'The upload ended before the whole file arrived; nothing was imported.',

@@ -115,7 +115,12 @@ export async function openStore(target: string, options: { migrate?: boolean } =
 }
 
 // WAL lets readers run beside the writer; FULL sync makes every committed transaction durable.
-const WRITER_PRAGMAS = ['synchronous = FULL', 'foreign_keys = ON', 'busy_timeout = 10000'];
+const WRITER_PRAGMAS = ['synchronous = FULL', 'foreign_keys = ON'];
+/**
+ * How long a connection waits for another's lock where the wait stops no request: the bulk writer's
+ * worker thread, and an in-memory store (no other connection shares it).
+ */
+const BUSY_TIMEOUT = 'busy_timeout = 10000';
 
 /**
  * Segment filters compare attributes (kept as text) as numbers only when they are numbers; the same
@@ -132,8 +137,8 @@ function openSqlite(path: string): Store {
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
   for (const pragma of WRITER_PRAGMAS) sqlite.pragma(pragma);
-  prepareConnection(sqlite);
   if (path === ':memory:') {
+    prepareConnection(sqlite, BUSY_TIMEOUT);
     // An in-memory database is one connection's own: it keeps a single one.
     const db = new Kysely<Database>({
       dialect: immediateTransactions(new SqliteDialect({ database: sqlite })),
@@ -145,10 +150,10 @@ function openSqlite(path: string): Store {
   const checkpointer = new Checkpointer(path);
   const ownCheckpoints = ['wal_autocheckpoint = 0', `journal_size_limit = ${JOURNAL_SIZE_LIMIT}`];
   for (const pragma of ownCheckpoints) sqlite.pragma(pragma);
-  const reader = prepareConnection(new SqliteDatabase(path));
-  reader.pragma('wal_autocheckpoint = 0');
   // The main thread's connections wait for locks with timers, not SQLite's sleep (see whenFree).
-  for (const connection of [sqlite, reader]) connection.pragma('busy_timeout = 0');
+  prepareConnection(sqlite, 'busy_timeout = 0');
+  const reader = prepareConnection(new SqliteDatabase(path), 'busy_timeout = 0');
+  reader.pragma('wal_autocheckpoint = 0');
   const writerLock = new Mutex();
   const afterCommit = () => checkpointer.afterCommit();
   const db = new Kysely<Database>({
@@ -158,7 +163,7 @@ function openSqlite(path: string): Store {
     dialect: sqliteBulkWriterDialect({
       path,
       writerLock,
-      pragmas: [...WRITER_PRAGMAS, ...ownCheckpoints],
+      pragmas: [...WRITER_PRAGMAS, BUSY_TIMEOUT, ...ownCheckpoints],
       functions: [['retain_number', retainNumber.toString()]],
       afterCommit,
     }),
@@ -179,9 +184,9 @@ function openSqlite(path: string): Store {
   };
 }
 
-/** What every connection to a store needs: a wait for locks, and the functions queries call. */
-function prepareConnection(sqlite: SqliteDatabase.Database): SqliteDatabase.Database {
-  sqlite.pragma('busy_timeout = 10000');
+/** What every connection to a store needs: how it waits for locks, and the functions queries call. */
+function prepareConnection(sqlite: SqliteDatabase.Database, busyTimeout: string): SqliteDatabase.Database {
+  sqlite.pragma(busyTimeout);
   sqlite.function('retain_number', { deterministic: true }, retainNumber);
   return sqlite;
 }

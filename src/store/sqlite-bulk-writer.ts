@@ -61,7 +61,8 @@ parentPort.on('message', ({ id, sql, parameters }) => {
 });
 `;
 
-const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
+/** better-sqlite3's entry, for the worker threads that open connections of their own. */
+export const SQLITE_DRIVER_PATH = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export interface BulkWriterOptions {
   path: string;
@@ -87,7 +88,7 @@ class WorkerClient {
       eval: true,
       workerData: {
         path: options.path,
-        driver: driverPath,
+        driver: SQLITE_DRIVER_PATH,
         pragmas: options.pragmas,
         functions: options.functions,
       },

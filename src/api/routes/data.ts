@@ -9,7 +9,7 @@ import type { Services } from '../../services';
 import { parseMappingOption } from '../../services/csv-mapping';
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
-import { spooled } from '../upload-spool';
+import { incomplete, spooled } from '../upload-spool';
 import { queryFlag } from '../schemas';
 
 const importQuery = z.object({
@@ -75,15 +75,14 @@ function csvBody(request: FastifyRequest, limit: number): Readable {
 function decompressed(body: Readable, inflate: Transform, coding: string): Readable {
   body.once('error', (error) => inflate.destroy(error));
   body.once('close', () => {
-    if (!body.readableEnded) inflate.destroy(new AppError('UPLOAD_INCOMPLETE', 'The upload ended early.'));
+    if (!body.readableEnded) inflate.destroy(incomplete());
   });
-  inflate.once('error', () => body.unpipe(inflate));
-  const out = body.pipe(inflate);
-  // A body that is not what its Content-Encoding says is the client's mistake, not the server's.
   const wrapped = new PassThrough();
   // Its failure may come before the spool listens (see upload-spool); the spool reads it then.
   wrapped.on('error', () => undefined);
-  out.once('error', (error: NodeJS.ErrnoException) =>
+  inflate.once('error', (error: NodeJS.ErrnoException) => {
+    body.unpipe(inflate);
+    // A body that is not what its Content-Encoding says is the client's mistake, not the server's.
     wrapped.destroy(
       error instanceof AppError
         ? error
@@ -91,9 +90,9 @@ function decompressed(body: Readable, inflate: Transform, coding: string): Reada
             'BAD_REQUEST',
             `The body is not valid ${coding} data (${error.code ?? error.message}).`,
           ),
-    ),
-  );
-  return out.pipe(wrapped);
+    );
+  });
+  return body.pipe(inflate).pipe(wrapped);
 }
 
 /**
