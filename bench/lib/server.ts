@@ -7,16 +7,19 @@ import { BENCH_NOW } from './book';
 export interface BenchServer {
   base: string;
   pid: number;
+  port: number;
   /** What the server printed so far. */
   log: () => string;
   stop: () => Promise<void>;
+  /** Ends the server at once (SIGKILL), as a crash would. */
+  kill: () => Promise<void>;
 }
 
 export async function startServer(
   target: string,
-  options: { args?: string[]; env?: Record<string, string> } = {},
+  options: { args?: string[]; env?: Record<string, string>; port?: number } = {},
 ): Promise<BenchServer> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = options.port ?? 20_000 + Math.floor(Math.random() * 20_000);
   const server = spawn(
     process.execPath,
     [
@@ -35,10 +38,11 @@ export async function startServer(
   server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise((done) => server.once('exit', done));
-  const stop = async () => {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+  const end = async (signal: NodeJS.Signals) => {
+    if (server.exitCode === null && server.signalCode === null) server.kill(signal);
     await exited;
   };
+  const stop = () => end('SIGTERM');
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries += 1) {
     try {
@@ -52,5 +56,5 @@ export async function startServer(
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { base, pid: server.pid ?? 0, log: () => output, stop };
+  return { base, port, pid: server.pid ?? 0, log: () => output, stop, kill: () => end('SIGKILL') };
 }

@@ -18,6 +18,12 @@ export type RouteAccess = 'public' | Permission;
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /**
+     * The API token may come in the JSON body's `writeKey` (Segment's analytics.js sends it there,
+     * as a browser's simple request carries no Authorization header). Checked once the body is
+     * read, before it is validated; the route still declares its access.
+     */
+    writeKeyInBody?: boolean;
   }
   interface FastifyRequest {
     auth: { actor: Actor; user: User; via: 'session' | 'token'; csrfToken: string | null } | null;
@@ -88,21 +94,24 @@ export function requireDeclaredAccess(app: FastifyInstance): DeclaredRoute[] {
 
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('auth', null);
+  const byToken = async (request: FastifyRequest, token: string, access: RouteAccess) => {
+    const { actor, user, scope } = await services.auth.authenticateToken(token);
+    request.auth = { actor, user, via: 'token', csrfToken: null };
+    // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
+    if (scope === 'ingest' && !INGEST_ACCESS.has(access))
+      throw new AppError('FORBIDDEN', 'This API token may only import data.', { scope });
+  };
   app.addHook('onRequest', async (request) => {
     // A request that matched no route goes to the not-found handler, which reads no data.
     if (request.is404) return;
-    const access = request.routeOptions.config.access;
+    const { access, writeKeyInBody } = request.routeOptions.config;
     if (access === undefined) throw new AppError('FORBIDDEN', 'This route declares no access.');
     const header = request.headers.authorization;
     const cookie = request.cookies[SESSION_COOKIE];
     if (header !== undefined) {
       const token = bearerOrBasicToken(header);
       if (!token) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>".');
-      const { actor, user, scope } = await services.auth.authenticateToken(token);
-      request.auth = { actor, user, via: 'token', csrfToken: null };
-      // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
-      if (scope === 'ingest' && !INGEST_ACCESS.has(access))
-        throw new AppError('FORBIDDEN', 'This API token may only import data.', { scope });
+      await byToken(request, token, access);
     } else if (cookie !== undefined && access !== 'public') {
       const session = await services.auth.authenticateSession(cookie);
       request.auth = {
@@ -117,16 +126,37 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
           `Writes with a session cookie need the ${CSRF_HEADER} header.`,
         );
       }
+    } else if (writeKeyInBody && access !== 'public') {
+      // The credential is in the body: settled once the body is read.
+      return;
     }
-    if (access === 'public') return;
-    if (!request.auth) throw new AppError('UNAUTHENTICATED', 'Log in or send an API token.');
-    const { actor } = request.auth;
-    const allowed = SCOPED.has(access) ? actor.role !== 'viewer' : can(actor, access);
-    if (!allowed)
-      throw new AppError('FORBIDDEN', `Role "${actor.role}" may not use this endpoint.`, {
-        permission: access,
-      });
+    authorize(request, access);
   });
+  // After the body is parsed and before it is validated, so a caller without a credential learns
+  // nothing about what the route expects.
+  app.addHook('preValidation', async (request) => {
+    const { access, writeKeyInBody } = request.routeOptions.config;
+    if (!writeKeyInBody || request.auth || access === undefined || access === 'public') return;
+    const body: unknown = request.body;
+    const writeKey =
+      typeof body === 'object' && body !== null && 'writeKey' in body ? body.writeKey : undefined;
+    if (typeof writeKey !== 'string' || writeKey === '')
+      throw new AppError('UNAUTHENTICATED', 'Send an API token as the write key, or log in.');
+    await byToken(request, writeKey, access);
+    authorize(request, access);
+  });
+}
+
+/** Whether the caller resolved for a request may use its route. */
+function authorize(request: FastifyRequest, access: RouteAccess): void {
+  if (access === 'public') return;
+  if (!request.auth) throw new AppError('UNAUTHENTICATED', 'Log in or send an API token.');
+  const { actor } = request.auth;
+  const allowed = SCOPED.has(access) ? actor.role !== 'viewer' : can(actor, access);
+  if (!allowed)
+    throw new AppError('FORBIDDEN', `Role "${actor.role}" may not use this endpoint.`, {
+      permission: access,
+    });
 }
 
 /**

@@ -171,7 +171,7 @@ export function attributeIssues(attributes: Attributes, field = 'attributes'): L
 /** The fields of an account (or a change to one) that the limits bound. */
 export interface AccountLimitFields {
   externalId?: string;
-  name?: string;
+  name?: string | null;
   tier?: string | null;
   lifecycleStage?: string | null;
   attributes?: Attributes;
@@ -190,7 +190,7 @@ export function accountIssues(fields: AccountLimitFields): LimitIssue[] {
 
 /** The fields of a contact (or a change to one) that the limits bound. */
 export interface ContactLimitFields {
-  email?: string;
+  email?: string | null;
   name?: string | null;
   role?: string | null;
   attributes?: Attributes;

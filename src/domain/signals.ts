@@ -41,6 +41,8 @@ function dataSchemas(encoding: SignalEncoding) {
         activeUsers: int.pipe(z.number().min(0)).optional(),
         durationSecs: number.pipe(z.number().min(0)).optional(),
         errors: int.pipe(z.number().min(0)).optional(),
+        /** What the sender said about the event (a Segment track call's properties). */
+        properties: z.record(z.string(), z.unknown()).optional(),
       })
       .strict(),
     licence: z
@@ -343,6 +345,16 @@ export function headlineValue(signal: Signal): number | null {
     case 'competitor_mention':
       return null;
   }
+}
+
+/** How far ahead of the server clock anything may be stamped (clock skew between systems). */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/** A time ahead of the server clock is a clock or mapping mistake, not a fact: the one rule for every way in. */
+export function futureIssue(at: string, now: Date, field = 'occurredAt'): SignalIssue | null {
+  return Date.parse(at) > now.getTime() + FUTURE_TOLERANCE_MS
+    ? { field, message: `${at} is in the future (Retain's clock says ${now.toISOString()})` }
+    : null;
 }
 
 /** The UTC calendar day of an ISO timestamp. */

@@ -7,10 +7,12 @@ import { assertCan, type Actor } from '../domain/policy';
 import {
   dayOf,
   dueItemOf,
+  futureIssue,
   headlineValue,
   parseSignal,
   rollupsOf,
   type Signal,
+  type SignalIssue,
   type SignalKind,
 } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
@@ -22,8 +24,6 @@ import { inTransaction, type ServiceContext } from './context';
 
 /** Most signals one request may carry; larger loads go through CSV import or several batches. */
 export const MAX_SIGNAL_BATCH = 10_000;
-/** How far ahead of the server clock a signal may be stamped (clock skew between systems). */
-const FUTURE_TOLERANCE_MS = 5 * 60_000;
 
 export type SignalSource = 'api' | 'csv' | 'segment' | 'demo';
 
@@ -254,10 +254,8 @@ export class SignalService {
 }
 
 /** A signal stamped in the future is a clock or mapping mistake, not a fact. */
-export function futureError(signal: Signal, now: Date): { field: string; message: string } | null {
-  return Date.parse(signal.occurredAt) > now.getTime() + FUTURE_TOLERANCE_MS
-    ? { field: 'occurredAt', message: `${signal.occurredAt} is in the future` }
-    : null;
+export function futureError(signal: Signal, now: Date): SignalIssue | null {
+  return futureIssue(signal.occurredAt, now);
 }
 
 /**

@@ -29,6 +29,7 @@ import * as changeFeed from './migrations/011-change-feed';
 import * as loginThrottle from './migrations/012-login-throttle';
 import * as accountNotify from './migrations/013-account-notify';
 import * as accountNameOrder from './migrations/014-account-name-order';
+import * as segmentUsers from './migrations/015-segment-users';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -80,6 +81,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-login-throttle': loginThrottle,
   '013-account-notify': accountNotify,
   '014-account-name-order': accountNameOrder,
+  '015-segment-users': segmentUsers,
 };
 
 /** The migrations this version of Retain knows, by name. */

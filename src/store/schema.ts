@@ -247,11 +247,29 @@ export interface RiskCaseEvidenceTable {
   details: string;
 }
 
-export interface SegmentIdentityTable {
-  user_id: string;
-  account_id: number;
-  email: string | null;
+/** A Segment identity: `user:<userId>` or `anon:<anonymousId>`. */
+export interface SegmentUserTable {
+  key: string;
+  account_id: number | null;
+  /** The identity this one stands for (an alias's new id, an anonymous visitor's user). */
+  alias_of: string | null;
+  /** JSON of the contact an identify call described, kept until the user's account is known. */
+  contact: string | null;
+  /** The account (external id) an identify call named before that account existed. */
+  group_id: string | null;
   updated_at: string;
+}
+
+export interface IngestRejectionTable {
+  id: Id;
+  source: string;
+  received_at: string;
+  message_id: string | null;
+  message_type: string | null;
+  field: string;
+  message: string;
+  /** The start of the refused message as JSON. */
+  excerpt: string;
 }
 
 export interface SavedSegmentTable {
@@ -434,7 +452,8 @@ export interface Database {
   csm_sentiments: CsmSentimentTable;
   rule_states: RuleStateTable;
   risk_case_evidence: RiskCaseEvidenceTable;
-  segment_identities: SegmentIdentityTable;
+  segment_users: SegmentUserTable;
+  ingest_rejections: IngestRejectionTable;
   saved_segments: SavedSegmentTable;
   segment_members: SegmentMemberTable;
   segment_membership_events: SegmentMembershipEventTable;

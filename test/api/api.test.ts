@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
@@ -685,23 +686,152 @@ describe('HTTP API', () => {
       });
       expect(single.json()).toMatchObject({ signalsInserted: 1 });
 
-      const orphan = await post('batch', {
+      // One bad message is named and kept in the rejection log; the rest of its batch is written.
+      const mixed = await post('batch', {
         batch: [
-          { type: 'group', groupId: 'SEG-2', traits: { name: 'Never Made' } },
+          { type: 'group', groupId: 'SEG-2', traits: { name: 'Made Anyway', arr: '12,000' } },
+          { type: 'group', groupId: 'SEG-3', traits: { name: 'Three' } },
           { type: 'track', userId: 'stranger', event: 'Signed In', messageId: 'm4' },
+          { type: 'page', userId: 'u1', name: 'Home', messageId: 'm5', properties: { path: '/' } },
+          { type: 'mystery', userId: 'u1' },
         ],
       });
-      expect(orphan.statusCode).toBe(422);
-      expect(orphan.json()).toMatchObject({
-        error: { code: 'SIGNALS_INVALID', details: { errors: [{ index: 1, field: 'context.groupId' }] } },
+      expect(mixed.statusCode).toBe(200);
+      expect(mixed.json()).toMatchObject({
+        received: 5,
+        accepted: 2,
+        rejected: 3,
+        accountsCreated: 1,
+        signalsInserted: 1,
+        errors: [
+          { index: 0, field: 'traits.arr', message: expect.stringContaining('not a plain number') as string },
+          { index: 2, field: 'context.groupId' },
+          { index: 4, field: 'type' },
+        ],
       });
       await expect(t.services.accounts.getByExternalId('SEG-2')).rejects.toMatchObject({
         code: 'ACCOUNT_NOT_FOUND',
       });
-      const unknownType = await post('batch', { batch: [{ type: 'page', name: 'Home' }] });
-      expect(unknownType.json()).toMatchObject({
-        error: { details: { errors: [{ index: 0, field: 'type' }] } },
+      expect(await t.services.accounts.getByExternalId('SEG-3')).toMatchObject({ name: 'Three' });
+      const log = await w.app.inject({
+        method: 'GET',
+        url: `${V1}/segment/rejections`,
+        headers: { authorization: basic },
       });
+      expect(log.json<{ data: { type: string; field: string; excerpt: string }[] }>().data).toMatchObject([
+        { type: 'mystery', field: 'type' },
+        { type: 'track', field: 'context.groupId', excerpt: expect.stringContaining('stranger') as string },
+        { type: 'group', field: 'traits.arr' },
+      ]);
+      // A single call that is refused is a 422, naming the field.
+      const refused = await post('group', { groupId: 'SEG-4', traits: { arr: 'TBD' } });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({
+        error: { code: 'SIGNALS_INVALID', details: { errors: [{ index: 0, field: 'traits.arr' }] } },
+      });
+    });
+
+    it('reads what libraries send: gzip, text/plain with the write key, sentAt and the spec traits', async () => {
+      const t = current();
+      const w = await world(t, { cases: false });
+      const receivedAt = t.clock.now().getTime();
+      // The sender's clock is an hour fast: its times are moved back by the same hour.
+      const fast = (ms: number) => new Date(receivedAt + 3_600_000 - ms).toISOString();
+      const body = {
+        writeKey: w.tokens.ingest,
+        sentAt: fast(0),
+        batch: [
+          {
+            type: 'group',
+            groupId: 'SEG-9',
+            userId: 'u-9',
+            timestamp: fast(1000),
+            traits: {
+              name: 'Nine',
+              plan: 'Team',
+              arr: '12000.50',
+              address: { city: 'Oslo' },
+              tags: ['a', 'b'],
+            },
+          },
+          {
+            type: 'identify',
+            userId: 'u-9',
+            timestamp: fast(1000),
+            traits: { email: 'ivy@nine.example', firstName: 'Ivy', lastName: 'Ng', plan: 'Team' },
+          },
+          {
+            type: 'track',
+            userId: 'u-9',
+            event: 'Invoice Sent',
+            messageId: 'n1',
+            originalTimestamp: fast(60_000),
+            properties: { amount: 40, currency: 'EUR' },
+          },
+          {
+            type: 'track',
+            userId: 'u-9',
+            event: 'Too Soon',
+            messageId: 'n2',
+            timestamp: '2028-01-01T00:00:00Z',
+          },
+        ],
+      };
+      const sent = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/b`,
+        headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+        payload: gzipSync(JSON.stringify(body)),
+      });
+      expect(sent.statusCode).toBe(200);
+      expect(sent.headers['access-control-allow-origin']).toBe('*');
+      expect(sent.json()).toMatchObject({
+        accepted: 3,
+        rejected: 1,
+        errors: [
+          { index: 3, field: 'timestamp', message: expect.stringContaining('in the future') as string },
+        ],
+      });
+      const account = await t.services.accounts.getByExternalId('SEG-9');
+      expect(account).toMatchObject({
+        tier: 'Team',
+        arr: 12_000.5,
+        attributes: { 'address.city': 'Oslo', tags: '["a","b"]' },
+      });
+      expect(await t.services.accounts.contacts(account.id)).toMatchObject([
+        { email: 'ivy@nine.example', name: 'Ivy Ng', attributes: { plan: 'Team' } },
+      ]);
+      const [signal] = await t.services.signals.listForAccount(account.id, { limit: 5 });
+      expect(signal).toMatchObject({
+        occurredAt: new Date(receivedAt - 60_000).toISOString(),
+        data: { event: 'Invoice Sent', properties: { amount: 40, currency: 'EUR' } },
+      });
+
+      const noKey = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/t`,
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ event: 'x', userId: 'u-9' }),
+      });
+      expect(noKey.statusCode).toBe(401);
+      const wrongKey = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/t`,
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ writeKey: 'rt_not-a-token', event: 'x', userId: 'u-9' }),
+      });
+      expect(wrongKey.statusCode).toBe(401);
+      const broken = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/batch`,
+        headers: {
+          authorization: `Bearer ${w.tokens.ingest}`,
+          'content-encoding': 'gzip',
+          'content-type': 'application/json',
+        },
+        payload: 'not gzip at all',
+      });
+      expect(broken.statusCode).toBe(400);
     });
   });
 
@@ -1063,18 +1193,27 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
     },
     // Data: admins and ingest tokens.
-    ...(['track', 'identify', 'group'] as const).map((type): SweepEntry => ({
+    ...['track', 't', 'identify', 'i', 'group', 'g', 'page', 'p', 'screen', 's', 'alias', 'a'].map(
+      (type): SweepEntry => ({
+        method: 'POST',
+        route: `/api/v1/segment/v1/${type}`,
+        url: `/api/v1/segment/v1/${type}`,
+        body: { groupId: 'A-1', userId: 'sweeper', previousId: 'swept', event: 'Swept', traits: {} },
+        deny: ['leadA', 'csmA', 'viewer'],
+      }),
+    ),
+    ...['batch', 'import', 'b'].map((path): SweepEntry => ({
       method: 'POST',
-      route: `/api/v1/segment/v1/${type}`,
-      url: `/api/v1/segment/v1/${type}`,
-      body: { groupId: 'A-1', userId: 'sweeper', event: 'Swept', traits: {} },
+      route: `/api/v1/segment/v1/${path}`,
+      url: `/api/v1/segment/v1/${path}`,
+      body: { batch: [{ type: 'group', groupId: 'A-1', traits: {} }] },
       deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
     })),
     {
-      method: 'POST',
-      route: '/api/v1/segment/v1/batch',
-      url: '/api/v1/segment/v1/batch',
-      body: { batch: [{ type: 'group', groupId: 'A-1', traits: {} }] },
+      method: 'GET',
+      route: '/api/v1/segment/rejections',
+      url: '/api/v1/segment/rejections',
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
     },

@@ -1,6 +1,5 @@
 // CSV imports and exports of accounts, contacts and cases.
-import { PassThrough, Readable, type Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,7 +8,8 @@ import type { Services } from '../../services';
 import { parseMappingOption } from '../../services/csv-mapping';
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
-import { incomplete, spooled } from '../upload-spool';
+import { decoderFor, decompressed } from '../content-coding';
+import { spooled } from '../upload-spool';
 import { queryFlag } from '../schemas';
 
 const importQuery = z.object({
@@ -51,48 +51,8 @@ function csvBody(request: FastifyRequest, limit: number): Readable {
     throw tooLarge(limit);
   }
   // A compressed body is read as the file it holds; the limit counts the file's own bytes.
-  const coding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  switch (coding) {
-    case 'identity':
-    case '':
-      return body;
-    case 'gzip':
-    case 'x-gzip':
-      return decompressed(body, createGunzip(), coding);
-    case 'deflate':
-      return decompressed(body, createInflate(), coding);
-    case 'br':
-      return decompressed(body, createBrotliDecompress(), coding);
-    default:
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Content-Encoding "${coding.slice(0, 40)}" is not accepted: send the file as it is, or gzip, deflate or br.`,
-      );
-  }
-}
-
-/** `body` through a decompressor; the body's own end or failure ends the decompressed stream. */
-function decompressed(body: Readable, inflate: Transform, coding: string): Readable {
-  body.once('error', (error) => inflate.destroy(error));
-  body.once('close', () => {
-    if (!body.readableEnded) inflate.destroy(incomplete());
-  });
-  const wrapped = new PassThrough();
-  // Its failure may come before the spool listens (see upload-spool); the spool reads it then.
-  wrapped.on('error', () => undefined);
-  inflate.once('error', (error: NodeJS.ErrnoException) => {
-    body.unpipe(inflate);
-    // A body that is not what its Content-Encoding says is the client's mistake, not the server's.
-    wrapped.destroy(
-      error instanceof AppError
-        ? error
-        : new AppError(
-            'BAD_REQUEST',
-            `The body is not valid ${coding} data (${error.code ?? error.message}).`,
-          ),
-    );
-  });
-  return body.pipe(inflate).pipe(wrapped);
+  const coded = decoderFor(request.headers['content-encoding']);
+  return coded ? decompressed(body, coded.decoder, coded.coding) : body;
 }
 
 /**

@@ -1,39 +1,128 @@
-// Segment-compatible endpoints: point a Segment source or library (host = <retain>/api/v1/segment)
-// at Retain with an ingest API token as the write key.
+// Segment-compatible endpoints under /api/v1/segment/v1: the HTTP tracking API's paths (`batch`,
+// `track`, `identify`, `group`, `page`, `screen`, `alias`, and `import` for batch) and the short
+// ones analytics.js posts to (`b`, `t`, `i`, `g`, `p`, `s`, `a`). The write key is an ingest API
+// token, sent as Basic user name (analytics-node, RudderStack), as Bearer, or as the body's
+// `writeKey` (analytics.js). Bodies may be gzip, deflate or br, and JSON sent as text/plain.
+import type { PassThrough } from 'node:stream';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SEGMENT_TYPES, type SegmentType } from '../../domain/segment-spec';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import { decoderFor, decompressed } from '../content-coding';
 
+const BATCH_LIMIT = 32 * 1024 * 1024;
 const message = z.record(z.string(), z.unknown());
+const batchBody = z
+  .object({
+    batch: z.array(z.unknown()),
+    sentAt: z.unknown().optional(),
+    writeKey: z.string().optional(),
+  })
+  .passthrough();
+
+const SHORT: Readonly<Record<SegmentType, string>> = {
+  track: 't',
+  identify: 'i',
+  group: 'g',
+  page: 'p',
+  screen: 's',
+  alias: 'a',
+};
+
+const DESCRIPTION =
+  'group -> account (groupId = external id, traits as attributes), identify -> contact, alias -> one user, ' +
+  'track / page / screen -> usage signal with its properties (messageId = idempotency key). Each message is ' +
+  'read on its own: the answer counts what was written and names each refused message, which is also kept ' +
+  'at GET /segment/rejections. Authenticate with an ingest token: Basic (token as user name), Bearer, or the ' +
+  "body's writeKey.";
 
 export const segmentRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.post(
-      '/segment/v1/batch',
-      {
-        config: { access: 'data.import' },
-        bodyLimit: 32 * 1024 * 1024,
-        schema: {
-          tags: ['signals'],
-          description:
-            'Segment batch: group -> account (groupId = external id), identify -> contact, track -> usage signal ' +
-            '(messageId = idempotency key). Authenticate with Bearer <token> or Basic with the token as user name.',
-          body: z.object({ batch: z.array(message).min(1) }).passthrough(),
-        },
-      },
-      (request) => services.segment.handle(actorOf(request), request.body.batch),
+    // Every body is JSON, whatever it is labelled: analytics.js sends text/plain (to stay a simple
+    // cross-origin request) and RudderStack's gzip bodies go out with axios's form label.
+    const json = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('text/plain');
+    app.addContentTypeParser(
+      ['text/plain', 'application/x-www-form-urlencoded'],
+      { parseAs: 'string' },
+      json,
     );
-    for (const type of ['track', 'identify', 'group'] as const) {
+    app.addContentTypeParser('*', { parseAs: 'string' }, json);
+    app.addHook('preParsing', async (request, _reply, payload) => {
+      const coded = decoderFor(request.headers['content-encoding']);
+      if (!coded) return payload;
+      // The body limit counts both what was sent and what it inflates to.
+      const inflated: PassThrough & { receivedEncodedLength?: number } = decompressed(
+        payload,
+        coded.decoder,
+        coded.coding,
+      );
+      inflated.receivedEncodedLength = 0;
+      payload.on('data', (chunk: Buffer) => {
+        inflated.receivedEncodedLength = (inflated.receivedEncodedLength ?? 0) + chunk.length;
+      });
+      return inflated;
+    });
+    // Browsers send from the customer's own pages; the answer carries no data of Retain's.
+    app.addHook('onSend', async (request, reply) => {
+      if (request.method === 'POST') void reply.header('access-control-allow-origin', '*');
+    });
+
+    const config = { access: 'data.import', writeKeyInBody: true } as const;
+    for (const path of ['batch', 'import', 'b']) {
       app.post(
-        `/segment/v1/${type}`,
+        `/segment/v1/${path}`,
         {
-          config: { access: 'data.import' },
-          schema: { tags: ['signals'], description: `One Segment ${type} call.`, body: message },
+          config,
+          bodyLimit: BATCH_LIMIT,
+          schema: {
+            tags: ['signals'],
+            summary: path === 'batch' ? 'Segment batch' : `Segment batch (/${path})`,
+            description: DESCRIPTION,
+            body: batchBody,
+          },
         },
-        (request) => services.segment.handle(actorOf(request), [{ ...request.body, type }]),
+        (request) =>
+          services.segment.handle(actorOf(request), request.body.batch, { sentAt: request.body.sentAt }),
       );
     }
+    for (const type of SEGMENT_TYPES) {
+      for (const path of [type, SHORT[type]]) {
+        app.post(
+          `/segment/v1/${path}`,
+          {
+            config,
+            schema: {
+              tags: ['signals'],
+              summary: path === type ? `One Segment ${type} call` : `One Segment ${type} call (/${path})`,
+              description: `${DESCRIPTION} A refused call is 422 SIGNALS_INVALID.`,
+              body: message,
+            },
+          },
+          (request) =>
+            services.segment.handle(actorOf(request), [{ ...request.body, type }], {
+              single: true,
+            }),
+        );
+      }
+    }
+    app.get(
+      '/segment/rejections',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          tags: ['signals'],
+          summary: 'Refused Segment messages',
+          description: 'Messages refused in the last 30 days, newest first, with the field and the reason.',
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+            before: z.coerce.number().int().min(1).optional(),
+          }),
+        },
+      },
+      async (request) => ({ data: await services.segment.rejections(request.query) }),
+    );
     done();
   };
