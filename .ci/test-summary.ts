@@ -1,6 +1,6 @@
 // Adds up what the test run executed, from the JSON reports `npm test` writes: Vitest's
 // (test-results/vitest.json) and Playwright's (test-results/e2e.json). Prints one line per suite,
-// then `tests: N passed, N failed` last (`, N skipped` follows when something was skipped). Exits
+// then `tests: N passed, N failed` last, the only line in that form (`, N skipped` follows when something was skipped). Exits
 // non-zero when a report is missing, when no test ran, or when anything failed. A test file that
 // failed before its tests could run (an import error, a failing hook, a server that did not start)
 // counts as one failed test.
@@ -147,7 +147,8 @@ function main(): number {
       continue;
     }
     for (const problem of counts.problems) console.log(`${name}: ${problem}`);
-    console.log(`${name}: ${summaryLine(counts).replace(/^tests: /, '')}`);
+    // Per suite in words of its own: the closing line below is the only one in the counted form.
+    console.log(`${name}: ${counts.passed + counts.failed} run, ${counts.failed} of them failing`);
     total.passed += counts.passed;
     total.failed += counts.failed;
     total.skipped += counts.skipped;

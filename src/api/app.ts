@@ -8,11 +8,17 @@ import { fileURLToPath } from 'node:url';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import type { Services } from '../services';
 import { publicScope, registerAuth, requireDeclaredAccess, type DeclaredRoute } from './auth-hook';
 import { registerErrorHandling } from './errors';
 import { registerNulGuard } from './nul-guard';
+import { finishDocument, OPENAPI_BASE } from './openapi';
 import { accountRoutes } from './routes/accounts';
 import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
@@ -67,7 +73,6 @@ export { API_VERSION } from './version';
 export const DEFAULT_CSV_LIMIT = 32 * 1024 * 1024;
 /** CSV imports, streamed: 512 MiB (about ten million account rows). */
 export const DEFAULT_IMPORT_LIMIT = 512 * 1024 * 1024;
-import { API_VERSION } from './version';
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -127,23 +132,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
 
   await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'Retain API',
-        description:
-          'Customer-retention platform: accounts, contacts, risk cases and their lifecycle. Authenticate with a ' +
-          'session cookie (POST /api/v1/auth/login; writes need the x-csrf-token header) or `Authorization: Bearer <token>`.',
-        version: API_VERSION,
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          session: { type: 'apiKey', in: 'cookie', name: 'retain_session' },
-        },
-      },
-      security: [{ bearer: [] }, { session: [] }],
-    },
+    openapi: OPENAPI_BASE,
     transform: jsonSchemaTransform,
+    transformObject: (input) => finishDocument(jsonSchemaTransformObject(input), app.routeAccess),
   });
   await publicScope(app, async (scope) => {
     await scope.register(fastifySwaggerUi, { routePrefix: '/api/docs/ui', staticCSP: true });

@@ -42,6 +42,8 @@ export const accountRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listAccounts',
+          summary: 'List and search accounts',
           tags: ['accounts'],
           querystring: z.object({
             q: z.string().max(200).optional(),
@@ -63,14 +65,30 @@ export const accountRoutes =
 
     app.post(
       '/accounts',
-      { config: { access: 'account.write' }, schema: { tags: ['accounts'], body: accountBody } },
+      {
+        config: { access: 'account.write' },
+        schema: {
+          operationId: 'createAccount',
+          summary: 'Create an account',
+          tags: ['accounts'],
+          body: accountBody,
+        },
+      },
       async (request, reply) =>
         reply.status(201).send(await services.accounts.create(actorOf(request), request.body)),
     );
 
     app.get(
       '/accounts/:id',
-      { config: { access: 'read' }, schema: { tags: ['accounts'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'getAccount',
+          summary: 'Get an account',
+          tags: ['accounts'],
+          params: idParams,
+        },
+      },
       (request) => services.accounts.get(request.params.id),
     );
 
@@ -78,7 +96,12 @@ export const accountRoutes =
       '/accounts/by-external-id/:externalId',
       {
         config: { access: 'read' },
-        schema: { tags: ['accounts'], params: z.object({ externalId: z.string().min(1).max(200) }) },
+        schema: {
+          operationId: 'getAccountByExternalId',
+          summary: 'Get an account by its external id',
+          tags: ['accounts'],
+          params: z.object({ externalId: z.string().min(1).max(200) }),
+        },
       },
       (request) => services.accounts.getByExternalId(request.params.externalId),
     );
@@ -88,6 +111,8 @@ export const accountRoutes =
       {
         config: { access: 'account.write' },
         schema: {
+          operationId: 'updateAccount',
+          summary: 'Change an account',
           tags: ['accounts'],
           params: idParams,
           body: accountBody.partial().extend({ version: z.number().int().positive().optional() }).strict(),
@@ -101,7 +126,15 @@ export const accountRoutes =
 
     app.delete(
       '/accounts/:id',
-      { config: { access: 'account.write' }, schema: { tags: ['accounts'], params: idParams } },
+      {
+        config: { access: 'account.write' },
+        schema: {
+          operationId: 'deleteAccount',
+          summary: 'Delete an account',
+          tags: ['accounts'],
+          params: idParams,
+        },
+      },
       async (request, reply) => {
         await services.accounts.delete(actorOf(request), request.params.id);
         return reply.status(204).send();
@@ -113,6 +146,8 @@ export const accountRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getAccountTimeline',
+          summary: "An account's timeline",
           tags: ['accounts'],
           params: idParams,
           querystring: z.object({
@@ -128,7 +163,15 @@ export const accountRoutes =
 
     app.get(
       '/accounts/:id/risk-cases',
-      { config: { access: 'read' }, schema: { tags: ['accounts'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'listAccountRiskCases',
+          summary: "An account's risk cases",
+          tags: ['accounts'],
+          params: idParams,
+        },
+      },
       async (request) => {
         await services.accounts.get(request.params.id);
         return { items: await services.riskCases.listForAccount(request.params.id) };
@@ -137,7 +180,15 @@ export const accountRoutes =
 
     app.get(
       '/accounts/:id/contacts',
-      { config: { access: 'read' }, schema: { tags: ['contacts'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'listContacts',
+          summary: "An account's contacts",
+          tags: ['contacts'],
+          params: idParams,
+        },
+      },
       async (request) => ({
         items: await services.accounts.contacts(request.params.id),
       }),
@@ -147,7 +198,13 @@ export const accountRoutes =
       '/accounts/:id/contacts',
       {
         config: { access: 'contact.write' },
-        schema: { tags: ['contacts'], params: idParams, body: contactBody },
+        schema: {
+          operationId: 'createContact',
+          summary: 'Add a contact to an account',
+          tags: ['contacts'],
+          params: idParams,
+          body: contactBody,
+        },
       },
       async (request, reply) =>
         reply
@@ -159,14 +216,28 @@ export const accountRoutes =
       '/contacts/:id',
       {
         config: { access: 'contact.write' },
-        schema: { tags: ['contacts'], params: idParams, body: contactBody.partial().strict() },
+        schema: {
+          operationId: 'updateContact',
+          summary: 'Change a contact',
+          tags: ['contacts'],
+          params: idParams,
+          body: contactBody.partial().strict(),
+        },
       },
       (request) => services.accounts.updateContact(actorOf(request), request.params.id, request.body),
     );
 
     app.delete(
       '/contacts/:id',
-      { config: { access: 'contact.write' }, schema: { tags: ['contacts'], params: idParams } },
+      {
+        config: { access: 'contact.write' },
+        schema: {
+          operationId: 'deleteContact',
+          summary: 'Delete a contact',
+          tags: ['contacts'],
+          params: idParams,
+        },
+      },
       async (request, reply) => {
         await services.accounts.deleteContact(actorOf(request), request.params.id);
         return reply.status(204).send();
@@ -177,6 +248,8 @@ export const accountRoutes =
       {
         config: { access: 'users.manage' },
         schema: {
+          operationId: 'eraseAccount',
+          summary: 'Erase an account and all its data',
           tags: ['accounts'],
           description:
             'Erase the account for a privacy request (admins): it and all its data are deleted; its audit entries ' +

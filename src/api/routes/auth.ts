@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf, SESSION_COOKIE } from '../auth-hook';
+import { loginResponse } from '../responses';
 import { idParams } from '../schemas';
 
 /**
@@ -27,6 +28,9 @@ export const authRoutes =
       {
         config: { access: 'public' },
         schema: {
+          operationId: 'login',
+          response: { 200: loginResponse },
+          summary: 'Log in with e-mail and password',
           tags: ['auth'],
           body: z.object({
             email: z.string().min(3).max(320),
@@ -59,7 +63,10 @@ export const authRoutes =
 
     app.post(
       '/auth/logout',
-      { config: { access: 'public' }, schema: { tags: ['auth'] } },
+      {
+        config: { access: 'public' },
+        schema: { operationId: 'logout', summary: 'Log out and end the session', tags: ['auth'] },
+      },
       async (request, reply) => {
         const token = request.cookies[SESSION_COOKIE];
         if (token) await services.auth.logout(token);
@@ -68,20 +75,40 @@ export const authRoutes =
       },
     );
 
-    app.get('/auth/session', { config: { access: 'read' }, schema: { tags: ['auth'] } }, (request) => {
-      actorOf(request);
-      return { user: request.auth?.user, via: request.auth?.via, csrfToken: request.auth?.csrfToken ?? null };
-    });
+    app.get(
+      '/auth/session',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getSession', summary: 'The current session and user', tags: ['auth'] },
+      },
+      (request) => {
+        actorOf(request);
+        return {
+          user: request.auth?.user,
+          via: request.auth?.via,
+          csrfToken: request.auth?.csrfToken ?? null,
+        };
+      },
+    );
 
-    app.get('/auth/tokens', { config: { access: 'read' }, schema: { tags: ['auth'] } }, async (request) => ({
-      items: await services.auth.listApiTokens(actorOf(request)),
-    }));
+    app.get(
+      '/auth/tokens',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'listApiTokens', summary: 'List API tokens', tags: ['auth'] },
+      },
+      async (request) => ({
+        items: await services.auth.listApiTokens(actorOf(request)),
+      }),
+    );
 
     app.post(
       '/auth/tokens',
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'createApiToken',
+          summary: 'Create an API token',
           tags: ['auth'],
           body: z.object({
             name: z.string().min(1).max(100),
@@ -98,7 +125,15 @@ export const authRoutes =
 
     app.delete(
       '/auth/tokens/:id',
-      { config: { access: 'read' }, schema: { tags: ['auth'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'revokeApiToken',
+          summary: 'Revoke an API token',
+          tags: ['auth'],
+          params: idParams,
+        },
+      },
       async (request, reply) => {
         await services.auth.revokeApiToken(actorOf(request), request.params.id);
         return reply.status(204).send();

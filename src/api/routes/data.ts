@@ -89,6 +89,8 @@ export const dataRoutes =
       {
         config: { access: 'data.import' },
         schema: {
+          operationId: 'importSignals',
+          summary: 'Import signals from CSV',
           tags: ['data'],
           description:
             'Import signals from a CSV body: account, kind, occurred_at, idempotency_key, and one column per data field.',
@@ -114,6 +116,8 @@ export const dataRoutes =
           config: { access: 'data.import' },
           schema: {
             tags: ['data'],
+            operationId: kind === 'accounts' ? 'importAccounts' : 'importContacts',
+            summary: `Import ${kind} from CSV`,
             description: `Import ${kind} from a CSV body (Content-Type: text/csv). All or nothing unless partial=true.`,
             querystring: importQuery,
           },
@@ -140,6 +144,8 @@ export const dataRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'exportCsv',
+          summary: 'Export accounts, contacts or cases as CSV',
           tags: ['data'],
           params: z.object({ kind: z.enum(['accounts', 'contacts', 'cases']) }),
           querystring: z.object({

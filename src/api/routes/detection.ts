@@ -9,7 +9,10 @@ export const detectionRoutes =
   (app, _options, done) => {
     app.get(
       '/detection/rules',
-      { config: { access: 'read' }, schema: { tags: ['detection'] } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getDetectionRules', summary: 'Get the detection rules', tags: ['detection'] },
+      },
       async () => ({
         items: await services.detection.rules(),
       }),
@@ -20,6 +23,8 @@ export const detectionRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'replaceDetectionRules',
+          summary: 'Replace the detection rules',
           tags: ['detection'],
           description:
             'Replace the rule set. Each rule: key, name, reason (a risk reason key), condition ' +
@@ -37,6 +42,8 @@ export const detectionRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'exportConfig',
+          summary: 'Export the configuration',
           tags: ['configuration'],
           description: 'Stages, reasons, settings, scorecard and detection rules as one JSON document.',
         },
@@ -50,6 +57,8 @@ export const detectionRoutes =
         config: { access: 'config.write' },
         bodyLimit: 4 * 1024 * 1024,
         schema: {
+          operationId: 'importConfig',
+          summary: 'Apply an exported configuration',
           tags: ['configuration'],
           description: 'Apply an exported configuration document: adds and updates by key, all or nothing.',
           body: z.record(z.string(), z.unknown()),
@@ -62,7 +71,12 @@ export const detectionRoutes =
       '/detection/run',
       {
         config: { access: 'config.write' },
-        schema: { tags: ['detection'], description: 'Evaluate every rule for every account now.' },
+        schema: {
+          operationId: 'runDetection',
+          summary: 'Run detection on every account',
+          tags: ['detection'],
+          description: 'Evaluate every rule for every account now.',
+        },
       },
       () => services.detection.evaluate(),
     );

@@ -27,6 +27,8 @@ export const eventRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'streamEvents',
+          summary: 'A live stream of changes',
           tags: ['events'],
           description:
             'A text/event-stream of changes (`event: change`, data `{id, at, actor, entityType, entityId, accountId, ' +

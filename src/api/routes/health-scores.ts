@@ -65,6 +65,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getAccountHealth',
+          summary: "An account's health score, explained",
           tags: ['health'],
           description:
             'Current score with components and explanation, change over 3/7/14/30/90 days, 90 days of history, ' +
@@ -81,6 +83,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'recordSentiment',
+          summary: "Record the CSM's sentiment",
           tags: ['health'],
           params: idParams,
           body: z.object({
@@ -103,6 +107,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listHealthDisagreements',
+          summary: 'Where CSM sentiment disagrees with the score',
           tags: ['health'],
           description:
             'Accounts whose CSM sentiment strongly disagrees with the computed score (green on poor, red on good).',
@@ -115,8 +121,13 @@ export const healthScoreRoutes =
       async (request) => ({ items: await services.health.disagreements(request.query) }),
     );
 
-    app.get('/health/scorecard', { config: { access: 'read' }, schema: { tags: ['health'] } }, () =>
-      services.health.scorecard(),
+    app.get(
+      '/health/scorecard',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getScorecard', summary: 'Get the health scorecard', tags: ['health'] },
+      },
+      () => services.health.scorecard(),
     );
 
     app.put(
@@ -124,6 +135,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'replaceScorecard',
+          summary: 'Replace the health scorecard',
           tags: ['health'],
           description: 'Replace the scorecard: weighted measures and bands. Validated as a whole.',
           body: z.record(z.string(), z.unknown()),
@@ -137,6 +150,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'backtestScorecard',
+          summary: 'Backtest the scorecard on labelled CSV',
           tags: ['health'],
           description:
             'Evaluate the live scorecard as a churn predictor on the held-out rows of a labelled CSV body ' +
@@ -154,6 +169,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'fitScorecard',
+          summary: 'Fit a scorecard from labelled CSV',
           tags: ['health'],
           description:
             'Learn a scorecard from a labelled CSV body (Content-Type: text/csv): binned inputs, penalised logistic ' +
@@ -192,6 +209,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'backtestScoreHistory',
+          summary: 'Backtest stored scores against what happened',
           tags: ['health'],
           description:
             'Backtest the scores the store held on `asOf` (as stored then) against the cases closed as lost ' +
@@ -207,6 +226,8 @@ export const healthScoreRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'fitScorecardFromHistory',
+          summary: "Fit a scorecard from the store's history",
           tags: ['health'],
           description:
             "Learn a scorecard from the store's history: account attributes and what each signal measure read on " +
@@ -238,7 +259,12 @@ export const healthScoreRoutes =
       '/health/rescore',
       {
         config: { access: 'config.write' },
-        schema: { tags: ['health'], description: 'Re-score every account now.' },
+        schema: {
+          operationId: 'rescoreAll',
+          summary: 'Re-score every account',
+          tags: ['health'],
+          description: 'Re-score every account now.',
+        },
       },
       () => services.health.score(),
     );

@@ -7,9 +7,16 @@ import { API_VERSION } from '../version';
 export const healthRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.get('/api/health', { config: { access: 'public' }, schema: { tags: ['health'] } }, async () => {
-      await sql`select 1`.execute(services.store.db);
-      return { status: 'ok', version: API_VERSION, store: services.store.kind };
-    });
+    app.get(
+      '/api/health',
+      {
+        config: { access: 'public' },
+        schema: { operationId: 'getHealth', summary: 'Liveness and store status', tags: ['health'] },
+      },
+      async () => {
+        await sql`select 1`.execute(services.store.db);
+        return { status: 'ok', version: API_VERSION, store: services.store.kind };
+      },
+    );
     done();
   };

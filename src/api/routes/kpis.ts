@@ -12,6 +12,8 @@ export const kpiRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listKpis',
+          summary: 'KPI cards with values and targets',
           tags: ['kpis'],
           description:
             'Every KPI card with its value now, target status, the last 30 daily snapshots and the change ' +
@@ -24,7 +26,15 @@ export const kpiRoutes =
 
     app.get(
       '/kpis/cards',
-      { config: { access: 'read' }, schema: { tags: ['kpis'], description: 'The KPI card definitions.' } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'getKpiCards',
+          summary: 'Get the KPI card definitions',
+          tags: ['kpis'],
+          description: 'The KPI card definitions.',
+        },
+      },
       async () => ({
         items: await services.kpis.cards(),
       }),
@@ -35,6 +45,8 @@ export const kpiRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'replaceKpiCards',
+          summary: 'Replace the KPI cards',
           tags: ['kpis'],
           description:
             'Replace the KPI cards (admins): key, name, segment (a saved segment key or null), metric ' +
@@ -51,6 +63,8 @@ export const kpiRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'snapshotKpis',
+          summary: "Store today's KPI values",
           tags: ['kpis'],
           description: "Store today's value of every card now (the daily run does this).",
         },

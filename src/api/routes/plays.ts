@@ -24,6 +24,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listPlays',
+          summary: 'List plays',
           tags: ['playbooks'],
           description: 'Every play with its current definition (webhook URLs for admins only).',
         },
@@ -36,6 +38,8 @@ export const playRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'createPlay',
+          summary: 'Create a play',
           tags: ['playbooks'],
           description: `Create a play (admins); it starts inactive. ${DEFINITION_HELP}`,
           body: z.record(z.string(), z.unknown()),
@@ -48,7 +52,13 @@ export const playRoutes =
       '/plays/:ref',
       {
         config: { access: 'read' },
-        schema: { tags: ['playbooks'], description: 'A play by id or key.', params: playParams },
+        schema: {
+          operationId: 'getPlay',
+          summary: 'Get a play',
+          tags: ['playbooks'],
+          description: 'A play by id or key.',
+          params: playParams,
+        },
       },
       (request) => services.playbooks.get(request.params.ref, actorOf(request)),
     );
@@ -58,6 +68,8 @@ export const playRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'updatePlay',
+          summary: 'Change or turn a play on or off',
           tags: ['playbooks'],
           description:
             'Rename, turn on or off (`active`), or change the definition (a new version; runs in flight keep ' +
@@ -73,7 +85,13 @@ export const playRoutes =
       '/plays/:ref/versions',
       {
         config: { access: 'read' },
-        schema: { tags: ['playbooks'], description: 'Every version of the definition.', params: playParams },
+        schema: {
+          operationId: 'listPlayVersions',
+          summary: "A play's versions",
+          tags: ['playbooks'],
+          description: 'Every version of the definition.',
+          params: playParams,
+        },
       },
       async (request) => ({ items: await services.playbooks.versions(request.params.ref, actorOf(request)) }),
     );
@@ -83,6 +101,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'dryRunPlay',
+          summary: 'Who would enter a play now',
           tags: ['playbooks'],
           description:
             'Which accounts would enter the play now and which group each would land in; nothing is started. ' +
@@ -102,6 +122,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listPlayRuns',
+          summary: "A play's runs",
           tags: ['playbooks'],
           description: 'Runs of the play, newest first.',
           params: playParams,
@@ -124,6 +146,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getPlayEffectiveness',
+          summary: 'A play against its holdout',
           tags: ['playbooks'],
           description:
             'Treated vs held-out accounts: save rate, churn and health change after 30 days, with 95% ' +
@@ -139,6 +163,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getPlayRun',
+          summary: 'Get a play run',
           tags: ['playbooks'],
           description: 'One run: its steps as done, its tasks and its messages.',
           params: idParams,
@@ -152,6 +178,8 @@ export const playRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'listOutbox',
+          summary: 'Messages plays sent or are sending',
           tags: ['playbooks'],
           description:
             'Emails and webhook calls plays sent or are sending. `unconfirmed` ones were being sent when the ' +
@@ -172,6 +200,8 @@ export const playRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'retryOutboxMessage',
+          summary: 'Send a message again',
           tags: ['playbooks'],
           description: 'Send an unconfirmed, failed or undeliverable message again.',
           params: idParams,
@@ -185,6 +215,8 @@ export const playRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listTasks',
+          summary: 'A task inbox',
           tags: ['tasks'],
           description:
             'A task inbox: your own by default; `assignee` (a user id or `unassigned`), `teamId` or `accountId` ' +
@@ -205,7 +237,10 @@ export const playRoutes =
 
     app.get(
       '/tasks/:id',
-      { config: { access: 'read' }, schema: { tags: ['tasks'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getTask', summary: 'Get a task', tags: ['tasks'], params: idParams },
+      },
       (request) => services.tasks.get(request.params.id),
     );
 
@@ -214,6 +249,8 @@ export const playRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'completeTask',
+          summary: 'Mark a task done',
           tags: ['tasks'],
           description:
             'Mark a task done (its assignee, their team lead or an admin). Automatic post-completion actions ' +

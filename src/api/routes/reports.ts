@@ -14,6 +14,8 @@ export const reportRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getHuddle',
+          summary: "A team's huddle list",
           tags: ['huddles'],
           description:
             "The team's huddle list: each CSM's top five open cases by priority, the last weekly update and what " +
@@ -29,6 +31,8 @@ export const reportRoutes =
       {
         config: { access: 'segments.write' },
         schema: {
+          operationId: 'recordHuddle',
+          summary: 'Record that a huddle was held',
           tags: ['huddles'],
           description: 'Record that the team held its huddle now (its lead or an admin).',
           params: idParams,
@@ -42,6 +46,8 @@ export const reportRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getMonthlyReport',
+          summary: 'The monthly risk report',
           tags: ['reports'],
           description:
             "A team's monthly risk report: new, saved and lost cases and ARR, top reasons, matrix, cases without a " +

@@ -6,6 +6,7 @@ import { QUADRANTS } from '../../domain/matrix';
 import type { Services } from '../../services';
 import { INPUT_LIMITS } from '../../domain/input-limits';
 import { actorOf } from '../auth-hook';
+import { riskCaseSchema, worklistResponse } from '../responses';
 import { idParams, pageQuery, queryFlag, reasonKey } from '../schemas';
 
 const version = z.number().int().positive().optional();
@@ -19,6 +20,9 @@ export const riskCaseRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listRiskCases',
+          response: { 200: worklistResponse },
+          summary: 'The worklist of risk cases',
           tags: ['risk cases'],
           description:
             'The worklist: open cases by priority unless told otherwise. `overdue=true` lists cases whose weekly update is overdue.',
@@ -55,6 +59,8 @@ export const riskCaseRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getRiskMatrix',
+          summary: 'The At-Risk Matrix with counts',
           tags: ['risk cases'],
           querystring: z.object({
             ownerId: z.coerce.number().int().positive().optional(),
@@ -70,6 +76,9 @@ export const riskCaseRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'openRiskCase',
+          response: { 201: riskCaseSchema },
+          summary: 'Open a risk case',
           tags: ['risk cases'],
           body: z.object({
             accountId: z.number().int().positive(),
@@ -89,7 +98,16 @@ export const riskCaseRoutes =
 
     app.get(
       '/risk-cases/:id',
-      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'getRiskCase',
+          response: { 200: riskCaseSchema },
+          summary: 'Get a risk case',
+          tags: ['risk cases'],
+          params: idParams,
+        },
+      },
       (request) => services.riskCases.get(request.params.id),
     );
 
@@ -98,6 +116,9 @@ export const riskCaseRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'updateRiskCase',
+          response: { 200: riskCaseSchema },
+          summary: 'Place a case on the matrix, set ARR at risk and LTV',
           tags: ['risk cases'],
           description:
             'Place the case on the At-Risk Matrix and set ARR at risk and LTV (null derives LTV from ARR).',
@@ -122,6 +143,9 @@ export const riskCaseRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'moveRiskCase',
+          response: { 200: riskCaseSchema },
+          summary: 'Move a case to a stage',
           tags: ['risk cases'],
           params: idParams,
           description:
@@ -143,6 +167,9 @@ export const riskCaseRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'setRiskCaseReasons',
+          response: { 200: riskCaseSchema },
+          summary: "Set a case's reasons",
           tags: ['risk cases'],
           params: idParams,
           body: z.object({ reasons: z.array(reasonKey).min(1).max(20), version }),
@@ -159,7 +186,15 @@ export const riskCaseRoutes =
 
     app.get(
       '/risk-cases/:id/updates',
-      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'listRiskCaseUpdates',
+          summary: "A case's weekly updates",
+          tags: ['risk cases'],
+          params: idParams,
+        },
+      },
       async (request) => ({
         items: await services.riskCases.updates(request.params.id),
       }),
@@ -170,6 +205,8 @@ export const riskCaseRoutes =
       {
         config: { access: 'case.write' },
         schema: {
+          operationId: 'addRiskCaseUpdate',
+          summary: 'Record a weekly update',
           tags: ['risk cases'],
           description: "The weekly update: Background / What we've done so far / Next steps.",
           params: idParams,
@@ -184,7 +221,15 @@ export const riskCaseRoutes =
 
     app.get(
       '/risk-cases/:id/audit',
-      { config: { access: 'read' }, schema: { tags: ['risk cases'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'getRiskCaseAudit',
+          summary: "A case's audit trail",
+          tags: ['risk cases'],
+          params: idParams,
+        },
+      },
       async (request) => ({
         items: await services.riskCases.auditTrail(request.params.id),
       }),

@@ -28,7 +28,10 @@ export const riskConfigRoutes =
   (app, _options, done) => {
     app.get(
       '/risk-stages',
-      { config: { access: 'read' }, schema: { tags: ['configuration'] } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'listRiskStages', summary: 'List risk stages', tags: ['configuration'] },
+      },
       async () => ({
         items: await services.config.listStages(),
       }),
@@ -36,7 +39,15 @@ export const riskConfigRoutes =
 
     app.post(
       '/risk-stages',
-      { config: { access: 'config.write' }, schema: { tags: ['configuration'], body: stageBody } },
+      {
+        config: { access: 'config.write' },
+        schema: {
+          operationId: 'createRiskStage',
+          summary: 'Create a risk stage',
+          tags: ['configuration'],
+          body: stageBody,
+        },
+      },
       async (request, reply) =>
         reply.status(201).send(await services.config.createStage(actorOf(request), request.body)),
     );
@@ -46,6 +57,8 @@ export const riskConfigRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'updateRiskStage',
+          summary: 'Change a risk stage',
           tags: ['configuration'],
           params: keyParams,
           body: z
@@ -65,7 +78,10 @@ export const riskConfigRoutes =
 
     app.get(
       '/risk-reasons',
-      { config: { access: 'read' }, schema: { tags: ['configuration'] } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'listRiskReasons', summary: 'List risk reasons', tags: ['configuration'] },
+      },
       async () => ({
         items: await services.config.listReasons(),
       }),
@@ -73,7 +89,15 @@ export const riskConfigRoutes =
 
     app.post(
       '/risk-reasons',
-      { config: { access: 'config.write' }, schema: { tags: ['configuration'], body: reasonBody } },
+      {
+        config: { access: 'config.write' },
+        schema: {
+          operationId: 'createRiskReason',
+          summary: 'Create a risk reason',
+          tags: ['configuration'],
+          body: reasonBody,
+        },
+      },
       async (request, reply) =>
         reply.status(201).send(await services.config.createReason(actorOf(request), request.body)),
     );
@@ -83,6 +107,8 @@ export const riskConfigRoutes =
       {
         config: { access: 'config.write' },
         schema: {
+          operationId: 'updateRiskReason',
+          summary: 'Change a risk reason',
           tags: ['configuration'],
           params: keyParams,
           body: reasonBody.omit({ key: true }).partial().strict(),
@@ -91,15 +117,25 @@ export const riskConfigRoutes =
       (request) => services.config.updateReason(actorOf(request), request.params.key, request.body),
     );
 
-    app.get('/settings', { config: { access: 'read' }, schema: { tags: ['configuration'] } }, () =>
-      services.config.settings(),
+    app.get(
+      '/settings',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getSettings', summary: 'Get the settings', tags: ['configuration'] },
+      },
+      () => services.config.settings(),
     );
 
     app.patch(
       '/settings',
       {
         config: { access: 'config.write' },
-        schema: { tags: ['configuration'], body: settingsSchema.partial().strict() },
+        schema: {
+          operationId: 'updateSettings',
+          summary: 'Change the settings',
+          tags: ['configuration'],
+          body: settingsSchema.partial().strict(),
+        },
       },
       (request) => services.config.updateSettings(actorOf(request), request.body),
     );

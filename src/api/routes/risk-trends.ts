@@ -35,6 +35,8 @@ export const riskTrendRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getRiskTrends',
+          summary: 'Cases by reason over time',
           tags: ['risk trends'],
           description:
             'Cases by reason per week or month, optionally split by tier, team, owner, lifecycle_stage, stage, ' +
@@ -50,6 +52,8 @@ export const riskTrendRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'drillDownRiskTrends',
+          summary: 'The cases behind one trend cell',
           tags: ['risk trends'],
           description: 'The exact cases and accounts one cell of the trend counts.',
           querystring: trendQuery.extend({
@@ -66,6 +70,8 @@ export const riskTrendRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getChurnAnalysis',
+          summary: 'Churn against the attrition target',
           tags: ['risk trends'],
           description:
             'Churn over a period (default the last 365 days): attrition of the book and of each saved segment against ' +

@@ -21,7 +21,12 @@ export const savedSegmentRoutes =
       '/segments',
       {
         config: { access: 'read' },
-        schema: { tags: ['segments'], description: 'Every saved segment with its live count.' },
+        schema: {
+          operationId: 'listSegments',
+          summary: 'List saved segments with live counts',
+          tags: ['segments'],
+          description: 'Every saved segment with its live count.',
+        },
       },
       async () => ({ items: await services.segments.list() }),
     );
@@ -31,6 +36,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'segments.write' },
         schema: {
+          operationId: 'createSegment',
+          summary: 'Save a segment',
           tags: ['segments'],
           description: `Save a segment (leads and admins). ${FILTER_HELP}`,
           body: z.record(z.string(), z.unknown()),
@@ -44,6 +51,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'previewSegment',
+          summary: 'Preview a segment filter',
           tags: ['segments'],
           description: `Count and list the accounts a filter matches now, without saving it. ${FILTER_HELP}`,
           body: z.object({ filter: z.string().min(1).max(4000) }),
@@ -58,6 +67,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'segments.write' },
         schema: {
+          operationId: 'refreshSegments',
+          summary: "Refresh every segment's membership",
           tags: ['segments'],
           description: 'Bring every segment’s membership up to date now, recording entries and exits.',
         },
@@ -67,7 +78,10 @@ export const savedSegmentRoutes =
 
     app.get(
       '/segments/:id',
-      { config: { access: 'read' }, schema: { tags: ['segments'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getSegment', summary: 'Get a segment', tags: ['segments'], params: idParams },
+      },
       (request) => services.segments.get(request.params.id),
     );
 
@@ -76,6 +90,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'segments.write' },
         schema: {
+          operationId: 'updateSegment',
+          summary: 'Change a segment',
           tags: ['segments'],
           description: 'Change a segment; send the `version` you read (409 VERSION_CONFLICT when stale).',
           params: idParams,
@@ -87,7 +103,15 @@ export const savedSegmentRoutes =
 
     app.delete(
       '/segments/:id',
-      { config: { access: 'segments.write' }, schema: { tags: ['segments'], params: idParams } },
+      {
+        config: { access: 'segments.write' },
+        schema: {
+          operationId: 'deleteSegment',
+          summary: 'Delete a segment',
+          tags: ['segments'],
+          params: idParams,
+        },
+      },
       async (request, reply) => {
         await services.segments.delete(actorOf(request), request.params.id);
         return reply.status(204).send();
@@ -99,6 +123,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listSegmentMembers',
+          summary: "A segment's members",
           tags: ['segments'],
           description: 'The accounts matching the segment now, by name.',
           params: idParams,
@@ -113,6 +139,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getSegmentHistory',
+          summary: 'Entries and exits of a segment',
           tags: ['segments'],
           description: 'Accounts entering and leaving the segment, newest first.',
           params: idParams,
@@ -127,6 +155,8 @@ export const savedSegmentRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'getAccountSegmentHistory',
+          summary: 'The segments an account entered and left',
           tags: ['segments'],
           description: 'The segments the account entered and left, newest first.',
           params: idParams,

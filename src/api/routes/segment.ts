@@ -37,6 +37,8 @@ const DESCRIPTION =
   'at GET /segment/rejections. Authenticate with an ingest token: Basic (token as user name), Bearer, or the ' +
   "body's writeKey.";
 
+const capitalised = (path: string) => `${path.charAt(0).toUpperCase()}${path.slice(1)}`;
+
 export const segmentRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
@@ -79,6 +81,7 @@ export const segmentRoutes =
           bodyLimit: BATCH_LIMIT,
           schema: {
             tags: ['signals'],
+            operationId: `segment${capitalised(path)}`,
             summary: path === 'batch' ? 'Segment batch' : `Segment batch (/${path})`,
             description: DESCRIPTION,
             body: batchBody,
@@ -96,6 +99,7 @@ export const segmentRoutes =
             config,
             schema: {
               tags: ['signals'],
+              operationId: `segment${capitalised(path)}`,
               summary: path === type ? `One Segment ${type} call` : `One Segment ${type} call (/${path})`,
               description: `${DESCRIPTION} A refused call is 422 SIGNALS_INVALID.`,
               body: message,
@@ -113,8 +117,9 @@ export const segmentRoutes =
       {
         config: { access: 'data.import' },
         schema: {
-          tags: ['signals'],
+          operationId: 'listSegmentRejections',
           summary: 'Refused Segment messages',
+          tags: ['signals'],
           description: 'Messages refused in the last 30 days, newest first, with the field and the reason.',
           querystring: z.object({
             limit: z.coerce.number().int().min(1).max(500).default(100),

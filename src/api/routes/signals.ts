@@ -16,6 +16,8 @@ export const signalRoutes =
         config: { access: 'data.import' },
         bodyLimit: 32 * 1024 * 1024,
         schema: {
+          operationId: 'ingestSignals',
+          summary: 'Ingest a batch of signals',
           tags: ['signals'],
           description:
             `Ingest up to ${MAX_SIGNAL_BATCH} signals: { kind, account (external id), occurredAt, idempotencyKey?, data }. ` +
@@ -40,6 +42,8 @@ export const signalRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listAccountSignals',
+          summary: "An account's signals",
           tags: ['signals'],
           params: idParams,
           querystring: z.object({
@@ -59,6 +63,8 @@ export const signalRoutes =
       {
         config: { access: 'read' },
         schema: {
+          operationId: 'listAccountRollups',
+          summary: "An account's daily rollups",
           tags: ['signals'],
           params: idParams,
           querystring: z.object({

@@ -9,27 +9,49 @@ import { idParams, role } from '../schemas';
 export const userRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    app.get('/teams', { config: { access: 'read' }, schema: { tags: ['users'] } }, async () => ({
-      items: await services.users.listTeams(),
-    }));
+    app.get(
+      '/teams',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'listTeams', summary: 'List teams', tags: ['users'] },
+      },
+      async () => ({
+        items: await services.users.listTeams(),
+      }),
+    );
 
     app.post(
       '/teams',
       {
         config: { access: 'users.manage' },
-        schema: { tags: ['users'], body: z.object({ name: z.string().min(1).max(100) }) },
+        schema: {
+          operationId: 'createTeam',
+          summary: 'Create a team',
+          tags: ['users'],
+          body: z.object({ name: z.string().min(1).max(100) }),
+        },
       },
       async (request, reply) =>
         reply.status(201).send(await services.users.createTeam(actorOf(request), request.body.name)),
     );
 
-    app.get('/users', { config: { access: 'read' }, schema: { tags: ['users'] } }, async () => ({
-      items: await services.users.listUsers(),
-    }));
+    app.get(
+      '/users',
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'listUsers', summary: 'List users', tags: ['users'] },
+      },
+      async () => ({
+        items: await services.users.listUsers(),
+      }),
+    );
 
     app.get(
       '/users/:id',
-      { config: { access: 'read' }, schema: { tags: ['users'], params: idParams } },
+      {
+        config: { access: 'read' },
+        schema: { operationId: 'getUser', summary: 'Get a user', tags: ['users'], params: idParams },
+      },
       (request) => services.users.get(request.params.id),
     );
 
@@ -38,6 +60,8 @@ export const userRoutes =
       {
         config: { access: 'users.manage' },
         schema: {
+          operationId: 'createUser',
+          summary: 'Create a user',
           tags: ['users'],
           body: z.object({
             email: z.email().max(320),
@@ -57,6 +81,8 @@ export const userRoutes =
       {
         config: { access: 'users.manage' },
         schema: {
+          operationId: 'updateUser',
+          summary: 'Change a user',
           tags: ['users'],
           params: idParams,
           body: z.object({
