@@ -24,6 +24,7 @@ import { authRoutes } from './routes/auth';
 import { dataRoutes } from './routes/data';
 import { eventRoutes } from './routes/events';
 import { detectionRoutes } from './routes/detection';
+import { emailRoutes } from './routes/email';
 import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
 import { playRoutes } from './routes/plays';
@@ -162,6 +163,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   await app.register(reportRoutes(services), { prefix: '/api/v1' });
   await app.register(eventRoutes(services), { prefix: '/api/v1' });
+  await app.register(emailRoutes(services));
   // The web app's files as they are, or pre-compressed copies when the browser takes them.
   if (servesWebApp)
     await publicScope(app, async (scope) => {

@@ -24,6 +24,8 @@ declare module 'fastify' {
      * read, before it is validated; the route still declares its access.
      */
     writeKeyInBody?: boolean;
+    /** The body is a CSV file (text/csv), read by the handler rather than parsed (for the API document). */
+    csvBody?: boolean;
   }
   interface FastifyRequest {
     auth: { actor: Actor; user: User; via: 'session' | 'token'; csrfToken: string | null } | null;
@@ -47,6 +49,7 @@ export interface DeclaredRoute {
   method: string;
   url: string;
   access: RouteAccess | undefined;
+  csvBody?: boolean;
 }
 
 /**
@@ -80,7 +83,8 @@ export function requireDeclaredAccess(app: FastifyInstance): DeclaredRoute[] {
     const undeclared: string[] = [];
     for (const route of routes) {
       const access = route.config?.access;
-      for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
+      const csvBody = route.config?.csvBody === true;
+      for (const method of [route.method].flat()) table.push({ method, url: route.url, access, csvBody });
       if (access === undefined) undeclared.push(`${[route.method].flat().join(',')} ${route.url}`);
     }
     done(

@@ -149,6 +149,13 @@ export function finishDocument<T extends Json>(document: T, routes: readonly Dec
       if (!isObject(operation)) continue;
       const route = byKey.get(`${method} ${url}`);
       operation.security = security(method, route);
+      if (route?.csvBody) {
+        operation.requestBody = {
+          required: true,
+          description: 'The CSV file as the body (Content-Type: text/csv).',
+          content: { 'text/csv': { schema: { type: 'string' } } },
+        };
+      }
       const responses = isObject(operation.responses) ? operation.responses : {};
       for (const status of errorStatuses(method, path, route)) {
         responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };

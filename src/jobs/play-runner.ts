@@ -6,6 +6,8 @@
 // commit together. Email and webhooks leave through the outbox: queued in that same transaction,
 // marked `sending` before the network call and `sent` after. A worker killed mid-send leaves the
 // message `sending`; it is then marked `unconfirmed` and never sent again without a person asking.
+import { composeEmail } from '../domain/email';
+import { EmailPreferenceService, suppressedAmong } from '../services/email-preferences';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -54,6 +56,8 @@ export interface PlayRunnerOptions {
   maxStepAttempts?: number;
   /** Hears why each send failed, in full (for the server log; the outbox keeps only the category). */
   onDeliveryFailure?: (failure: DeliveryFailureReport) => void;
+  /** Where Retain is reached from outside (RETAIN_PUBLIC_URL), for the links in emails. */
+  publicUrl?: string;
 }
 
 export interface DeliveryFailureReport {
@@ -94,6 +98,8 @@ export class PlayRunner {
   private readonly leaseMs: number;
   private readonly maxStepAttempts: number;
   private readonly onDeliveryFailure: (failure: DeliveryFailureReport) => void;
+  private readonly publicUrl: string;
+  private readonly preferences: EmailPreferenceService;
   private readonly definitions = new Map<string, PlayDefinition>();
   /** The audit actor of each play (`play:<key>`); a play's key never changes. */
   private readonly actors = new Map<number, Actor>();
@@ -114,6 +120,8 @@ export class PlayRunner {
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.maxStepAttempts = options.maxStepAttempts ?? 5;
     this.onDeliveryFailure = options.onDeliveryFailure ?? (() => undefined);
+    this.publicUrl = (options.publicUrl ?? 'http://localhost:3000').replace(/\/+$/, '');
+    this.preferences = new EmailPreferenceService(context);
   }
 
   private get repo(): PlayRepository {
@@ -464,10 +472,18 @@ export class PlayRunner {
       }
       case 'email': {
         const facts = await this.accountFacts(run.accountId);
-        const recipients = await this.recipients(facts, step.to);
+        const listed = await this.recipients(facts, step.to);
         const base = templateFields(facts);
+        // Replies reach the account's owner, not a mailbox nobody reads.
+        const replyTo = step.to === 'owner' ? undefined : facts.owner?.email;
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
+          // An address that unsubscribed gets nothing more from any play.
+          const suppressed = await suppressedAmong(
+            db,
+            listed.map((recipient) => recipient.email),
+          );
+          const recipients = listed.filter((recipient) => !suppressed.has(recipient.email.toLowerCase()));
           await repo.enqueue(
             recipients.map((recipient) => {
               const fields = { ...base, 'contact.name': recipient.name, 'contact.email': recipient.email };
@@ -480,12 +496,16 @@ export class PlayRunner {
                   to: recipient.email,
                   subject: renderTemplate(step.subject, fields),
                   text: renderTemplate(step.body, fields),
+                  ...(replyTo !== undefined && { replyTo }),
                 },
               };
             }),
             now,
           );
-          await advance(repo, { recipients: recipients.map((recipient) => recipient.email) });
+          await advance(repo, {
+            recipients: recipients.map((recipient) => recipient.email),
+            ...(suppressed.size > 0 && { unsubscribed: [...suppressed] }),
+          });
         });
         return true;
       }
@@ -562,9 +582,21 @@ export class PlayRunner {
         try {
           if (message.kind === 'email') {
             const email = emailPayload.parse(message.payload);
+            if ((await suppressedAmong(this.context.store.db, [email.to])).size > 0) {
+              // Unsubscribed after the message was queued: it is not sent.
+              await repo.settleMessage(
+                id,
+                { status: 'undeliverable', error: 'the recipient unsubscribed' },
+                now,
+              );
+              continue;
+            }
+            const unsubscribeUrl = `${this.publicUrl}/email/unsubscribe?token=${await this.preferences.token(email.to)}`;
             await this.mailer.send({
               ...email,
-              messageId: `<${message.key.replace(/[^a-z0-9.-]/gi, '.')}@retain>`,
+              ...composeEmail(email.text, unsubscribeUrl),
+              unsubscribeUrl,
+              messageKey: message.key,
             });
           } else {
             const call = webhookPayload.parse(message.payload);
@@ -649,12 +681,18 @@ function assigneeOf({ account, users: everyone }: AccountFacts, assignee: TaskAs
   }
 }
 
-const emailPayload = z.object({ to: z.string(), subject: z.string(), text: z.string() });
+const emailPayload = z.object({
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  replyTo: z.string().optional(),
+});
 const webhookPayload = z.object({ url: z.string(), body: z.record(z.string(), z.unknown()) });
 
 /**
- * A runner over the services, sending email by SMTP_URL and webhooks over HTTP. RETAIN_LEASE_MS
- * shortens how long a dead worker's runs wait before another takes them (crash drills).
+ * A runner over the services, sending email by SMTP_URL and webhooks over HTTP. RETAIN_PUBLIC_URL
+ * is where the links in emails point. RETAIN_LEASE_MS shortens how long a dead worker's runs wait
+ * before another takes them (crash drills).
  */
 export function createPlayRunner(
   services: { context: ServiceContext; caseActions: CaseActions },
@@ -667,6 +705,10 @@ export function createPlayRunner(
     services.caseActions,
     options.mailer ?? mailerFromEnv(env),
     options.webhooks ?? httpWebhookClient(),
-    { ...(Number.isFinite(leaseMs) && leaseMs > 0 && { leaseMs }), ...options },
+    {
+      ...(Number.isFinite(leaseMs) && leaseMs > 0 && { leaseMs }),
+      ...(env.RETAIN_PUBLIC_URL && { publicUrl: env.RETAIN_PUBLIC_URL }),
+      ...options,
+    },
   );
 }

@@ -22,6 +22,7 @@ import { RiskConfigService } from './risk-config';
 import { RiskTrendService } from './risk-trends';
 import { SavedSegmentService } from './saved-segments';
 import { SegmentService } from './segment';
+import { EmailPreferenceService } from './email-preferences';
 import { SignalService } from './signals';
 import { TaskService } from './tasks';
 import { UserService } from './users';
@@ -56,6 +57,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     imports: new ImportService(context, signals),
     signals,
     segment: new SegmentService(context, signals),
+    emailPreferences: new EmailPreferenceService(context),
     segments,
     kpis,
     riskTrends: new RiskTrendService(context),

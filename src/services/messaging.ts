@@ -16,8 +16,13 @@ export interface EmailMessage {
   to: string;
   subject: string;
   text: string;
-  /** Stable per outbox entry, so a receiving system can recognise the message. */
-  messageId: string;
+  html?: string;
+  /** Where replies go: the account's owner. */
+  replyTo?: string;
+  /** The recipient's one-click unsubscribe address (List-Unsubscribe, RFC 8058). */
+  unsubscribeUrl?: string;
+  /** Stable per outbox entry, so a receiving system can recognise the message: the Message-ID's local part. */
+  messageKey: string;
 }
 
 export interface Mailer {
@@ -77,9 +82,19 @@ const SMTP_FAILURES: Partial<Record<string, DeliveryFailureCategory>> = {
   EPROTOCOL: 'rejected',
 };
 
-/** A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. */
-export function smtpMailer(url: string, from: string): Mailer {
+/** The domain of the address in a From value (`Retain <cs@example.com>` gives example.com). */
+export function domainOf(from: string): string | null {
+  const match = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
+  return match?.[1]?.toLowerCase() ?? null;
+}
+
+/**
+ * A mailer over SMTP, e.g. `smtp://user:pass@mail.example.com:587`. Message-IDs are on
+ * `messageIdDomain`, by default the From address's domain.
+ */
+export function smtpMailer(url: string, from: string, options: { messageIdDomain?: string } = {}): Mailer {
   const transport = nodemailer.createTransport(url);
+  const domain = options.messageIdDomain ?? domainOf(from) ?? 'localhost';
   return {
     async send(message) {
       try {
@@ -88,7 +103,13 @@ export function smtpMailer(url: string, from: string): Mailer {
           to: message.to,
           subject: message.subject,
           text: message.text,
-          messageId: message.messageId,
+          ...(message.html !== undefined && { html: message.html }),
+          ...(message.replyTo !== undefined && { replyTo: message.replyTo }),
+          ...(message.unsubscribeUrl !== undefined && {
+            list: { unsubscribe: { url: message.unsubscribeUrl, comment: 'Unsubscribe' } },
+            headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          }),
+          messageId: `<${message.messageKey.replace(/[^a-z0-9.-]/gi, '.')}@${domain}>`,
         });
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -115,7 +136,9 @@ export const unconfiguredMailer: Mailer = {
 export function mailerFromEnv(env: NodeJS.ProcessEnv = process.env): Mailer {
   const url = env.SMTP_URL;
   if (url === undefined || url === '') return unconfiguredMailer;
-  return smtpMailer(url, env.MAIL_FROM ?? 'Retain <retain@localhost>');
+  return smtpMailer(url, env.MAIL_FROM ?? 'Retain <retain@localhost>', {
+    ...(env.MAIL_MESSAGE_ID_DOMAIN && { messageIdDomain: env.MAIL_MESSAGE_ID_DOMAIN }),
+  });
 }
 
 export interface ResolvedAddress {

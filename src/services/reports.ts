@@ -1,5 +1,6 @@
 // The monthly risk report of one team: gathered from the cases, updates and KPI snapshots of the
 // month, and written as Markdown, HTML and CSV tables.
+import { escapeHtml } from '../domain/html';
 import { marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
 import { csvRows, type CsvValue } from '../domain/csv-cell';
@@ -227,15 +228,6 @@ const REPORT_HTML: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
 };
-
-const HTML_ENTITY: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => HTML_ENTITY[char] ?? char);
 
 /** The report's Markdown as HTML, cut down to the elements, attributes and link schemes a report uses. */
 export function reportBodyHtml(markdown: string): string {

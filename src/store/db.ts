@@ -30,6 +30,7 @@ import * as loginThrottle from './migrations/012-login-throttle';
 import * as accountNotify from './migrations/013-account-notify';
 import * as accountNameOrder from './migrations/014-account-name-order';
 import * as segmentUsers from './migrations/015-segment-users';
+import * as emailSuppressions from './migrations/016-email-suppressions';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -82,6 +83,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '013-account-notify': accountNotify,
   '014-account-name-order': accountNameOrder,
   '015-segment-users': segmentUsers,
+  '016-email-suppressions': emailSuppressions,
 };
 
 /** The migrations this version of Retain knows, by name. */

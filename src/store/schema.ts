@@ -260,6 +260,19 @@ export interface SegmentUserTable {
   updated_at: string;
 }
 
+export interface EmailSuppressionTable {
+  email: string;
+  /** How the address asked: `one_click` (the mail client's button) or `page` (the unsubscribe page). */
+  source: string;
+  created_at: string;
+}
+
+export interface ServerSecretTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface IngestRejectionTable {
   id: Id;
   source: string;
@@ -454,6 +467,8 @@ export interface Database {
   risk_case_evidence: RiskCaseEvidenceTable;
   segment_users: SegmentUserTable;
   ingest_rejections: IngestRejectionTable;
+  email_suppressions: EmailSuppressionTable;
+  server_secrets: ServerSecretTable;
   saved_segments: SavedSegmentTable;
   segment_members: SegmentMemberTable;
   segment_membership_events: SegmentMembershipEventTable;

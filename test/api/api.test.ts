@@ -857,7 +857,13 @@ describe('HTTP API', () => {
       const covered = new Set(
         sweep.map((entry) => `${entry.method} ${entry.route.replace(/:(\w+)/g, '{$1}')}`),
       );
-      const publicRoutes = ['GET /api/health', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout'];
+      const publicRoutes = [
+        'GET /api/health',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/logout',
+        'GET /email/unsubscribe',
+        'POST /email/unsubscribe',
+      ];
       const uncovered = documented.filter((op) => !covered.has(op) && !publicRoutes.includes(op));
       expect(uncovered).toEqual([]);
       expect(documented.length).toBeGreaterThanOrEqual(sweep.length + publicRoutes.length - 1);
@@ -1210,6 +1216,13 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
     })),
+    {
+      method: 'GET',
+      route: '/api/v1/email/suppressions',
+      url: '/api/v1/email/suppressions',
+      deny: ['ingest'],
+      allow: 'viewer',
+    },
     {
       method: 'GET',
       route: '/api/v1/segment/rejections',

@@ -2,6 +2,7 @@
 // it accepts, and an HTTP server that keeps every webhook body.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import type { Services } from '../../src/services';
@@ -10,10 +11,14 @@ export interface ReceivedEmail {
   from: string;
   to: string[];
   raw: string;
-  /** The body, decoded from quoted-printable when sent that way. */
+  /** The plain-text part. */
   text: string;
+  /** The HTML part, when there is one. */
+  html: string | null;
   subject: string;
   messageId: string;
+  /** Every header, lower-case names, values as sent (unfolded). */
+  headers: Map<string, string>;
 }
 
 export interface SmtpSink {
@@ -32,16 +37,23 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw,
-          text: body(raw),
-          subject: header(raw, 'subject'),
-          messageId: header(raw, 'message-id'),
-        });
-        callback();
+        const raw = Buffer.concat(chunks);
+        // Accepted once it is read, so a sender's send resolves after the message is here.
+        simpleParser(raw)
+          .then((mail) => {
+            received.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+              raw: raw.toString('utf8'),
+              text: mail.text ?? '',
+              html: typeof mail.html === 'string' ? mail.html : null,
+              subject: mail.subject ?? '',
+              messageId: mail.messageId ?? '',
+              headers: new Map(mail.headerLines.map((line) => [line.key, unfold(line.line)])),
+            });
+            callback();
+          })
+          .catch((error: unknown) => callback(error instanceof Error ? error : new Error(String(error))));
       });
     },
   });
@@ -56,25 +68,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   };
 }
 
-function body(raw: string): string {
-  const [, ...rest] = raw.split(/\r?\n\r?\n/);
-  const text = rest.join('\n\n');
-  if (!/content-transfer-encoding:\s*quoted-printable/i.test(raw)) return text;
-  const bytes = text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => `%${hex}`);
-  return decodeURIComponent(bytes.replace(/%(?![0-9A-F]{2})/g, '%25'));
-}
-
-/** A header's value, with RFC 2047 encoded words decoded and folded lines joined. */
-function header(raw: string, name: string): string {
-  const head = raw.split(/\r?\n\r?\n/)[0] ?? '';
-  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
-  const line = unfolded.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name}:`));
-  const value = line?.slice(name.length + 1).trim() ?? '';
-  return value.replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, encoding: string, text: string) =>
-    encoding.toLowerCase() === 'b'
-      ? Buffer.from(text, 'base64').toString('utf8')
-      : decodeURIComponent(text.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, '%$1')),
-  );
+/** A header line's value: after its name, folded lines joined. */
+function unfold(line: string): string {
+  return line
+    .slice(line.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
 }
 
 /**

@@ -2,6 +2,7 @@
 // people, digital plays email a real SMTP sink and act on the case with no human step, edits do not
 // disturb runs in flight, and completing a task runs its post-completion actions.
 import { expect, it } from 'vitest';
+import { buildApp } from '../../src/api/app';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { playDefinitionSchema, type PlayDefinitionInput } from '../../src/domain/playbook';
 import { PlayRunner } from '../../src/jobs/play-runner';
@@ -560,5 +561,93 @@ forEachStore('playbooks', (current) => {
         { name: 'x', definition: { trigger: { kind: 'case_opened' }, steps: [{ kind: 'wait', days: 1 }] } },
       ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+forEachStore('play email', (current) => {
+  it('is text and HTML with one-click unsubscribe; an unsubscribed contact gets no more play email', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    const account = await addContacts(t, book, 'A-1');
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      key: 'check_in_email',
+      name: 'Check-in email',
+      definition: {
+        trigger: { kind: 'touchpoint_logged', reason: 'Check-in' },
+        steps: [
+          {
+            kind: 'email',
+            to: 'contacts',
+            subject: 'How is {{account.name}} doing?',
+            body: 'Hello {{contact.name}},\n\nTell us <how> it goes: https://help.example.com/start.\n\nThe CS team',
+          },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    const checkIn = () =>
+      ingest(t, [
+        {
+          kind: 'touchpoint',
+          account: 'A-1',
+          occurredAt: at(t),
+          data: { channel: 'email', reason: 'Check-in' },
+        },
+      ]);
+    await checkIn();
+    await runnerFor(t).drain();
+    const smtp = sinks.smtp();
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['champion@a-1.example', 'user@a-1.example']);
+    const mail = smtp.received.find((m) => m.to[0] === 'user@a-1.example');
+    if (!mail) throw new Error('no email to the user');
+    expect(mail.subject).toBe('How is Acme Analytics doing?');
+    expect(mail.text).toMatch(/^Hello Uma User,/);
+    expect(mail.html).toContain('<p>Tell us &lt;how&gt; it goes: <a href="https://help.example.com/start">');
+    expect(mail.headers.get('reply-to')).toBe('csm.a@example.com');
+    expect(mail.messageId).toMatch(/@example\.com>$/);
+    expect(mail.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    const link = /<(http[^>]+)>/.exec(mail.headers.get('list-unsubscribe') ?? '')?.[1];
+    if (!link) throw new Error('no List-Unsubscribe link');
+    expect(mail.text).toContain(link);
+    const { pathname, search } = new URL(link);
+
+    const app = await buildApp(t.services, { webRoot: false });
+    try {
+      // Opening the link asks first: a mail scanner that follows it unsubscribes nobody.
+      const asked = await app.inject({ method: 'GET', url: `${pathname}${search}` });
+      expect(asked.statusCode).toBe(200);
+      expect(asked.body).toContain('user@a-1.example');
+      expect(await t.services.emailPreferences.list()).toEqual([]);
+      const forged = await app.inject({
+        method: 'POST',
+        url: `${pathname}?token=${Buffer.from('champion@a-1.example').toString('base64url')}.${search.split('.')[1] ?? ''}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(forged.statusCode).toBe(400);
+      // What a mail client's one-click button sends (RFC 8058).
+      const clicked = await app.inject({
+        method: 'POST',
+        url: `${pathname}${search}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(clicked.statusCode).toBe(200);
+      expect(await t.services.emailPreferences.list()).toMatchObject([
+        { email: 'user@a-1.example', source: 'one_click' },
+      ]);
+    } finally {
+      await app.close();
+    }
+
+    t.clock.advanceDays(1);
+    await checkIn();
+    await runnerFor(t).drain();
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual([
+      'champion@a-1.example',
+      'champion@a-1.example',
+      'user@a-1.example',
+    ]);
+    expect(account.externalId).toBe('A-1');
   });
 });

@@ -87,7 +87,7 @@ export const dataRoutes =
     app.post(
       '/imports/signals',
       {
-        config: { access: 'data.import' },
+        config: { access: 'data.import', csvBody: true },
         schema: {
           operationId: 'importSignals',
           summary: 'Import signals from CSV',
@@ -113,7 +113,7 @@ export const dataRoutes =
       app.post(
         `/imports/${kind}`,
         {
-          config: { access: 'data.import' },
+          config: { access: 'data.import', csvBody: true },
           schema: {
             tags: ['data'],
             operationId: kind === 'accounts' ? 'importAccounts' : 'importContacts',

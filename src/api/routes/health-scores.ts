@@ -148,7 +148,7 @@ export const healthScoreRoutes =
     app.post(
       '/health/backtest',
       {
-        config: { access: 'read' },
+        config: { access: 'read', csvBody: true },
         schema: {
           operationId: 'backtestScorecard',
           summary: 'Backtest the scorecard on labelled CSV',
@@ -167,7 +167,7 @@ export const healthScoreRoutes =
     app.post(
       '/health/fit',
       {
-        config: { access: 'config.write' },
+        config: { access: 'config.write', csvBody: true },
         schema: {
           operationId: 'fitScorecard',
           summary: 'Fit a scorecard from labelled CSV',

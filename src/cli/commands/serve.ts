@@ -78,6 +78,8 @@ export function serveCommand(program: Command): void {
         });
         const plays = createPlayRunner(services, {
           onDeliveryFailure: (failure) => app.log.warn(failure, 'play message not delivered'),
+          // Links in emails (unsubscribe) point here unless RETAIN_PUBLIC_URL says where users reach Retain.
+          publicUrl: process.env.RETAIN_PUBLIC_URL ?? `http://localhost:${options.port}`,
         });
         const close = async () => {
           await plays.stop();
