@@ -93,14 +93,23 @@ export const playStepSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   /**
-   * Posts `{"text": ...}` (what Slack incoming webhooks take) to the URL. Where it may point is
-   * checked against the outbound rules when the play is saved and again when the call is sent.
+   * Posts `{"text": ..., "blocks": [...]}` (what Slack incoming webhooks take) to the URL: `text` is
+   * the notification's fallback, `blocks` optional Block Kit. Values filled into either are escaped
+   * by Slack's rules. Where it may point is checked against the outbound rules when the play is
+   * saved and again when the call is sent.
    */
   z
     .object({
       kind: z.literal('webhook'),
       url: z.url().max(2000),
       text: text(4000),
+      blocks: z
+        .array(z.looseObject({ type: z.string().min(1).max(50) }))
+        .max(50)
+        .refine((blocks) => JSON.stringify(blocks).length <= 20_000, {
+          message: 'blocks are at most 20,000 characters as JSON',
+        })
+        .optional(),
     })
     .strict(),
   /** A case action with no human step, for digital plays. */
@@ -193,10 +202,42 @@ export function schedulePeriod(everyDays: number, now: Date): number {
 }
 
 /** Fills `{{account.name}}`-style fields; unknown fields are left visible so a bad template shows. */
-export function renderTemplate(template: string, fields: Readonly<Record<string, string>>): string {
+export function renderTemplate(
+  template: string,
+  fields: Readonly<Record<string, string>>,
+  escape: (value: string) => string = (value) => value,
+): string {
   return template.replace(/\{\{\s*([a-z_.]+)\s*\}\}/gi, (whole, name: string) =>
-    Object.hasOwn(fields, name) ? (fields[name] ?? whole) : whole,
+    Object.hasOwn(fields, name) ? escape(fields[name] ?? whole) : whole,
   );
+}
+
+/**
+ * A value placed in Slack text: `&`, `<` and `>` escaped as Slack asks, so an account named
+ * `<!channel>` or `<https://x|click>` is shown, never acted on.
+ */
+export const slackEscape = (value: string): string =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A webhook step's body: the text and the Block Kit blocks with the fields filled in, escaped by
+ * Slack's rules except in `plain_text` objects, which Slack shows as they are.
+ */
+export function webhookBody(
+  step: { text: string; blocks?: Record<string, unknown>[] | undefined },
+  fields: Readonly<Record<string, string>>,
+): Record<string, unknown> {
+  const fill = (value: unknown, plain: boolean): unknown => {
+    if (typeof value === 'string') return renderTemplate(value, fields, plain ? undefined : slackEscape);
+    if (Array.isArray(value)) return value.map((item) => fill(item, plain));
+    if (typeof value !== 'object' || value === null) return value;
+    const isPlain = (value as { type?: unknown }).type === 'plain_text';
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fill(item, isPlain)]));
+  };
+  return {
+    text: renderTemplate(step.text, fields, slackEscape),
+    ...(step.blocks && { blocks: fill(step.blocks, false) }),
+  };
 }
 
 export type RunStatus =

@@ -651,3 +651,50 @@ forEachStore('play email', (current) => {
     expect(account.externalId).toBe('A-1');
   });
 });
+
+forEachStore('play webhook', (current) => {
+  it('posts Slack Block Kit with filled-in values escaped by Slack rules, so a name cannot ping a channel', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    await allowLocalSinks(t.services);
+    const hostile = await t.services.accounts.create(SYSTEM_ACTOR, {
+      externalId: 'X-1',
+      name: 'AT&T <Labs> <!channel> <https://evil.example|click>',
+      arr: 1000,
+    });
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Slack alert',
+      definition: {
+        trigger: { kind: 'case_opened' },
+        steps: [
+          {
+            kind: 'webhook',
+            url: sinks.hooks().url,
+            text: 'New case: {{account.name}}',
+            blocks: [
+              { type: 'header', text: { type: 'plain_text', text: '{{account.name}}' } },
+              { type: 'section', text: { type: 'mrkdwn', text: '*At risk:* {{account.name}} <@U024BE7LH>' } },
+            ],
+          },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    await t.services.riskCases.open(SYSTEM_ACTOR, { accountId: hostile.id, reasons: ['poor_engagement'] });
+    await runnerFor(t).drain();
+    const escaped = 'AT&amp;T &lt;Labs&gt; &lt;!channel&gt; &lt;https://evil.example|click&gt;';
+    expect(sinks.hooks().received.map((hook) => hook.body)).toEqual([
+      {
+        text: `New case: ${escaped}`,
+        blocks: [
+          {
+            type: 'header',
+            text: { type: 'plain_text', text: 'AT&T <Labs> <!channel> <https://evil.example|click>' },
+          },
+          // The author's own mention stays a mention; the account's name is only text.
+          { type: 'section', text: { type: 'mrkdwn', text: `*At risk:* ${escaped} <@U024BE7LH>` } },
+        ],
+      },
+    ]);
+  });
+});
