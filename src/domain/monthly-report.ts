@@ -1,6 +1,7 @@
 // The monthly risk report for a team lead: what came in, what was saved and lost, why, where the
 // open risks sit on the matrix, which cases lack a current weekly update, and the KPI cards against
 // target. Built as data, then written as Markdown (the HTML and CSV forms come from the same data).
+import { MONTH_NAMES } from './values';
 import type { MatrixQuadrant } from './matrix';
 
 export interface ReportCase {
@@ -78,25 +79,10 @@ function table(headers: string[], align: ('l' | 'r')[], rows: string[][]): strin
   ].join('\n');
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 /** "March 2026" from "2026-03". */
 export function monthName(month: string): string {
   const [year, index] = month.split('-');
-  return `${MONTHS[Number(index) - 1] ?? month} ${year ?? ''}`;
+  return `${MONTH_NAMES[Number(index) - 1] ?? month} ${year ?? ''}`;
 }
 
 function caseTable(cases: readonly ReportCase[], closed: boolean): string {

@@ -30,7 +30,12 @@ export type ContactTarget = (typeof CONTACT_TARGETS)[number];
 export type ColumnTarget<T extends string> =
   { kind: 'field'; field: T } | { kind: 'attribute'; name: string } | { kind: 'ignore' };
 
-const normalise = (header: string) => header.toLowerCase().replace(/[^a-z0-9]/g, '');
+// Salesforce names custom fields with a `__c` suffix (`ARR__c`, `Renewal_Date__c`): the same field.
+const normalise = (header: string) =>
+  header
+    .replace(/__c$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 const ACCOUNT_SYNONYMS: Record<AccountTarget, string[]> = {
   externalId: [
@@ -67,6 +72,7 @@ const CONTACT_SYNONYMS: Record<ContactTarget, string[]> = {
     'accountid',
     'companyid',
     'associatedcompanyid',
+    'associatedcompanyids',
     'account',
     'externalaccountid',
   ],

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import type { ImportOptions } from '../../src/services/imports';
 import { buildTinyBook } from '../helpers/book';
+import { refusal } from '../helpers/errors';
 import { forEachStore, snapshotStore, type TestStore } from '../helpers/stores';
 
 const csv = (...lines: string[]) => Readable.from([lines.join('\n') + '\n']);
@@ -12,15 +12,6 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
   for await (const chunk of chunks) text += chunk;
   return text;
-}
-
-async function importError(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error;
 }
 
 const SALESFORCE_HEADER =
@@ -168,7 +159,7 @@ describe('account and contact store', () => {
         tier: 'Pro',
         attributes: { crm_health: 'Green' },
       });
-      const error = await importError(
+      const error = await refusal(
         importAccounts(t, csv('Ref,Company', 'X-2,Lark'), { mapping: { Ref: 'nonsense' } }),
       );
       expect(error.code).toBe('IMPORT_MAPPING_INVALID');
@@ -190,7 +181,7 @@ describe('account and contact store', () => {
         'N-3,New Three,nobody@example.com,Growth,1000,2027-02-30,',
         'N-4,New Four,,Growth,1000,2027-01-01,',
       ];
-      const error = await importError(importAccounts(t, csv(...file)));
+      const error = await refusal(importAccounts(t, csv(...file)));
       expect(error.code).toBe('IMPORT_INVALID');
       expect(error.message).toContain('line 4, column "ARR"');
       expect(error.details).toMatchObject({
@@ -199,7 +190,7 @@ describe('account and contact store', () => {
         errors: [
           { line: 4, column: 'ARR', message: '"lots" is not a non-negative amount' },
           { line: 5, column: 'Account Owner Email', message: 'no user with email "nobody@example.com"' },
-          { line: 5, column: 'Renewal Date', message: '"2027-02-30" is not a valid date (use YYYY-MM-DD)' },
+          { line: 5, column: 'Renewal Date', message: '"2027-02-30" is not a day of the calendar' },
         ],
       });
       expect(await snapshotStore(t.store)).toEqual(before);
@@ -247,15 +238,15 @@ describe('account and contact store', () => {
     it('rejects ragged rows, repeated ids and broken quoting with the line', async () => {
       const t = current();
       await buildTinyBook(t, { cases: false });
-      const ragged = await importError(importAccounts(t, csv('id,name', 'R-1,One', 'R-2,Two,extra')));
+      const ragged = await refusal(importAccounts(t, csv('id,name', 'R-1,One', 'R-2,Two,extra')));
       expect(ragged.details).toMatchObject({
         errors: [{ line: 3, message: 'has 3 cells, the header has 2' }],
       });
-      const repeated = await importError(importAccounts(t, csv('id,name', 'R-1,One', 'R-1,Again')));
+      const repeated = await refusal(importAccounts(t, csv('id,name', 'R-1,One', 'R-1,Again')));
       expect(repeated.details).toMatchObject({
         errors: [{ line: 3, column: 'id', message: 'external id "R-1" repeats line 2' }],
       });
-      const quoting = await importError(importAccounts(t, csv('id,name', 'R-1,"One', 'R-2,Two')));
+      const quoting = await refusal(importAccounts(t, csv('id,name', 'R-1,"One', 'R-2,Two')));
       expect(quoting.code).toBe('IMPORT_INVALID');
       await expect(importAccounts(t, Readable.from(['']))).rejects.toMatchObject({ code: 'IMPORT_INVALID' });
       expect((await t.services.accounts.list({}, 'name', { limit: 100, offset: 0 })).total).toBe(6);
@@ -270,7 +261,7 @@ describe('account and contact store', () => {
         'A-1,sam@acme.example,Sam,Ray,Analyst,no,customer',
         'ZZ-404,lost@nowhere.example,Lo,St,CEO,no,lead',
       ];
-      const error = await importError(t.services.imports.importContacts(SYSTEM_ACTOR, csv(...file)));
+      const error = await refusal(t.services.imports.importContacts(SYSTEM_ACTOR, csv(...file)));
       expect(error.details).toMatchObject({
         errors: [
           { line: 4, column: 'Associated Company ID', message: 'no account with external id "ZZ-404"' },

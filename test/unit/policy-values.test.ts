@@ -49,7 +49,8 @@ describe('roles', () => {
 describe('value parsing', () => {
   it('reads ISO and US dates and rejects impossible ones', () => {
     expect(parseCalendarDate('2026-02-28')).toEqual({ ok: true, value: '2026-02-28' });
-    expect(parseCalendarDate('3/7/2026')).toEqual({ ok: true, value: '2026-03-07' });
+    expect(parseCalendarDate('12/7/2026').ok).toBe(false); // 7 December or 12 July: which is the file's?
+    expect(parseCalendarDate('3/17/2026')).toEqual({ ok: true, value: '2026-03-17' });
     expect(parseCalendarDate('2026-02-30').ok).toBe(false);
     expect(parseCalendarDate('next tuesday').ok).toBe(false);
   });

@@ -22,6 +22,14 @@ const importQuery = z.object({
     .max(10_000)
     .optional()
     .describe('Header=field pairs, comma separated, e.g. "Acct=externalId,Plan=tier"'),
+  locale: z
+    .string()
+    .max(40)
+    .optional()
+    .describe(
+      'How the file writes numbers and dates, e.g. en-US (1,234.50 and M/D/YYYY) or de-DE (1.234,50 and D.M.YYYY). ' +
+        'Without it, a value that could be read two ways (2.000, 03/04/2026) is refused with its line and column',
+    ),
   encoding: z
     .string()
     .max(40)
@@ -128,6 +136,7 @@ export const dataRoutes =
             partial: request.query.partial,
             dryRun: request.query.dryRun,
             ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+            ...(request.query.locale !== undefined && { locale: request.query.locale }),
           };
           const actor = actorOf(request);
           return spooled(csvBody(request, limit), limit, (file) =>

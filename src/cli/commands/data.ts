@@ -1,5 +1,5 @@
 // `retain demo`, `retain import …`, `retain export …`, `retain migrate`.
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors';
@@ -84,7 +84,14 @@ export function dataCommands(program: Command): void {
       .argument('<file>', 'CSV file with a header row')
       .description(`import ${kind}; all or nothing unless --partial`)
       .option('--db <target>', 'SQLite file path or postgres:// URL')
-      .option('--map <pairs>', 'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore"')
+      .option(
+        '--map <pairs|file>',
+        'column mapping, e.g. "Acct ID=externalId,Plan=tier,Notes=ignore", or a JSON file of header: field',
+      )
+      .option(
+        '--locale <tag>',
+        'how the file writes numbers and dates, e.g. en-US or de-DE; without it, values that could be read two ways are refused',
+      )
       .option('--partial', 'import the good rows and report the bad ones')
       .option('--dry-run', 'check every row and report what would change, writing nothing')
       .option(
@@ -103,6 +110,7 @@ export function dataCommands(program: Command): void {
           partial?: boolean;
           dryRun?: boolean;
           encoding?: string;
+          locale?: string;
           as?: string;
           createAccounts?: boolean;
         },
@@ -121,8 +129,9 @@ export function dataCommands(program: Command): void {
           const importOptions = {
             partial: options.partial ?? false,
             dryRun: options.dryRun ?? false,
-            ...(options.map !== undefined && { mapping: parseMappingOption(options.map) }),
+            ...(options.map !== undefined && { mapping: mappingArgument(options.map) }),
             ...(options.encoding !== undefined && { encoding: options.encoding }),
+            ...(options.locale !== undefined && { locale: options.locale }),
             onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
           };
           try {
@@ -270,4 +279,11 @@ function printRavenstack(report: RavenstackReport): void {
       `Scored ${report.scoring.scored} accounts (${report.scoring.withoutData} without data); detection opened ` +
       `${report.detection.casesOpened} risk cases from ${report.detection.fired} rule firings.\n`,
   );
+}
+
+/** `--map`: inline pairs or JSON, or the path of a JSON file holding the mapping. */
+function mappingArgument(value: string): Record<string, string> {
+  const text = value.trim();
+  if (text.startsWith('{') || text.includes('=') || !existsSync(text)) return parseMappingOption(value);
+  return parseMappingOption(readFileSync(text, 'utf8'));
 }

@@ -2,23 +2,12 @@
 // (a dry run that writes nothing), then import all or nothing, or only the good rows.
 import { useState } from 'react';
 import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
+import type { ImportReport } from '../../../src/services/imports';
 import { ApiError, query, upload } from '../api/client';
 import { ActionError } from '../components/states';
 import { formatNumber } from '../format';
 
 type Kind = 'accounts' | 'contacts' | 'signals';
-
-interface ImportReport {
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-  errorCount: number;
-  errors: { line: number; column: string | null; message: string }[];
-  columns: { header: string; target: string }[];
-  dryRun: boolean;
-}
 
 const TARGETS: Record<Kind, readonly string[]> = {
   accounts: ACCOUNT_TARGETS,
@@ -253,6 +242,7 @@ function unmappedReport(headers: string[], mapping: Record<string, string>): Imp
     errors: [],
     columns: headers.map((header) => ({ header, target: mapping[header] ?? 'attribute' })),
     dryRun: true,
+    footer: [],
   };
 }
 
@@ -268,6 +258,9 @@ function Summary({ report, unmapped }: { report: ImportReport; unmapped: boolean
       {formatNumber(report.rows)} rows checked: {formatNumber(report.created)} would be created,{' '}
       {formatNumber(report.updated)} updated, {formatNumber(report.unchanged)} unchanged
       {report.rejected > 0 ? `, ${formatNumber(report.rejected)} have errors (below)` : ', no errors'}.
+      {report.footer.length > 0
+        ? ` The report's footer (line ${report.footer[0]?.line ?? ''}: "${report.footer[0]?.text ?? ''}") is not imported.`
+        : ''}{' '}
       Nothing has been written yet.
     </p>
   );
