@@ -98,8 +98,17 @@ export function requireDeclaredAccess(app: FastifyInstance): DeclaredRoute[] {
 
 export function registerAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('auth', null);
-  const byToken = async (request: FastifyRequest, token: string, access: RouteAccess) => {
+  const byToken = async (request: FastifyRequest, token: string, access: RouteAccess, inBody = false) => {
     const { actor, user, scope } = await services.auth.authenticateToken(token);
+    // A key in the body ends up in web pages: only an ingest token may travel that way.
+    if (inBody && scope !== 'ingest')
+      throw new AppError(
+        'FORBIDDEN',
+        'A write key sent in the body must be an API token with the ingest scope.',
+        {
+          scope,
+        },
+      );
     request.auth = { actor, user, via: 'token', csrfToken: null };
     // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
     if (scope === 'ingest' && !INGEST_ACCESS.has(access))
@@ -146,7 +155,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
       typeof body === 'object' && body !== null && 'writeKey' in body ? body.writeKey : undefined;
     if (typeof writeKey !== 'string' || writeKey === '')
       throw new AppError('UNAUTHENTICATED', 'Send an API token as the write key, or log in.');
-    await byToken(request, writeKey, access);
+    await byToken(request, writeKey, access, true);
     authorize(request, access);
   });
 }

@@ -205,6 +205,8 @@ function readCall(raw: unknown, options: ReadOptions): ReadResult {
     case 'group':
       return groupCall(envelope, message.groupId, message.traits ?? {});
     case 'identify':
+      if (envelope.userId === null && envelope.anonymousId === null)
+        return refused('userId', 'an identify call needs a userId or an anonymousId');
       return identifyCall(envelope, contextGroup, message.traits ?? {});
     case 'track': {
       const properties = message.properties ?? {};
@@ -236,7 +238,8 @@ function refused(field: string, message: string): { ok: false; issues: SpecIssue
 /** A spec timestamp: ISO-8601 text (a Date sent as JSON) or epoch milliseconds. */
 function instant(value: unknown): number | null | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  // Epoch milliseconds; a number that small is seconds (or a mistake), which would land in 1970.
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 1e12 ? value : null;
   if (typeof value !== 'string') return null;
   const parsed = parseTimestamp(value);
   return parsed === null ? null : Date.parse(parsed);
@@ -255,7 +258,12 @@ function eventTime(
     const at = instant(value);
     if (at === null) {
       const where = field === 'sentAt' && message.sentAt === undefined ? '(batch).sentAt' : field;
-      return refused(where, 'is not an ISO-8601 timestamp with a zone');
+      return refused(
+        where,
+        typeof value === 'number'
+          ? 'is not epoch milliseconds (a number this small would be 1970): send ISO-8601 with a zone'
+          : 'is not an ISO-8601 timestamp with a zone',
+      );
     }
     if (at !== undefined) times[field] = at;
   }
@@ -323,6 +331,11 @@ function numberTrait(traits: Record<string, unknown>, key: string, issues: SpecI
   return null;
 }
 
+function omitId(company: unknown): unknown {
+  if (typeof company !== 'object' || company === null) return company;
+  return Object.fromEntries(Object.entries(company).filter(([key]) => key !== 'id'));
+}
+
 const kind = (value: unknown) => (Array.isArray(value) ? 'a list' : `a ${typeof value}`);
 
 /** Group traits Retain reads as account fields (the spec's `plan` is Retain's tier). */
@@ -345,16 +358,7 @@ function groupCall(envelope: Envelope, groupId: string, traits: Record<string, u
 }
 
 /** Identify traits Retain reads as contact fields. */
-const CONTACT_FIELDS = new Set([
-  'email',
-  'name',
-  'firstName',
-  'lastName',
-  'title',
-  'company',
-  'groupId',
-  'id',
-]);
+const CONTACT_FIELDS = new Set(['email', 'name', 'firstName', 'lastName', 'title', 'groupId', 'id']);
 
 function identifyCall(
   envelope: Envelope,
@@ -377,7 +381,11 @@ function identifyCall(
       email: textTrait(traits, 'email', issues),
       name: textTrait(traits, 'name', issues) ?? ([first, last].filter(Boolean).join(' ') || null),
       role: textTrait(traits, 'title', issues),
-      attributes: flatten(traits, CONTACT_FIELDS),
+      // The spec's company is an object whose id names the account; its other traits are kept.
+      attributes: flatten(
+        companyId === null ? traits : { ...traits, company: omitId(company) },
+        CONTACT_FIELDS,
+      ),
     },
   };
   return issues.length > 0 ? { ok: false, issues } : { ok: true, call };

@@ -89,6 +89,7 @@ export function parseCalendarDate(text: string, locale?: ValueLocale): Parsed<st
         ok: false,
         message: `"${trimmed}" has a two-digit year: write the year in full (e.g. 20${year.padStart(2, '0')})`,
       };
+    if (first > 12 && second > 12) return { ok: false, message: `"${trimmed}" is not a day of the calendar` };
     let order: ValueLocale['dayOrder'] | null = null;
     if (first > 12 && second <= 12) order = 'DMY';
     else if (second > 12 && first <= 12) order = 'MDY';
@@ -113,7 +114,14 @@ export function parseCalendarDate(text: string, locale?: ValueLocale): Parsed<st
   }
   for (const pattern of NAMED_MONTH_FORMATS) {
     const date = parse(trimmed, pattern, REFERENCE);
-    if (isValid(date)) return { ok: true, value: format(date, 'yyyy-MM-dd') };
+    if (!isValid(date)) continue;
+    // date-fns reads `4 Mar 26` as the year 26: a year must be written in full.
+    if (!/(^|\D)\d{4}(\D|$)/.test(trimmed))
+      return {
+        ok: false,
+        message: `"${trimmed}" has no four-digit year: write the year in full (e.g. 2026)`,
+      };
+    return { ok: true, value: format(date, 'yyyy-MM-dd') };
   }
   return {
     ok: false,

@@ -598,6 +598,24 @@ export class ImportService {
           options.onProgress?.(report.rows);
           await pause();
         };
+        const footerRows: { record: string[]; line: number; text: string }[] = [];
+        const readRow = (record: string[], line: number) => {
+          report.rows += 1;
+          if (!headers || record.length !== headers.length) {
+            addErrors([
+              {
+                line,
+                column: null,
+                message: `has ${record.length} cells, the header has ${headers?.length ?? 0}`,
+              },
+            ]);
+            return;
+          }
+          const result = pipeline?.parseRow(record, line);
+          if (!result) return;
+          if ('errors' in result) addErrors(result.errors);
+          else batch.push({ line, value: result.value });
+        };
         for await (const chunk of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
           const { record, info } = chunk;
           if (headers === null) {
@@ -616,42 +634,22 @@ export class ImportService {
           // A row of empty cells (a report's `""` spacer line) holds no data.
           if (record.every((cell) => cell.trim() === '')) continue;
           const footer = footerText(record);
-          if (footer !== null || report.footer.length > 0) {
-            // The footer ends the data: what follows must be footer too.
-            if (footer !== null) {
-              if (footer !== null && report.footer.length < 10)
-                report.footer.push({ line: info.lines, text: footer });
-              continue;
-            }
-            report.rows += 1;
-            addErrors([
-              {
-                line: info.lines,
-                column: null,
-                message: `comes after the report's footer (line ${report.footer[0]?.line ?? info.lines}); remove the footer or the rows after it`,
-              },
-            ]);
+          if (footer !== null) {
+            // A footer only if nothing but footer follows it: held until the file says which.
+            footerRows.push({ record, line: info.lines, text: footer });
+            // A real footer is a few rows; a long run of them is data.
+            if (footerRows.length > 50)
+              for (const held of footerRows.splice(0)) readRow(held.record, held.line);
             continue;
           }
-          report.rows += 1;
-          if (record.length !== headers.length) {
-            addErrors([
-              {
-                line: info.lines,
-                column: null,
-                message: `has ${record.length} cells, the header has ${headers.length}`,
-              },
-            ]);
-            continue;
-          }
-          const result = pipeline?.parseRow(record, info.lines);
-          if (!result) continue;
-          if ('errors' in result) addErrors(result.errors);
-          else batch.push({ line: info.lines, value: result.value });
+          // Data after it: those rows were data after all (an account named "Total Wine"), read as such.
+          for (const held of footerRows.splice(0)) readRow(held.record, held.line);
+          readRow(record, info.lines);
           if (batch.length >= BATCH_SIZE) await flush();
           else if (report.rows % BATCH_SIZE === 0) await pause();
         }
         await flush();
+        report.footer = footerRows.slice(0, 10).map(({ line, text }) => ({ line, text }));
         if (headers === null)
           throw new AppError('IMPORT_INVALID', 'The file is empty: no header row.', { line: 1 });
         if (dryRun) throw new DryRunDone();

@@ -426,7 +426,7 @@ async function logRejections(
         message_type: text(record.type),
         field: error.field,
         message: error.message,
-        excerpt: (JSON.stringify(item) ?? String(item)).slice(0, EXCERPT_LENGTH),
+        excerpt: (JSON.stringify(withoutKey(item)) ?? String(item)).slice(0, EXCERPT_LENGTH),
       };
     });
   for (let i = 0; i < rows.length; i += 500)
@@ -434,4 +434,11 @@ async function logRejections(
       .insertInto('ingest_rejections')
       .values(rows.slice(i, i + 500))
       .execute();
+}
+
+/** A message as logged: a write key sent inside it is a credential and is never kept. */
+function withoutKey(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || !('writeKey' in item)) return item;
+  const { writeKey: _key, ...rest } = item as Record<string, unknown>;
+  return rest;
 }

@@ -713,11 +713,14 @@ describe('HTTP API', () => {
         code: 'ACCOUNT_NOT_FOUND',
       });
       expect(await t.services.accounts.getByExternalId('SEG-3')).toMatchObject({ name: 'Three' });
-      const log = await w.app.inject({
+      // The log holds what every sender sent: admins read it, ingest keys (which may sit in web pages) do not.
+      const denied = await w.app.inject({
         method: 'GET',
         url: `${V1}/segment/rejections`,
         headers: { authorization: basic },
       });
+      expect(denied.statusCode).toBe(403);
+      const log = await w.as('admin', { method: 'GET', url: `${V1}/segment/rejections` });
       expect(log.json<{ data: { type: string; field: string; excerpt: string }[] }>().data).toMatchObject([
         { type: 'mystery', field: 'type' },
         { type: 'track', field: 'context.groupId', excerpt: expect.stringContaining('stranger') as string },
@@ -814,6 +817,32 @@ describe('HTTP API', () => {
         payload: JSON.stringify({ event: 'x', userId: 'u-9' }),
       });
       expect(noKey.statusCode).toBe(401);
+      // A write key in the body ends up in web pages: a full-scope token is refused there.
+      const fullKey = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/t`,
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ writeKey: w.tokens.admin, event: 'x', userId: 'u-9' }),
+      });
+      expect(fullKey.statusCode).toBe(403);
+      // A __proto__ key is dropped, and the rest of the call is kept; a refused call never logs its key.
+      const proto = await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/batch`,
+        headers: { authorization: `Bearer ${w.tokens.ingest}`, 'content-type': 'application/json' },
+        payload:
+          '{"batch":[{"type":"group","groupId":"SEG-P","traits":{"name":"Proto","__proto__":{"polluted":1}}}]}',
+      });
+      expect(proto.json()).toMatchObject({ accepted: 1, rejected: 0 });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      await w.app.inject({
+        method: 'POST',
+        url: `${V1}/segment/v1/t`,
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ writeKey: w.tokens.ingest, event: 'x', userId: 'nobody-known' }),
+      });
+      const logged = await w.as('admin', { method: 'GET', url: `${V1}/segment/rejections` });
+      expect(logged.body).not.toContain(w.tokens.ingest);
       const wrongKey = await w.app.inject({
         method: 'POST',
         url: `${V1}/segment/v1/t`,
@@ -1227,7 +1256,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       method: 'GET',
       route: '/api/v1/segment/rejections',
       url: '/api/v1/segment/rejections',
-      deny: ['leadA', 'csmA', 'viewer'],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     {

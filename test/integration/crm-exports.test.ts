@@ -3,6 +3,7 @@
 // could be read two ways is refused with its line and column, and nothing is stored wrong.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { buildTinyBook, PASSWORD } from '../helpers/book';
@@ -127,5 +128,16 @@ forEachStore('CRM exports', (current) => {
       t.services.imports.importAccounts(SYSTEM_ACTOR, file('ambiguous.csv'), { locale: 'xx-YY' }),
     );
     expect(unknown).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'locale' } });
+  });
+
+  it('reads a row that only looks like a footer as data when data follows it', async () => {
+    const t = current();
+    await withAvery(t);
+    const rows = 'Account ID,Account Name,ARR\nTW-1,Acme,100\nTotal Wine,,\nZ-1,Zeta,200\n';
+    const report = await t.services.imports.importAccounts(SYSTEM_ACTOR, Readable.from([rows]), {
+      partial: true,
+    });
+    expect(report).toMatchObject({ rows: 3, created: 2, rejected: 1, footer: [] });
+    expect(report.errors).toMatchObject([{ line: 3, column: 'Account Name', message: 'name is empty' }]);
   });
 });

@@ -70,7 +70,7 @@ forEachStore('input limits', (current) => {
       code: 'ACCOUNT_NOT_FOUND',
     });
     expect(await t.services.accounts.getByExternalId('SEG-OK')).toMatchObject({ name: 'Fine Co' });
-    const log = await w.as('ingest', { method: 'GET', url: `${V1}/segment/rejections` });
+    const log = await w.as('admin', { method: 'GET', url: `${V1}/segment/rejections` });
     expect(log.body.length).toBeLessThan(10_000);
 
     const long = 'n'.repeat(INPUT_LIMITS.account.name + 1);

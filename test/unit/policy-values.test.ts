@@ -53,6 +53,13 @@ describe('value parsing', () => {
     expect(parseCalendarDate('3/17/2026')).toEqual({ ok: true, value: '2026-03-17' });
     expect(parseCalendarDate('2026-02-30').ok).toBe(false);
     expect(parseCalendarDate('next tuesday').ok).toBe(false);
+    // A year written short is never read as the year 26.
+    for (const short of ['4 Mar 26', 'Mar 4, 26', '12/31/26', '4 Mar 202'])
+      expect(parseCalendarDate(short).ok, short).toBe(false);
+    expect(parseCalendarDate('13/14/2026')).toEqual({
+      ok: false,
+      message: '"13/14/2026" is not a day of the calendar',
+    });
   });
 
   it('reads money with symbols and separators', () => {

@@ -108,4 +108,26 @@ describe('reading Segment messages', () => {
     expect(read({ type: 'Track', event: 'E' })).toMatchObject({ ok: false, issues: [{ field: 'type' }] });
     expect(read('not an object')).toMatchObject({ ok: false, issues: [{ field: 'type' }] });
   });
+
+  it('refuses what would be stored wrong: epoch seconds, an identify about nobody; keeps a company name', () => {
+    const seconds = Math.floor(receivedAt.getTime() / 1000);
+    expect(read({ type: 'track', event: 'E', userId: 'u', timestamp: seconds })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'timestamp', message: expect.stringContaining('epoch milliseconds') as string }],
+    });
+    expect(read({ type: 'track', event: 'E', userId: 'u', timestamp: receivedAt.getTime() })).toMatchObject({
+      ok: true,
+      call: { at: receivedAt.toISOString() },
+    });
+    expect(read({ type: 'identify', traits: { email: 'y@acme.example' } })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'userId' }],
+    });
+    expect(
+      read({ type: 'identify', userId: 'u', traits: { email: 'z@acme.example', company: 'Acme Inc' } }),
+    ).toMatchObject({
+      ok: true,
+      call: { groupId: null, contact: { attributes: { company: 'Acme Inc' } } },
+    });
+  });
 });

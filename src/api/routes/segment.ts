@@ -44,8 +44,10 @@ export const segmentRoutes =
   (app, _options, done) => {
     // Every body is JSON, whatever it is labelled: analytics.js sends text/plain (to stay a simple
     // cross-origin request) and RudderStack's gzip bodies go out with axios's form label.
-    const json = app.getDefaultJsonParser('error', 'error');
-    app.removeContentTypeParser('text/plain');
+    // A `__proto__` or `constructor.prototype` key is dropped, not a reason to refuse the batch.
+    const json = app.getDefaultJsonParser('remove', 'remove');
+    app.removeContentTypeParser(['application/json', 'text/plain']);
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
     app.addContentTypeParser(
       ['text/plain', 'application/x-www-form-urlencoded'],
       { parseAs: 'string' },
@@ -105,17 +107,19 @@ export const segmentRoutes =
               body: message,
             },
           },
-          (request) =>
-            services.segment.handle(actorOf(request), [{ ...request.body, type }], {
-              single: true,
-            }),
+          (request) => {
+            // The write key is a credential, not part of the call.
+            const { writeKey: _key, ...call } = request.body;
+            return services.segment.handle(actorOf(request), [{ ...call, type }], { single: true });
+          },
         );
       }
     }
     app.get(
       '/segment/rejections',
       {
-        config: { access: 'data.import' },
+        // Admins only: the log holds what every sender sent, and ingest keys may sit in web pages.
+        config: { access: 'config.write' },
         schema: {
           operationId: 'listSegmentRejections',
           summary: 'Refused Segment messages',

@@ -1,6 +1,7 @@
 // `retain openapi`: the API's OpenAPI document, for client generators (openapi-typescript,
 // openapi-generator) and linters, without starting a server or touching a store.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp } from '../../api/app';
 import { createServices } from '../../services';
@@ -26,7 +27,9 @@ export function openapiCommand(program: Command): void {
     .option('--out <file>', 'write it to a file instead')
     .action(async (options: { out?: string }) => {
       const text = `${JSON.stringify(await openapiDocument(), null, 2)}\n`;
-      if (options.out) writeFileSync(options.out, text);
-      else process.stdout.write(text);
+      if (options.out) {
+        mkdirSync(dirname(options.out), { recursive: true });
+        writeFileSync(options.out, text);
+      } else process.stdout.write(text);
     });
 }
