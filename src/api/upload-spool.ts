@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors';
 import { tooLarge } from '../services/import-encoding';
 
@@ -15,15 +16,65 @@ import { tooLarge } from '../services/import-encoding';
  * Writes `body` to a private temporary file (refusing it past `limit` bytes, and leaving the rest
  * unread), then calls `use` with the file as a stream; the file is removed afterwards.
  */
-export async function spooled<T>(
-  body: Readable,
+export function spooled<T>(body: Readable, limit: number, use: (file: Readable) => Promise<T>): Promise<T> {
+  return inTemporaryFile((path) => receive(body, path, limit), use);
+}
+
+/**
+ * The one file of a multipart/form-data request (a browser's form, `curl -F`), spooled as
+ * `spooled` does; the form's other fields are read past. A form with no file, or with two, is
+ * refused before anything is imported.
+ */
+export function spooledFormFile<T>(
+  request: FastifyRequest,
   limit: number,
+  use: (file: Readable) => Promise<T>,
+): Promise<T> {
+  return inTemporaryFile(async (path) => {
+    let files = 0;
+    try {
+      for await (const part of request.parts({ limits: { fileSize: limit + 1, fields: 50, parts: 100 } })) {
+        if (part.type !== 'file') continue;
+        files += 1;
+        if (files > 1) {
+          throw new AppError(
+            'UPLOAD_MANY_FILES',
+            `The form holds more than one file ("${part.filename}" is the second); send one file per import.`,
+          );
+        }
+        await receive(part.file, path, limit);
+      }
+    } catch (error) {
+      throw formError(error, limit);
+    }
+    if (files === 0) {
+      throw new AppError(
+        'UPLOAD_NO_FILE',
+        'The form holds no file. Send the CSV as a file field (curl -F file=@accounts.csv), or as the body with Content-Type: text/csv.',
+      );
+    }
+  }, use);
+}
+
+/** The multipart reader's errors (a form cut short, no boundary, too many parts), as Retain's. */
+export function formError(error: unknown, limit: number): unknown {
+  // Ours (too large, cut short) and the system's (writing the temporary file) stay as they are.
+  if (error instanceof AppError || !(error instanceof Error) || 'syscall' in error) return error;
+  if ('code' in error && error.code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(limit);
+  return new AppError(
+    'BAD_REQUEST',
+    `The multipart form could not be read (${error.message}); nothing was done.`,
+  );
+}
+
+async function inTemporaryFile<T>(
+  write: (path: string) => Promise<void>,
   use: (file: Readable) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'retain-upload-'));
   try {
     const path = join(dir, 'body');
-    await receive(body, path, limit);
+    await write(path);
     return await use(createReadStream(path));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,9 @@ export const ERROR_STATUS = {
   STORE_BUSY: 503,
   /** The client's upload ended (connection closed) before the whole body arrived. */
   UPLOAD_INCOMPLETE: 400,
+  /** A multipart/form-data upload with no file part, or with more than one. */
+  UPLOAD_NO_FILE: 400,
+  UPLOAD_MANY_FILES: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,

@@ -1,5 +1,6 @@
 // CSV imports and exports of accounts, contacts and cases.
 import { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,7 +10,7 @@ import { parseMappingOption } from '../../services/csv-mapping';
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
 import { decoderFor, decompressed } from '../content-coding';
-import { spooled } from '../upload-spool';
+import { spooled, spooledFormFile } from '../upload-spool';
 import { queryFlag } from '../schemas';
 
 const importQuery = z.object({
@@ -45,22 +46,32 @@ export interface DataRouteOptions {
   importLimit: number;
 }
 
-/** The request body as a stream, refused at once when it says it is over the limit. */
-function csvBody(request: FastifyRequest, limit: number): Readable {
+/**
+ * The uploaded file, spooled: the request body (text/csv), or the one file of a multipart form.
+ * Refused at once when the request says it is over the limit.
+ */
+function uploaded<T>(
+  request: FastifyRequest,
+  limit: number,
+  use: (file: Readable) => Promise<T>,
+): Promise<T> {
+  const length = Number(request.headers['content-length']);
+  // A form's boundaries and field headers add a little to its file.
+  const slack = request.isMultipart() ? 64 * 1024 : 0;
+  if (Number.isFinite(length) && length > limit + slack) {
+    throw tooLarge(limit);
+  }
+  if (request.isMultipart()) return spooledFormFile(request, limit, use);
   const body = request.body;
   if (!(body instanceof Readable)) {
     throw new AppError(
       'UNSUPPORTED_MEDIA_TYPE',
-      'Send the CSV file as the request body with Content-Type: text/csv.',
+      'Send the CSV file as the request body with Content-Type: text/csv, or as the file of a multipart/form-data form.',
     );
-  }
-  const length = Number(request.headers['content-length']);
-  if (Number.isFinite(length) && length > limit) {
-    throw tooLarge(limit);
   }
   // A compressed body is read as the file it holds; the limit counts the file's own bytes.
   const coded = decoderFor(request.headers['content-encoding']);
-  return coded ? decompressed(body, coded.decoder, coded.coding) : body;
+  return spooled(coded ? decompressed(body, coded.decoder, coded.coding) : body, limit, use);
 }
 
 /**
@@ -81,11 +92,14 @@ export const dataRoutes =
     app.addContentTypeParser(['text/csv', 'text/plain'], (_request, payload, parsed) =>
       parsed(null, payload),
     );
+    // Browsers' forms and `curl -F`: the file is read from the form as it arrives (see `uploaded`).
+    void app.register(multipart);
     // An import that ended before the end of its file (refused, over the limit) leaves the rest
     // unread: the connection closes after the answer instead of waiting for bytes nobody reads.
     app.addHook('onSend', (request, reply, payload, next) => {
-      const body = request.body;
-      if (body instanceof Readable && !body.readableEnded) {
+      const body =
+        request.body instanceof Readable ? request.body : request.isMultipart() ? request.raw : null;
+      if (body && !body.readableEnded) {
         void reply.header('connection', 'close');
         reply.raw.once('finish', () => body.destroy());
       }
@@ -106,7 +120,7 @@ export const dataRoutes =
         },
       },
       (request) =>
-        spooled(csvBody(request, limit), limit, (file) =>
+        uploaded(request, limit, (file) =>
           services.imports.importSignals(actorOf(request), file, {
             ...fileOptions(request, request.query, limit),
             partial: request.query.partial,
@@ -139,7 +153,7 @@ export const dataRoutes =
             ...(request.query.locale !== undefined && { locale: request.query.locale }),
           };
           const actor = actorOf(request);
-          return spooled(csvBody(request, limit), limit, (file) =>
+          return uploaded(request, limit, (file) =>
             kind === 'accounts'
               ? services.imports.importAccounts(actor, file, importOptions)
               : services.imports.importContacts(actor, file, importOptions),

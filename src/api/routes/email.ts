@@ -2,12 +2,14 @@
 // email (which asks before it acts, so a mail scanner following the link changes nothing), the
 // one-click POST mail clients send from the List-Unsubscribe header (RFC 8058), and the list of
 // addresses that asked.
-import type { FastifyReply } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import { escapeHtml } from '../../domain/html';
 import type { Services } from '../../services';
+import { formError } from '../upload-spool';
 
 const tokenQuery = z.object({ token: z.string().min(1).max(2000) });
 
@@ -29,15 +31,32 @@ function invalid(reply: FastifyReply, error: unknown): FastifyReply {
   return page(reply, 400, 'This link is not valid', `<p>${escapeHtml(error.message)}</p>`);
 }
 
+/** The fields of a form, url-encoded or multipart; a multipart form with a file is refused. */
+async function formFields(request: FastifyRequest<{ Body: Record<string, string> | null | undefined }>) {
+  if (!request.isMultipart()) return request.body ?? {};
+  const fields: [string, string][] = [];
+  try {
+    for await (const part of request.parts({ limits: { fields: 10, fieldSize: 1000, parts: 10 } })) {
+      if (part.type === 'file') throw new AppError('BAD_REQUEST', 'The unsubscribe form takes no file.');
+      fields.push([part.fieldname, String(part.value)]);
+    }
+  } catch (error) {
+    throw formError(error, 0);
+  }
+  return Object.fromEntries(fields);
+}
+
 export const emailRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
-    // Forms and mail clients post application/x-www-form-urlencoded.
+    // Forms and mail clients post application/x-www-form-urlencoded; RFC 8058 allows
+    // multipart/form-data too. Either way the body is the form's fields; a file is refused.
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string' },
       (_request, body, next) => next(null, Object.fromEntries(new URLSearchParams(String(body)))),
     );
+    void app.register(multipart);
 
     app.get(
       '/email/unsubscribe',
@@ -80,11 +99,11 @@ export const emailRoutes =
           description:
             "RFC 8058 one-click: a POST with `List-Unsubscribe=One-Click`, as mail clients send it; or the page's form.",
           querystring: tokenQuery,
-          body: z.record(z.string(), z.string()).optional(),
+          body: z.record(z.string(), z.string()).nullish(),
         },
       },
       async (request, reply) => {
-        const oneClick = request.body?.['List-Unsubscribe'] === 'One-Click';
+        const oneClick = (await formFields(request))['List-Unsubscribe'] === 'One-Click';
         let email: string;
         try {
           email = await services.emailPreferences.unsubscribe(
