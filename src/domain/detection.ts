@@ -295,6 +295,7 @@ export function signalKindOf(input: SignalInput): SignalKind | null {
   const prefix = input.metric.split('.')[0];
   const kinds: Record<string, SignalKind> = {
     usage: 'usage',
+    events: 'usage',
     licence: 'licence',
     tickets: 'ticket',
     nps: 'nps',

@@ -2,9 +2,17 @@
 // one score with a band. Missing inputs hand their weight to the measures that are present, and
 // every score and every change of score explains itself.
 import { z } from 'zod';
-import { METRICS } from './signals';
+import { EVENT_METRIC, METRICS } from './signals';
 
-const metricKey = z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]);
+const metricKey = z.union([
+  z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]),
+  z
+    .string()
+    .regex(
+      EVENT_METRIC,
+      'an event measure is events.<event> or events.<event>.<property>, in lower case with _',
+    ),
+]);
 const days = z.number().int().min(1).max(365);
 
 const signalInputs = [

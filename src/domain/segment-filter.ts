@@ -9,7 +9,7 @@
 // token and its position. The store compiles the tree to SQL (never by pasting text).
 import { AppError } from './errors';
 import { QUADRANTS } from './matrix';
-import { METRICS } from './signals';
+import { METRICS, metricOp } from './signals';
 
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -145,6 +145,8 @@ export const FIELD_NAMES = [
   'health.band',
   'health.change(<n>d)',
   ...Object.keys(METRICS).map((metric) => `${metric}(<n>d)`),
+  'events.<event>(<n>d)',
+  'events.<event>.<property>(<n>d)',
   ...RISK_TEXT.map((name) => `risk.${name}`),
   'risk.days_in_stage',
   'risk.days_open',
@@ -190,7 +192,7 @@ function resolveField(name: string, windowDays: number | null, pos: number): Fie
       throw filterError('health.change needs a window, e.g. health.change(30d)', pos, name);
     return { kind: 'health', name: 'change', windowDays, type: 'percent' };
   }
-  if (lower in METRICS) {
+  if (metricOp(lower) !== null) {
     if (windowDays === null) throw filterError(`${lower} needs a window, e.g. ${lower}(30d)`, pos, name);
     return { kind: 'metric', metric: lower, windowDays, type: 'number' };
   }

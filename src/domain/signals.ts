@@ -233,6 +233,53 @@ export type Metric = keyof typeof METRICS;
 
 const delta = (metric: Metric, value: number): RollupDelta => ({ metric, op: METRICS[metric], value });
 
+/**
+ * A product event's own measures, named after the event as the sender wrote it: `events.<event>`
+ * counts it (by the usage signal's count), `events.<event>.<property>` sums one of its numeric
+ * properties. Names are folded to lower case with runs of other characters as `_`, so
+ * "Report Exported" is `events.report_exported` and its "Duration (ms)" `.duration_ms`.
+ */
+export const EVENT_METRIC = /^events\.[a-z0-9_]{1,80}(\.[a-z0-9_]{1,80})?$/;
+/** At most this many numeric properties of one event are kept as measures (in name order). */
+export const EVENT_PROPERTY_MEASURES = 20;
+
+/** The folded name of an event or property; null when nothing of it is left, or too much. */
+export function measureName(name: string): string | null {
+  const folded = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return folded === '' || folded.length > 80 ? null : folded;
+}
+
+const FIXED: Readonly<Record<string, RollupOp>> = METRICS;
+
+/** How a metric combines within a day, or null when there is no such metric. */
+export function metricOp(metric: string): RollupOp | null {
+  if (Object.hasOwn(FIXED, metric)) return FIXED[metric] ?? null;
+  return EVENT_METRIC.test(metric) ? 'sum' : null;
+}
+
+function eventMeasures(event: string, count: number, properties: Record<string, unknown> | undefined) {
+  const name = measureName(event);
+  if (name === null) return [];
+  const measures: RollupDelta[] = [{ metric: `events.${name}`, op: 'sum', value: count }];
+  const numeric = Object.entries(properties ?? {})
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+    .map(([key, value]) => [measureName(key), value] as const)
+    .filter((entry): entry is readonly [string, number] => entry[0] !== null)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const seen = new Set<string>();
+  for (const [key, value] of numeric) {
+    if (seen.has(key) || seen.size >= EVENT_PROPERTY_MEASURES) continue;
+    seen.add(key);
+    measures.push({ metric: `events.${name}.${key}`, op: 'sum', value });
+  }
+  return measures;
+}
+
 const LOGIN_EVENTS = new Set(['login', 'signin', 'sign_in', 'signed_in', 'logged_in', 'session_start']);
 const HIGH = new Set(['high', 'urgent']);
 
@@ -240,9 +287,10 @@ const HIGH = new Set(['high', 'urgent']);
 export function rollupsOf(signal: Signal): RollupDelta[] {
   switch (signal.kind) {
     case 'usage': {
-      const { event, count, activeUsers, errors } = signal.data;
+      const { event, count, activeUsers, errors, properties } = signal.data;
       return [
         delta('usage.events', count),
+        ...eventMeasures(event, count, properties),
         ...(LOGIN_EVENTS.has(
           event
             .trim()

@@ -4,7 +4,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { CompareOp, FieldRef, Filter, Literal } from '../domain/segment-filter';
 import { daysBefore } from '../domain/health';
-import { METRICS, type Metric } from '../domain/signals';
+import { metricOp } from '../domain/signals';
 
 export interface FilterContext {
   now: Date;
@@ -91,7 +91,7 @@ class Compiler {
         }
         return sql`(select h.${sql.raw(field.name)} from health_scores h where h.account_id = accounts.id and h.day <= ${this.today} order by h.day desc limit 1)`;
       case 'metric':
-        return this.metric(field.metric as Metric, field.windowDays);
+        return this.metric(field.metric, field.windowDays);
       case 'risk':
         return this.riskColumn(field).column;
     }
@@ -102,10 +102,12 @@ class Compiler {
   }
 
   /** A metric over the window ending today: summed, its peak, or its latest value, as the metric combines. */
-  private metric(metric: Metric, windowDays: number): Sql {
+  private metric(metric: string, windowDays: number): Sql {
     const from = daysBefore(this.today, windowDays);
     const window = sql`r.account_id = accounts.id and r.metric = ${metric} and r.day > ${from} and r.day <= ${this.today}`;
-    switch (METRICS[metric]) {
+    const op = metricOp(metric);
+    if (op === null) throw new Error(`no metric ${metric}`);
+    switch (op) {
       case 'sum':
         return sql`coalesce((select sum(r.value) from daily_rollups r where ${window}), 0)`;
       case 'max':

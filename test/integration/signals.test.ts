@@ -119,7 +119,8 @@ forEachStore('signal ingest', (current) => {
     const report = await t.services.signals.ingest(SYSTEM_ACTOR, acmeWeek());
     expect(report).toMatchObject({ received: 12, inserted: 12, duplicates: 0 });
     const before = await counts(t);
-    expect(before).toEqual({ signals: 12, rollups: 14, dueItems: 1 });
+    // Three of the rollups are the events by name: login on two days, report_run on one.
+    expect(before).toEqual({ signals: 12, rollups: 17, dueItems: 1 });
 
     const acme = await t.services.accounts.getByExternalId('A-1');
     const rollups = await t.services.signals.rollups(acme.id, {});
@@ -127,6 +128,8 @@ forEachStore('signal ingest', (current) => {
       rollups.find((row) => row.metric === metric && row.day === day)?.value;
     expect(value('usage.events', '2026-03-01')).toBe(8);
     expect(value('usage.logins', '2026-03-01')).toBe(3);
+    expect(value('events.login', '2026-03-01')).toBe(3);
+    expect(value('events.report_run', '2026-03-01')).toBe(5);
     expect(value('usage.active_users', '2026-03-01')).toBe(12);
     expect(value('licence.utilisation', '2026-03-01')).toBe(75);
     expect(value('nps.score', '2026-03-01')).toBe(3);
@@ -258,6 +261,7 @@ forEachStore('signal ingest', (current) => {
     const acme = await t.services.accounts.getByExternalId('A-1');
     const rollups = await t.services.signals.rollups(acme.id, {});
     expect(rollups.map((row) => [row.metric, row.value])).toEqual([
+      ['events.login', 2],
       ['licence.utilisation', 87.5],
       ['usage.events', 2],
       ['usage.logins', 2],
