@@ -1,5 +1,6 @@
 // Column mapping for CRM CSV exports: recognises Salesforce- and HubSpot-style headers, accepts an
 // explicit mapping, and keeps any other column as a free-form attribute.
+import { distance } from 'fastest-levenshtein';
 import { AppError } from '../domain/errors';
 import { INPUT_LIMITS, attributeIssues, isReservedKey, preview } from '../domain/input-limits';
 
@@ -250,6 +251,89 @@ export const accountMapping = (headers: readonly string[], explicit?: Record<str
 
 export const contactMapping = (headers: readonly string[], explicit?: Record<string, string>) =>
   resolveMapping(headers, CONTACT_TARGETS, CONTACT_SYNONYMS, explicit);
+
+/** A column kept as an attribute whose header looks like a field no column fills. */
+export interface Lookalike {
+  column: string;
+  field: string;
+  message: string;
+}
+
+/** What each field is called in a sentence. */
+const FIELD_LABELS: Readonly<Record<AccountTarget | ContactTarget | SignalTarget, string>> = {
+  externalId: 'the account id',
+  name: 'the name',
+  ownerEmail: 'the owner',
+  team: 'the team',
+  tier: 'the tier',
+  arr: 'ARR',
+  renewalDate: 'the renewal date',
+  lifecycleStage: 'the lifecycle stage',
+  accountExternalId: "the account's id",
+  email: 'the email',
+  firstName: 'the first name',
+  lastName: 'the last name',
+  role: 'the role',
+  isChampion: 'the champion flag',
+  account: 'the account',
+  kind: 'the signal kind',
+  occurredAt: 'the time it happened',
+  idempotencyKey: 'the idempotency key',
+};
+
+/** A header looks like a known name when one holds the other, or they are a typo or two apart. */
+function looksLike(header: string, name: string): boolean {
+  if (header.length < 3 || name.length < 3) return header === name;
+  if (name.length >= 4 && header.includes(name)) return true;
+  if (header.length >= 4 && name.includes(header)) return true;
+  return distance(header, name) <= Math.floor(Math.min(header.length, name.length) / 5);
+}
+
+/**
+ * The columns an import keeps as attributes although their header looks like a field that no
+ * column fills (`OWNERID` while nothing is the owner, `Renewal_Dt__c` while nothing is the
+ * renewal date): the file imports, and the report says which column to map if it is that field.
+ */
+function lookalikes<T extends AccountTarget | ContactTarget | SignalTarget>(
+  headers: readonly string[],
+  mapping: readonly ColumnTarget<T>[],
+  targets: readonly T[],
+  synonyms: Record<T, string[]>,
+  explicit: Readonly<Record<string, string>>,
+): Lookalike[] {
+  const filled = new Set(mapping.flatMap((target) => (target.kind === 'field' ? [target.field] : [])));
+  const given = new Set(Object.keys(explicit));
+  const found: Lookalike[] = [];
+  headers.forEach((header, index) => {
+    const target = mapping[index];
+    if (target?.kind !== 'attribute' || given.has(header)) return;
+    const key = normalise(header);
+    const field = targets.find(
+      (candidate) => !filled.has(candidate) && synonyms[candidate].some((name) => looksLike(key, name)),
+    );
+    if (field === undefined) return;
+    found.push({
+      column: header,
+      field,
+      message:
+        `Column "${preview(header)}" looks like ${FIELD_LABELS[field]} (${field}), which no column fills; ` +
+        `it is kept as attribute "${preview(target.name)}". Map it to ${field} if that is what it holds, or to ignore.`,
+    });
+  });
+  return found;
+}
+
+export const accountLookalikes = (
+  headers: readonly string[],
+  mapping: readonly ColumnTarget<AccountTarget>[],
+  explicit: Readonly<Record<string, string>> = {},
+) => lookalikes(headers, mapping, ACCOUNT_TARGETS, ACCOUNT_SYNONYMS, explicit);
+
+export const contactLookalikes = (
+  headers: readonly string[],
+  mapping: readonly ColumnTarget<ContactTarget>[],
+  explicit: Readonly<Record<string, string>> = {},
+) => lookalikes(headers, mapping, CONTACT_TARGETS, CONTACT_SYNONYMS, explicit);
 
 /** Signal columns: the envelope by name; every other column is a field of the signal's data. */
 export const signalMapping = (headers: readonly string[], explicit?: Record<string, string>) =>

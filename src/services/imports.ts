@@ -29,11 +29,14 @@ import { futureError, writeSignals, type SignalService } from './signals';
 import { attributeIssues, INPUT_LIMITS, preview } from '../domain/input-limits';
 import {
   ACCOUNT_CELL_LIMITS,
+  accountLookalikes,
   accountMapping,
   cellLimitErrors,
   CONTACT_CELL_LIMITS,
   camelCase,
+  contactLookalikes,
   contactMapping,
+  type Lookalike,
   signalMapping,
   type SignalTarget,
   type AccountTarget,
@@ -78,6 +81,8 @@ export interface ImportReport {
   errorCount: number;
   /** What each column of the file became: a field, `attribute:<name>` or `ignore`. */
   columns: { header: string; target: string }[];
+  /** Columns kept as attributes whose header looks like a field no column fills: map them, or ignore. */
+  lookalikes: Lookalike[];
   /** True when nothing was written: the counts say what the import would do. */
   dryRun: boolean;
   /** Rows of a report's footer (Salesforce's Grand Totals, Confidential, Copyright), not imported. */
@@ -287,7 +292,12 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return errors;
       };
-      return { parseRow, writeBatch, mapping };
+      return {
+        parseRow,
+        writeBatch,
+        mapping,
+        lookalikes: accountLookalikes(headers, mapping, options.mapping),
+      };
     });
   }
 
@@ -438,7 +448,12 @@ export class ImportService {
         await new AuditRepository(trx).append(actor, now, entries);
         return errors;
       };
-      return Promise.resolve({ parseRow, writeBatch, mapping });
+      return Promise.resolve({
+        parseRow,
+        writeBatch,
+        mapping,
+        lookalikes: contactLookalikes(headers, mapping, options.mapping),
+      });
     });
   }
 
@@ -544,6 +559,7 @@ export class ImportService {
       parseRow: RowParser<T>;
       writeBatch: BatchWriter<T>;
       mapping: readonly ColumnTarget<string>[];
+      lookalikes?: Lookalike[];
     }>,
   ): Promise<ImportReport> {
     const dryRun = options.dryRun ?? false;
@@ -556,6 +572,7 @@ export class ImportService {
       errors: [],
       errorCount: 0,
       columns: [],
+      lookalikes: [],
       dryRun,
       footer: [],
     };
@@ -629,6 +646,7 @@ export class ImportService {
             headers = record.map((header) => header.trim());
             pipeline = await setup(db, headers);
             report.columns = describeColumns(headers, pipeline.mapping);
+            report.lookalikes = pipeline.lookalikes ?? [];
             continue;
           }
           // A row of empty cells (a report's `""` spacer line) holds no data.

@@ -65,6 +65,68 @@ forEachStore('CRM exports', (current) => {
     });
   });
 
+  it('imports a Salesforce Data Loader export: upper-case API names, Owner.Email, ISO values', async () => {
+    const t = current();
+    const { avery } = await withAvery(t);
+    const report = await t.services.imports.importAccounts(
+      SYSTEM_ACTOR,
+      file('salesforce-dataloader-accounts.csv'),
+    );
+    expect(report).toMatchObject({ rows: 2, created: 2, rejected: 0, lookalikes: [] });
+    expect(report.columns.map((column) => column.target)).toEqual([
+      'externalId',
+      'name',
+      'ownerEmail',
+      'attribute:TYPE',
+      'arr',
+      'renewalDate',
+      'tier',
+      'attribute:LASTMODIFIEDDATE',
+    ]);
+    expect(await t.services.accounts.getByExternalId('001A000003AbCdEIAX')).toMatchObject({
+      name: 'Cedar Clinics',
+      ownerId: avery.id,
+      arr: 24_000,
+      renewalDate: '2026-11-30',
+      tier: 'Growth',
+    });
+    expect(await t.services.accounts.getByExternalId('001A000004AbCdEIAX')).toMatchObject({ arr: 1200.5 });
+  });
+
+  it('warns when a field stays unmapped while a column looks like it', async () => {
+    const t = current();
+    await withAvery(t);
+    const report = await t.services.imports.importAccounts(
+      SYSTEM_ACTOR,
+      file('salesforce-dataloader-owner-ids.csv'),
+      { dryRun: true },
+    );
+    expect(report).toMatchObject({ rows: 1, created: 1, rejected: 0 });
+    expect(report.lookalikes).toEqual([
+      {
+        column: 'OWNERID',
+        field: 'ownerEmail',
+        message: expect.stringContaining('Column "OWNERID" looks like the owner') as string,
+      },
+      {
+        column: 'RENEWAL_DT__C',
+        field: 'renewalDate',
+        message: expect.stringContaining('kept as attribute "RENEWAL_DT__C"') as string,
+      },
+    ]);
+    // Mapped by hand, the warning goes and the value lands in its field.
+    const mapped = await t.services.imports.importAccounts(
+      SYSTEM_ACTOR,
+      file('salesforce-dataloader-owner-ids.csv'),
+      { mapping: { RENEWAL_DT__C: 'renewalDate', OWNERID: 'ignore' } },
+    );
+    expect(mapped).toMatchObject({ created: 1, lookalikes: [] });
+    expect(await t.services.accounts.getByExternalId('001A000005AbCdEIAX')).toMatchObject({
+      renewalDate: '2027-03-31',
+      attributes: {},
+    });
+  });
+
   it('imports HubSpot companies and contacts: date-times, owners by name, a contact of two companies', async () => {
     const t = current();
     const { book, avery } = await withAvery(t);

@@ -1,6 +1,7 @@
 // The CSV import wizard: pick a file, see how its columns map and fix the mapping, check every row
 // (a dry run that writes nothing), then import all or nothing, or only the good rows.
 import { useState } from 'react';
+import { LOCALE_TAGS } from '../../../src/domain/values';
 import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
 import type { ImportReport } from '../../../src/services/imports';
 import { ApiError, query, upload } from '../api/client';
@@ -42,6 +43,7 @@ export function ImportWizard() {
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [partial, setPartial] = useState(false);
   const [encoding, setEncoding] = useState('utf-8');
+  const [locale, setLocale] = useState('');
   const [step, setStep] = useState<Step>({ kind: 'choose' });
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -59,6 +61,7 @@ export function ImportWizard() {
         map: Object.keys(mapping).length > 0 ? JSON.stringify(mapping) : undefined,
         createAccounts: undefined,
         encoding: encoding === 'utf-8' ? undefined : encoding,
+        locale: kind === 'accounts' && locale !== '' ? locale : undefined,
       };
       const report = await upload<ImportReport>(`/imports/${kind}${query(params)}`, file, setProgress);
       setStep(dryRun ? { kind: 'checked', report } : { kind: 'done', report });
@@ -134,6 +137,23 @@ export function ImportWizard() {
               ))}
             </select>
           </label>
+          {kind === 'accounts' && (
+            <label>
+              Numbers and dates
+              <select
+                aria-label="Numbers and dates"
+                value={locale}
+                onChange={(event) => setLocale(event.target.value)}
+              >
+                <option value="">Ask me when a value reads two ways</option>
+                {LOCALE_TAGS.map((tag) => (
+                  <option key={tag} value={tag}>
+                    As written in {tag}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <button type="submit" className="primary" disabled={!file || progress !== null}>
             Check the file
           </button>
@@ -180,6 +200,10 @@ export function ImportWizard() {
               })}
             </tbody>
           </table>
+          <Lookalikes
+            lookalikes={step.report.lookalikes.filter((item) => mapping[item.column] === undefined)}
+            onMap={(column, field) => setMapping({ ...mapping, [column]: field })}
+          />
           <RowErrors errors={step.report.errors} total={step.report.errorCount} />
           <label className="check">
             <input type="checkbox" checked={partial} onChange={(event) => setPartial(event.target.checked)} />
@@ -241,6 +265,7 @@ function unmappedReport(headers: string[], mapping: Record<string, string>): Imp
     errorCount: 0,
     errors: [],
     columns: headers.map((header) => ({ header, target: mapping[header] ?? 'attribute' })),
+    lookalikes: [],
     dryRun: true,
     footer: [],
   };
@@ -263,6 +288,32 @@ function Summary({ report, unmapped }: { report: ImportReport; unmapped: boolean
         : ''}{' '}
       Nothing has been written yet.
     </p>
+  );
+}
+
+/** Columns kept as attributes that look like a field nothing fills: one click maps them. */
+function Lookalikes({
+  lookalikes,
+  onMap,
+}: {
+  lookalikes: ImportReport['lookalikes'];
+  onMap: (column: string, field: string) => void;
+}) {
+  if (lookalikes.length === 0) return null;
+  return (
+    <div className="notice warn" role="status" aria-label="Columns to check">
+      <p>Check these columns before you import:</p>
+      <ul>
+        {lookalikes.map((item) => (
+          <li key={item.column}>
+            {item.message}{' '}
+            <button type="button" onClick={() => onMap(item.column, item.field)}>
+              Map {item.column} to {item.field}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
