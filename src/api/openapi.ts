@@ -2,6 +2,7 @@
 // each operation (from the access the route declared), and the error answers. Errors have one
 // shape, `{ error: { code, message, details } }`; each status lists the codes it can carry, taken
 // from the one table of error codes.
+import { STATUS_CODES } from 'node:http';
 import { ERROR_STATUS, type ErrorCode } from '../domain/errors';
 import type { DeclaredRoute } from './auth-hook';
 import { API_VERSION } from './version';
@@ -135,6 +136,18 @@ function security(method: string, route: DeclaredRoute | undefined): Json[] {
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /**
+ * A declared success answer without a description of its own gets its status's name ("Created")
+ * instead of @fastify/swagger's "Default Response". One with no content stays as it is: the route
+ * declared no answer.
+ */
+function describeSuccess(responses: Json): void {
+  for (const [status, response] of Object.entries(responses)) {
+    if (!isObject(response) || !status.startsWith('2') || response.content === undefined) continue;
+    if (response.description === 'Default Response') response.description = STATUS_CODES[status] ?? 'Success';
+  }
+}
+
+/**
  * Completes the document @fastify/swagger built from the routes: security per operation, the error
  * answers, and the Error schema.
  */
@@ -157,6 +170,7 @@ export function finishDocument<T extends Json>(document: T, routes: readonly Dec
         };
       }
       const responses = isObject(operation.responses) ? operation.responses : {};
+      describeSuccess(responses);
       for (const status of errorStatuses(method, path, route)) {
         responses[String(status)] ??= { $ref: `#/components/responses/Error${status}` };
       }

@@ -1,66 +1,34 @@
-// What the API answers, as zod schemas: the OpenAPI document's response bodies, and what each
-// reply is serialised through. Each schema is checked against the service type it describes
-// (`exactly`), so a field added to one and not the other fails the build rather than vanishing
-// from the answer or the document.
+// Risk cases: the worklist, one case with its history, weekly updates and the At-Risk Matrix.
 import { z } from 'zod';
-import { QUADRANTS } from '../domain/matrix';
-import { ROLES } from '../domain/policy';
-import { separationSurveySchema } from '../domain/risk-case';
-import type { User } from '../domain/user';
-import type { RiskCaseDetail, WorklistItem } from '../services/risk-cases';
+import { QUADRANTS } from '../../domain/matrix';
+import { separationSurveySchema, type CaseAccountFacts, type WeeklyUpdate } from '../../domain/risk-case';
+import type { Services } from '../../services';
+import type { RiskCaseDetail, RiskCaseView, WorklistItem } from '../../services/risk-cases';
+import { day, exactly, id, listOf, timestamp, type Answer } from './shared';
 
-/** Compiles only when the schema's output and the type have the same fields. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-function exactly<T>() {
-  return <S extends z.ZodType>(schema: S, ..._check: Same<z.output<S>, T> extends true ? [] : [never]): S =>
-    schema;
-}
-
-const timestamp = z.string().describe('ISO-8601, UTC');
-const day = z.string().describe('YYYY-MM-DD');
-
-export const userSchema = exactly<User>()(
-  z
-    .object({
-      id: z.number().int(),
-      email: z.string(),
-      name: z.string(),
-      role: z.enum(ROLES),
-      teamId: z.number().int().nullable(),
-      active: z.boolean(),
-      createdAt: timestamp,
-      updatedAt: timestamp,
-    })
-    .meta({ id: 'User' }),
-);
-
-export const loginResponse = z
-  .object({
-    user: userSchema,
-    csrfToken: z.string().describe('Send it as x-csrf-token on every write with the session cookie'),
-    expiresAt: timestamp,
-  })
-  .meta({ id: 'Login' });
-
-const caseView = {
-  id: z.number().int(),
-  accountId: z.number().int(),
-  account: z.object({
+const caseAccountSchema = exactly<CaseAccountFacts>()(
+  z.object({
     externalId: z.string(),
     name: z.string(),
-    ownerId: z.number().int().nullable(),
+    ownerId: id.nullable(),
     ownerEmail: z.string().nullable(),
-    teamId: z.number().int().nullable(),
+    teamId: id.nullable(),
     teamName: z.string().nullable(),
     tier: z.string().nullable(),
     arr: z.number(),
     renewalDate: day.nullable(),
   }),
-  stage: z.object({ id: z.number().int(), key: z.string(), name: z.string(), isEnd: z.boolean() }),
+);
+
+const caseView = {
+  id,
+  accountId: id,
+  account: caseAccountSchema,
+  stage: z.object({ id, key: z.string(), name: z.string(), isEnd: z.boolean() }),
   status: z.enum(['open', 'closed']),
   source: z.enum(['manual', 'rule']),
   openedAt: timestamp,
-  openedByUserId: z.number().int().nullable(),
+  openedByUserId: id.nullable(),
   reasons: z.array(z.object({ key: z.string(), name: z.string(), addedAt: timestamp })),
   matrix: z.object({
     expected: z.boolean().nullable(),
@@ -83,6 +51,10 @@ const caseView = {
   version: z.number().int().describe('Send it back with a change; 409 VERSION_CONFLICT when it moved on'),
 };
 
+export const riskCaseViewSchema = exactly<RiskCaseView>()(z.object(caseView).meta({ id: 'RiskCaseView' }));
+
+export const riskCaseViewsResponse = listOf(riskCaseViewSchema);
+
 export const worklistItemSchema = exactly<WorklistItem>()(
   z
     .object({
@@ -96,13 +68,30 @@ export const worklistResponse = z
   .object({ total: z.number().int(), items: z.array(worklistItemSchema) })
   .meta({ id: 'Worklist' });
 
+export const weeklyUpdateSchema = exactly<WeeklyUpdate>()(
+  z
+    .object({
+      id,
+      caseId: id,
+      background: z.string(),
+      doneSoFar: z.string(),
+      nextSteps: z.string(),
+      authorId: id.nullable(),
+      authorEmail: z.string().nullable(),
+      at: timestamp,
+    })
+    .meta({ id: 'WeeklyUpdate' }),
+);
+
+export const weeklyUpdatesResponse = listOf(weeklyUpdateSchema);
+
 export const riskCaseSchema = exactly<RiskCaseDetail>()(
   z
     .object({
       ...caseView,
       stageTimes: z.array(
         z.object({
-          stageId: z.number().int(),
+          stageId: id,
           key: z.string(),
           name: z.string(),
           isEnd: z.boolean(),
@@ -122,8 +111,8 @@ export const riskCaseSchema = exactly<RiskCaseDetail>()(
       ),
       evidence: z.array(
         z.object({
-          id: z.number().int(),
-          caseId: z.number().int(),
+          id,
+          caseId: id,
           ruleKey: z.string(),
           reasonKey: z.string(),
           reasonName: z.string(),
@@ -132,19 +121,23 @@ export const riskCaseSchema = exactly<RiskCaseDetail>()(
           details: z.record(z.string(), z.unknown()),
         }),
       ),
-      updates: z.array(
-        z.object({
-          id: z.number().int(),
-          caseId: z.number().int(),
-          background: z.string(),
-          doneSoFar: z.string(),
-          nextSteps: z.string(),
-          authorId: z.number().int().nullable(),
-          authorEmail: z.string().nullable(),
-          at: timestamp,
-        }),
-      ),
+      updates: z.array(weeklyUpdateSchema),
       separationSurvey: separationSurveySchema.nullable(),
     })
     .meta({ id: 'RiskCase' }),
+);
+
+export const riskMatrixResponse = exactly<{ cells: Answer<Services['riskCases']['matrixSummary']> }>()(
+  z
+    .object({
+      cells: z.array(
+        z.object({
+          quadrant: z.enum(QUADRANTS),
+          cases: z.number().int(),
+          arrAtRisk: z.number(),
+          ltv: z.number(),
+        }),
+      ),
+    })
+    .meta({ id: 'RiskMatrix' }),
 );
