@@ -2,10 +2,18 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../../domain/errors';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf, SESSION_COOKIE } from '../auth-hook';
-import { loginResponse } from '../responses';
+import {
+  apiTokensResponse,
+  createdApiTokenResponse,
+  loginResponse,
+  logoutResponse,
+  noContent,
+  sessionResponse,
+} from '../responses';
 import { idParams } from '../schemas';
 
 /**
@@ -65,13 +73,18 @@ export const authRoutes =
       '/auth/logout',
       {
         config: { access: 'public' },
-        schema: { operationId: 'logout', summary: 'Log out and end the session', tags: ['auth'] },
+        schema: {
+          operationId: 'logout',
+          response: { 200: logoutResponse },
+          summary: 'Log out and end the session',
+          tags: ['auth'],
+        },
       },
       async (request, reply) => {
         const token = request.cookies[SESSION_COOKIE];
         if (token) await services.auth.logout(token);
         void reply.clearCookie(SESSION_COOKIE, sessionCookie(request));
-        return { ok: true };
+        return { ok: true } satisfies z.output<typeof logoutResponse>;
       },
     );
 
@@ -79,15 +92,17 @@ export const authRoutes =
       '/auth/session',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getSession', summary: 'The current session and user', tags: ['auth'] },
+        schema: {
+          operationId: 'getSession',
+          response: { 200: sessionResponse },
+          summary: 'The current session and user',
+          tags: ['auth'],
+        },
       },
       (request) => {
-        actorOf(request);
-        return {
-          user: request.auth?.user,
-          via: request.auth?.via,
-          csrfToken: request.auth?.csrfToken ?? null,
-        };
+        const auth = request.auth;
+        if (!auth) throw new AppError('UNAUTHENTICATED', 'Log in or send an API token.');
+        return { user: auth.user, via: auth.via, csrfToken: auth.csrfToken };
       },
     );
 
@@ -95,7 +110,12 @@ export const authRoutes =
       '/auth/tokens',
       {
         config: { access: 'read' },
-        schema: { operationId: 'listApiTokens', summary: 'List API tokens', tags: ['auth'] },
+        schema: {
+          operationId: 'listApiTokens',
+          response: { 200: apiTokensResponse },
+          summary: 'List API tokens',
+          tags: ['auth'],
+        },
       },
       async (request) => ({
         items: await services.auth.listApiTokens(actorOf(request)),
@@ -108,6 +128,7 @@ export const authRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'createApiToken',
+          response: { 201: createdApiTokenResponse },
           summary: 'Create an API token',
           tags: ['auth'],
           body: z.object({
@@ -129,6 +150,7 @@ export const authRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'revokeApiToken',
+          response: { 204: noContent },
           summary: 'Revoke an API token',
           tags: ['auth'],
           params: idParams,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf } from '../auth-hook';
+import { teamSchema, teamsResponse, userSchema, usersResponse } from '../responses';
 import { idParams, role } from '../schemas';
 
 export const userRoutes =
@@ -13,7 +14,12 @@ export const userRoutes =
       '/teams',
       {
         config: { access: 'read' },
-        schema: { operationId: 'listTeams', summary: 'List teams', tags: ['users'] },
+        schema: {
+          operationId: 'listTeams',
+          response: { 200: teamsResponse },
+          summary: 'List teams',
+          tags: ['users'],
+        },
       },
       async () => ({
         items: await services.users.listTeams(),
@@ -26,6 +32,7 @@ export const userRoutes =
         config: { access: 'users.manage' },
         schema: {
           operationId: 'createTeam',
+          response: { 201: teamSchema },
           summary: 'Create a team',
           tags: ['users'],
           body: z.object({ name: z.string().min(1).max(100) }),
@@ -39,7 +46,12 @@ export const userRoutes =
       '/users',
       {
         config: { access: 'read' },
-        schema: { operationId: 'listUsers', summary: 'List users', tags: ['users'] },
+        schema: {
+          operationId: 'listUsers',
+          response: { 200: usersResponse },
+          summary: 'List users',
+          tags: ['users'],
+        },
       },
       async () => ({
         items: await services.users.listUsers(),
@@ -50,7 +62,13 @@ export const userRoutes =
       '/users/:id',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getUser', summary: 'Get a user', tags: ['users'], params: idParams },
+        schema: {
+          operationId: 'getUser',
+          response: { 200: userSchema },
+          summary: 'Get a user',
+          tags: ['users'],
+          params: idParams,
+        },
       },
       (request) => services.users.get(request.params.id),
     );
@@ -61,6 +79,7 @@ export const userRoutes =
         config: { access: 'users.manage' },
         schema: {
           operationId: 'createUser',
+          response: { 201: userSchema },
           summary: 'Create a user',
           tags: ['users'],
           body: z.object({
@@ -82,6 +101,7 @@ export const userRoutes =
         config: { access: 'users.manage' },
         schema: {
           operationId: 'updateUser',
+          response: { 200: userSchema },
           summary: 'Change a user',
           tags: ['users'],
           params: idParams,
