@@ -3,6 +3,16 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import {
+  accountPageResponse,
+  accountSchema,
+  auditEntriesResponse,
+  contactSchema,
+  contactsResponse,
+  erasureResponse,
+  noContent,
+  riskCaseViewsResponse,
+} from '../responses';
 import { INPUT_LIMITS } from '../../domain/input-limits';
 import { attributes, calendarDate, idParams, pageQuery } from '../schemas';
 
@@ -43,6 +53,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listAccounts',
+          response: { 200: accountPageResponse },
           summary: 'List and search accounts',
           tags: ['accounts'],
           querystring: z.object({
@@ -69,6 +80,7 @@ export const accountRoutes =
         config: { access: 'account.write' },
         schema: {
           operationId: 'createAccount',
+          response: { 201: accountSchema },
           summary: 'Create an account',
           tags: ['accounts'],
           body: accountBody,
@@ -84,6 +96,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getAccount',
+          response: { 200: accountSchema },
           summary: 'Get an account',
           tags: ['accounts'],
           params: idParams,
@@ -98,6 +111,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getAccountByExternalId',
+          response: { 200: accountSchema },
           summary: 'Get an account by its external id',
           tags: ['accounts'],
           params: z.object({ externalId: z.string().min(1).max(200) }),
@@ -112,6 +126,7 @@ export const accountRoutes =
         config: { access: 'account.write' },
         schema: {
           operationId: 'updateAccount',
+          response: { 200: accountSchema },
           summary: 'Change an account',
           tags: ['accounts'],
           params: idParams,
@@ -130,6 +145,7 @@ export const accountRoutes =
         config: { access: 'account.write' },
         schema: {
           operationId: 'deleteAccount',
+          response: { 204: noContent },
           summary: 'Delete an account',
           tags: ['accounts'],
           params: idParams,
@@ -147,6 +163,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getAccountTimeline',
+          response: { 200: auditEntriesResponse },
           summary: "An account's timeline",
           tags: ['accounts'],
           params: idParams,
@@ -167,6 +184,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listAccountRiskCases',
+          response: { 200: riskCaseViewsResponse },
           summary: "An account's risk cases",
           tags: ['accounts'],
           params: idParams,
@@ -184,6 +202,7 @@ export const accountRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listContacts',
+          response: { 200: contactsResponse },
           summary: "An account's contacts",
           tags: ['contacts'],
           params: idParams,
@@ -200,6 +219,7 @@ export const accountRoutes =
         config: { access: 'contact.write' },
         schema: {
           operationId: 'createContact',
+          response: { 201: contactSchema },
           summary: 'Add a contact to an account',
           tags: ['contacts'],
           params: idParams,
@@ -218,6 +238,7 @@ export const accountRoutes =
         config: { access: 'contact.write' },
         schema: {
           operationId: 'updateContact',
+          response: { 200: contactSchema },
           summary: 'Change a contact',
           tags: ['contacts'],
           params: idParams,
@@ -233,6 +254,7 @@ export const accountRoutes =
         config: { access: 'contact.write' },
         schema: {
           operationId: 'deleteContact',
+          response: { 204: noContent },
           summary: 'Delete a contact',
           tags: ['contacts'],
           params: idParams,
@@ -249,6 +271,7 @@ export const accountRoutes =
         config: { access: 'users.manage' },
         schema: {
           operationId: 'eraseAccount',
+          response: { 200: erasureResponse },
           summary: 'Erase an account and all its data',
           tags: ['accounts'],
           description:

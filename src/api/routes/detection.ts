@@ -3,6 +3,12 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import {
+  configDocumentResponse,
+  configImportResponse,
+  detectionRulesResponse,
+  detectionRunSchema,
+} from '../responses';
 
 export const detectionRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -11,7 +17,12 @@ export const detectionRoutes =
       '/detection/rules',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getDetectionRules', summary: 'Get the detection rules', tags: ['detection'] },
+        schema: {
+          operationId: 'getDetectionRules',
+          response: { 200: detectionRulesResponse },
+          summary: 'Get the detection rules',
+          tags: ['detection'],
+        },
       },
       async () => ({
         items: await services.detection.rules(),
@@ -24,6 +35,7 @@ export const detectionRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceDetectionRules',
+          response: { 200: detectionRulesResponse },
           summary: 'Replace the detection rules',
           tags: ['detection'],
           description:
@@ -43,6 +55,7 @@ export const detectionRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'exportConfig',
+          response: { 200: configDocumentResponse },
           summary: 'Export the configuration',
           tags: ['configuration'],
           description: 'Stages, reasons, settings, scorecard and detection rules as one JSON document.',
@@ -58,6 +71,7 @@ export const detectionRoutes =
         bodyLimit: 4 * 1024 * 1024,
         schema: {
           operationId: 'importConfig',
+          response: { 200: configImportResponse },
           summary: 'Apply an exported configuration',
           tags: ['configuration'],
           description: 'Apply an exported configuration document: adds and updates by key, all or nothing.',
@@ -73,6 +87,7 @@ export const detectionRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'runDetection',
+          response: { 200: detectionRunSchema },
           summary: 'Run detection on every account',
           tags: ['detection'],
           description: 'Evaluate every rule for every account now.',

@@ -6,7 +6,14 @@ import { QUADRANTS } from '../../domain/matrix';
 import type { Services } from '../../services';
 import { INPUT_LIMITS } from '../../domain/input-limits';
 import { actorOf } from '../auth-hook';
-import { riskCaseSchema, worklistResponse } from '../responses';
+import {
+  auditEntriesResponse,
+  riskCaseSchema,
+  riskMatrixResponse,
+  weeklyUpdateSchema,
+  weeklyUpdatesResponse,
+  worklistResponse,
+} from '../responses';
 import { idParams, pageQuery, queryFlag, reasonKey } from '../schemas';
 
 const version = z.number().int().positive().optional();
@@ -60,6 +67,7 @@ export const riskCaseRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getRiskMatrix',
+          response: { 200: riskMatrixResponse },
           summary: 'The At-Risk Matrix with counts',
           tags: ['risk cases'],
           querystring: z.object({
@@ -190,6 +198,7 @@ export const riskCaseRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listRiskCaseUpdates',
+          response: { 200: weeklyUpdatesResponse },
           summary: "A case's weekly updates",
           tags: ['risk cases'],
           params: idParams,
@@ -206,6 +215,7 @@ export const riskCaseRoutes =
         config: { access: 'case.write' },
         schema: {
           operationId: 'addRiskCaseUpdate',
+          response: { 201: weeklyUpdateSchema },
           summary: 'Record a weekly update',
           tags: ['risk cases'],
           description: "The weekly update: Background / What we've done so far / Next steps.",
@@ -225,6 +235,7 @@ export const riskCaseRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getRiskCaseAudit',
+          response: { 200: auditEntriesResponse },
           summary: "A case's audit trail",
           tags: ['risk cases'],
           params: idParams,

@@ -4,6 +4,13 @@ import { z } from 'zod';
 import { settingsSchema } from '../../domain/settings';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import {
+  riskReasonSchema,
+  riskReasonsResponse,
+  riskStageSchema,
+  riskStagesResponse,
+  settingsResponse,
+} from '../responses';
 import { keyParams, reasonKey } from '../schemas';
 
 const stageBody = z.object({
@@ -30,7 +37,12 @@ export const riskConfigRoutes =
       '/risk-stages',
       {
         config: { access: 'read' },
-        schema: { operationId: 'listRiskStages', summary: 'List risk stages', tags: ['configuration'] },
+        schema: {
+          operationId: 'listRiskStages',
+          response: { 200: riskStagesResponse },
+          summary: 'List risk stages',
+          tags: ['configuration'],
+        },
       },
       async () => ({
         items: await services.config.listStages(),
@@ -43,6 +55,7 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'createRiskStage',
+          response: { 201: riskStageSchema },
           summary: 'Create a risk stage',
           tags: ['configuration'],
           body: stageBody,
@@ -58,6 +71,7 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'updateRiskStage',
+          response: { 200: riskStageSchema },
           summary: 'Change a risk stage',
           tags: ['configuration'],
           params: keyParams,
@@ -80,7 +94,12 @@ export const riskConfigRoutes =
       '/risk-reasons',
       {
         config: { access: 'read' },
-        schema: { operationId: 'listRiskReasons', summary: 'List risk reasons', tags: ['configuration'] },
+        schema: {
+          operationId: 'listRiskReasons',
+          response: { 200: riskReasonsResponse },
+          summary: 'List risk reasons',
+          tags: ['configuration'],
+        },
       },
       async () => ({
         items: await services.config.listReasons(),
@@ -93,6 +112,7 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'createRiskReason',
+          response: { 201: riskReasonSchema },
           summary: 'Create a risk reason',
           tags: ['configuration'],
           body: reasonBody,
@@ -108,6 +128,7 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'updateRiskReason',
+          response: { 200: riskReasonSchema },
           summary: 'Change a risk reason',
           tags: ['configuration'],
           params: keyParams,
@@ -121,7 +142,12 @@ export const riskConfigRoutes =
       '/settings',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getSettings', summary: 'Get the settings', tags: ['configuration'] },
+        schema: {
+          operationId: 'getSettings',
+          response: { 200: settingsResponse },
+          summary: 'Get the settings',
+          tags: ['configuration'],
+        },
       },
       () => services.config.settings(),
     );
@@ -132,6 +158,7 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'updateSettings',
+          response: { 200: settingsResponse },
           summary: 'Change the settings',
           tags: ['configuration'],
           body: settingsSchema.partial().strict(),

@@ -5,6 +5,7 @@ import { SIGNAL_KINDS } from '../../domain/signals';
 import type { Services } from '../../services';
 import { MAX_SIGNAL_BATCH } from '../../services/signals';
 import { actorOf } from '../auth-hook';
+import { ingestReportSchema, rollupsResponse, signalsResponse } from '../responses';
 import { calendarDate, idParams, queryFlag } from '../schemas';
 
 export const signalRoutes =
@@ -17,6 +18,7 @@ export const signalRoutes =
         bodyLimit: 32 * 1024 * 1024,
         schema: {
           operationId: 'ingestSignals',
+          response: { 200: ingestReportSchema },
           summary: 'Ingest a batch of signals',
           tags: ['signals'],
           description:
@@ -43,6 +45,7 @@ export const signalRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listAccountSignals',
+          response: { 200: signalsResponse },
           summary: "An account's signals",
           tags: ['signals'],
           params: idParams,
@@ -64,6 +67,7 @@ export const signalRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listAccountRollups',
+          response: { 200: rollupsResponse },
           summary: "An account's daily rollups",
           tags: ['signals'],
           params: idParams,
