@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Services } from '../../services';
 import type { ChangeEntry } from '../../services/change-feed';
 import { actorOf, credentialStillValid } from '../auth-hook';
+import { eventStreamResponse } from '../responses';
 import { queryFlag } from '../schemas';
 
 const HEARTBEAT_MS = 25_000;
@@ -28,6 +29,7 @@ export const eventRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'streamEvents',
+          response: { 200: eventStreamResponse },
           summary: 'A live stream of changes',
           tags: ['events'],
           description:

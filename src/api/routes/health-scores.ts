@@ -7,6 +7,15 @@ import { SENTIMENTS } from '../../domain/health';
 import type { Services } from '../../services';
 import { DEFAULT_SPLIT, readChurnCsv } from '../../services/churn-model';
 import { actorOf } from '../auth-hook';
+import {
+  accountHealthSchema,
+  backtestResponse,
+  disagreementsResponse,
+  fitResponse,
+  historyBacktestResponse,
+  scoreRunSchema,
+  scorecardResponse,
+} from '../responses';
 import { idParams, queryFlag } from '../schemas';
 
 const column = z.string().min(1).max(200);
@@ -66,6 +75,7 @@ export const healthScoreRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getAccountHealth',
+          response: { 200: accountHealthSchema },
           summary: "An account's health score, explained",
           tags: ['health'],
           description:
@@ -84,6 +94,7 @@ export const healthScoreRoutes =
         config: { access: 'case.write' },
         schema: {
           operationId: 'recordSentiment',
+          response: { 200: accountHealthSchema },
           summary: "Record the CSM's sentiment",
           tags: ['health'],
           params: idParams,
@@ -108,6 +119,7 @@ export const healthScoreRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listHealthDisagreements',
+          response: { 200: disagreementsResponse },
           summary: 'Where CSM sentiment disagrees with the score',
           tags: ['health'],
           description:
@@ -125,7 +137,12 @@ export const healthScoreRoutes =
       '/health/scorecard',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getScorecard', summary: 'Get the health scorecard', tags: ['health'] },
+        schema: {
+          operationId: 'getScorecard',
+          response: { 200: scorecardResponse },
+          summary: 'Get the health scorecard',
+          tags: ['health'],
+        },
       },
       () => services.health.scorecard(),
     );
@@ -136,6 +153,7 @@ export const healthScoreRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceScorecard',
+          response: { 200: scorecardResponse },
           summary: 'Replace the health scorecard',
           tags: ['health'],
           description: 'Replace the scorecard: weighted measures and bands. Validated as a whole.',
@@ -151,6 +169,7 @@ export const healthScoreRoutes =
         config: { access: 'read', csvBody: true },
         schema: {
           operationId: 'backtestScorecard',
+          response: { 200: backtestResponse },
           summary: 'Backtest the scorecard on labelled CSV',
           tags: ['health'],
           description:
@@ -170,6 +189,7 @@ export const healthScoreRoutes =
         config: { access: 'config.write', csvBody: true },
         schema: {
           operationId: 'fitScorecard',
+          response: { 200: fitResponse },
           summary: 'Fit a scorecard from labelled CSV',
           tags: ['health'],
           description:
@@ -210,6 +230,7 @@ export const healthScoreRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'backtestScoreHistory',
+          response: { 200: historyBacktestResponse },
           summary: 'Backtest stored scores against what happened',
           tags: ['health'],
           description:
@@ -227,6 +248,7 @@ export const healthScoreRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'fitScorecardFromHistory',
+          response: { 200: fitResponse },
           summary: "Fit a scorecard from the store's history",
           tags: ['health'],
           description:
@@ -261,6 +283,7 @@ export const healthScoreRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'rescoreAll',
+          response: { 200: scoreRunSchema },
           summary: 'Re-score every account',
           tags: ['health'],
           description: 'Re-score every account now.',

@@ -3,6 +3,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import { kpiCardsResponse, kpiSnapshotResponse, kpiValuesResponse } from '../responses';
 
 export const kpiRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -13,6 +14,7 @@ export const kpiRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listKpis',
+          response: { 200: kpiValuesResponse },
           summary: 'KPI cards with values and targets',
           tags: ['kpis'],
           description:
@@ -30,6 +32,7 @@ export const kpiRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getKpiCards',
+          response: { 200: kpiCardsResponse },
           summary: 'Get the KPI card definitions',
           tags: ['kpis'],
           description: 'The KPI card definitions.',
@@ -46,6 +49,7 @@ export const kpiRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceKpiCards',
+          response: { 200: kpiCardsResponse },
           summary: 'Replace the KPI cards',
           tags: ['kpis'],
           description:
@@ -64,6 +68,7 @@ export const kpiRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'snapshotKpis',
+          response: { 200: kpiSnapshotResponse },
           summary: "Store today's KPI values",
           tags: ['kpis'],
           description: "Store today's value of every card now (the daily run does this).",

@@ -2,8 +2,24 @@
 // effectiveness, the outbox of messages, and each person's task inbox.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AppError } from '../../domain/errors';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import {
+  RUN_STATUSES,
+  completedTaskResponse,
+  dryRunSchema,
+  outboxMessageSchema,
+  outboxResponse,
+  playEffectivenessResponse,
+  playRunDetailResponse,
+  playRunsResponse,
+  playSchema,
+  playVersionsResponse,
+  playsResponse,
+  taskSchema,
+  tasksResponse,
+} from '../responses';
 import { idParams, pageQuery } from '../schemas';
 
 const playParams = z.object({ ref: z.string().min(1).max(64) });
@@ -25,6 +41,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listPlays',
+          response: { 200: playsResponse },
           summary: 'List plays',
           tags: ['playbooks'],
           description: 'Every play with its current definition (webhook URLs for admins only).',
@@ -39,6 +56,7 @@ export const playRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'createPlay',
+          response: { 200: playSchema },
           summary: 'Create a play',
           tags: ['playbooks'],
           description: `Create a play (admins); it starts inactive. ${DEFINITION_HELP}`,
@@ -54,6 +72,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getPlay',
+          response: { 200: playSchema },
           summary: 'Get a play',
           tags: ['playbooks'],
           description: 'A play by id or key.',
@@ -69,6 +88,7 @@ export const playRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'updatePlay',
+          response: { 200: playSchema },
           summary: 'Change or turn a play on or off',
           tags: ['playbooks'],
           description:
@@ -87,6 +107,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listPlayVersions',
+          response: { 200: playVersionsResponse },
           summary: "A play's versions",
           tags: ['playbooks'],
           description: 'Every version of the definition.',
@@ -102,6 +123,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'dryRunPlay',
+          response: { 200: dryRunSchema },
           summary: 'Who would enter a play now',
           tags: ['playbooks'],
           description:
@@ -123,14 +145,13 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listPlayRuns',
+          response: { 200: playRunsResponse },
           summary: "A play's runs",
           tags: ['playbooks'],
           description: 'Runs of the play, newest first.',
           params: playParams,
           querystring: page.extend({
-            status: z
-              .enum(['running', 'waiting', 'waiting_task', 'completed', 'cancelled', 'failed', 'held_out'])
-              .optional(),
+            status: z.enum(RUN_STATUSES).optional(),
           }),
         },
       },
@@ -147,6 +168,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getPlayEffectiveness',
+          response: { 200: playEffectivenessResponse },
           summary: 'A play against its holdout',
           tags: ['playbooks'],
           description:
@@ -164,6 +186,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getPlayRun',
+          response: { 200: playRunDetailResponse },
           summary: 'Get a play run',
           tags: ['playbooks'],
           description: 'One run: its steps as done, its tasks and its messages.',
@@ -179,6 +202,7 @@ export const playRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'listOutbox',
+          response: { 200: outboxResponse },
           summary: 'Messages plays sent or are sending',
           tags: ['playbooks'],
           description:
@@ -201,13 +225,21 @@ export const playRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'retryOutboxMessage',
+          response: { 200: outboxMessageSchema },
           summary: 'Send a message again',
           tags: ['playbooks'],
           description: 'Send an unconfirmed, failed or undeliverable message again.',
           params: idParams,
         },
       },
-      (request) => services.playbooks.retryMessage(actorOf(request), request.params.id),
+      async (request) => {
+        const message = await services.playbooks.retryMessage(actorOf(request), request.params.id);
+        if (!message)
+          throw new AppError('NOT_FOUND', `No message ${request.params.id}.`, {
+            messageId: request.params.id,
+          });
+        return message;
+      },
     );
 
     app.get(
@@ -216,6 +248,7 @@ export const playRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listTasks',
+          response: { 200: tasksResponse },
           summary: 'A task inbox',
           tags: ['tasks'],
           description:
@@ -239,7 +272,13 @@ export const playRoutes =
       '/tasks/:id',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getTask', summary: 'Get a task', tags: ['tasks'], params: idParams },
+        schema: {
+          operationId: 'getTask',
+          response: { 200: taskSchema },
+          summary: 'Get a task',
+          tags: ['tasks'],
+          params: idParams,
+        },
       },
       (request) => services.tasks.get(request.params.id),
     );
@@ -250,6 +289,7 @@ export const playRoutes =
         config: { access: 'case.write' },
         schema: {
           operationId: 'completeTask',
+          response: { 200: completedTaskResponse },
           summary: 'Mark a task done',
           tags: ['tasks'],
           description:

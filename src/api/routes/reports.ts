@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../services';
 import { REPORT_TABLES } from '../../services/reports';
 import { actorOf } from '../auth-hook';
+import { huddleHeldResponse, huddleResponse, monthlyReportResponse } from '../responses';
 import { idParams } from '../schemas';
 
 export const reportRoutes =
@@ -15,6 +16,7 @@ export const reportRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getHuddle',
+          response: { 200: huddleResponse },
           summary: "A team's huddle list",
           tags: ['huddles'],
           description:
@@ -32,6 +34,7 @@ export const reportRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'recordHuddle',
+          response: { 200: huddleHeldResponse },
           summary: 'Record that a huddle was held',
           tags: ['huddles'],
           description: 'Record that the team held its huddle now (its lead or an admin).',
@@ -47,6 +50,7 @@ export const reportRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getMonthlyReport',
+          response: { 200: monthlyReportResponse },
           summary: 'The monthly risk report',
           tags: ['reports'],
           description:

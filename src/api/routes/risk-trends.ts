@@ -3,6 +3,7 @@
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
+import { churnAnalysisResponse, riskTrendCellResponse, riskTrendsResponse } from '../responses';
 import { BREAKDOWNS, type Breakdown } from '../../services/risk-trends';
 import { calendarDate } from '../schemas';
 
@@ -36,6 +37,7 @@ export const riskTrendRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getRiskTrends',
+          response: { 200: riskTrendsResponse },
           summary: 'Cases by reason over time',
           tags: ['risk trends'],
           description:
@@ -53,6 +55,7 @@ export const riskTrendRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'drillDownRiskTrends',
+          response: { 200: riskTrendCellResponse },
           summary: 'The cases behind one trend cell',
           tags: ['risk trends'],
           description: 'The exact cases and accounts one cell of the trend counts.',
@@ -71,6 +74,7 @@ export const riskTrendRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getChurnAnalysis',
+          response: { 200: churnAnalysisResponse },
           summary: 'Churn against the attrition target',
           tags: ['risk trends'],
           description:

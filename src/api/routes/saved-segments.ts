@@ -4,6 +4,15 @@ import { z } from 'zod';
 import { FIELD_NAMES } from '../../domain/segment-filter';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import {
+  membershipEventsResponse,
+  noContent,
+  segmentMembersResponse,
+  segmentPreviewResponse,
+  segmentRefreshResponse,
+  segmentSchema,
+  segmentsResponse,
+} from '../responses';
 import { idParams, pageQuery } from '../schemas';
 
 const page = z.object(pageQuery);
@@ -23,6 +32,7 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listSegments',
+          response: { 200: segmentsResponse },
           summary: 'List saved segments with live counts',
           tags: ['segments'],
           description: 'Every saved segment with its live count.',
@@ -37,6 +47,7 @@ export const savedSegmentRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'createSegment',
+          response: { 200: segmentSchema },
           summary: 'Save a segment',
           tags: ['segments'],
           description: `Save a segment (leads and admins). ${FILTER_HELP}`,
@@ -52,6 +63,7 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'previewSegment',
+          response: { 200: segmentPreviewResponse },
           summary: 'Preview a segment filter',
           tags: ['segments'],
           description: `Count and list the accounts a filter matches now, without saving it. ${FILTER_HELP}`,
@@ -68,6 +80,7 @@ export const savedSegmentRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'refreshSegments',
+          response: { 200: segmentRefreshResponse },
           summary: "Refresh every segment's membership",
           tags: ['segments'],
           description: 'Bring every segment’s membership up to date now, recording entries and exits.',
@@ -80,7 +93,13 @@ export const savedSegmentRoutes =
       '/segments/:id',
       {
         config: { access: 'read' },
-        schema: { operationId: 'getSegment', summary: 'Get a segment', tags: ['segments'], params: idParams },
+        schema: {
+          operationId: 'getSegment',
+          response: { 200: segmentSchema },
+          summary: 'Get a segment',
+          tags: ['segments'],
+          params: idParams,
+        },
       },
       (request) => services.segments.get(request.params.id),
     );
@@ -91,6 +110,7 @@ export const savedSegmentRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'updateSegment',
+          response: { 200: segmentSchema },
           summary: 'Change a segment',
           tags: ['segments'],
           description: 'Change a segment; send the `version` you read (409 VERSION_CONFLICT when stale).',
@@ -107,6 +127,7 @@ export const savedSegmentRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'deleteSegment',
+          response: { 204: noContent },
           summary: 'Delete a segment',
           tags: ['segments'],
           params: idParams,
@@ -124,6 +145,7 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listSegmentMembers',
+          response: { 200: segmentMembersResponse },
           summary: "A segment's members",
           tags: ['segments'],
           description: 'The accounts matching the segment now, by name.',
@@ -140,6 +162,7 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getSegmentHistory',
+          response: { 200: membershipEventsResponse },
           summary: 'Entries and exits of a segment',
           tags: ['segments'],
           description: 'Accounts entering and leaving the segment, newest first.',
@@ -156,6 +179,7 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getAccountSegmentHistory',
+          response: { 200: membershipEventsResponse },
           summary: 'The segments an account entered and left',
           tags: ['segments'],
           description: 'The segments the account entered and left, newest first.',
