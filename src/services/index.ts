@@ -14,6 +14,7 @@ import { ExportService } from './exports';
 import { HealthService } from './health';
 import { HuddleService } from './huddles';
 import { ImportService } from './imports';
+import { ImportMappingService } from './import-mappings';
 import { KpiService } from './kpis';
 import { PlaybookService } from './playbooks';
 import { ReportService } from './reports';
@@ -55,6 +56,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     auth: new AuthService(context, config),
     riskCases,
     imports: new ImportService(context, signals),
+    importMappings: new ImportMappingService(context),
     signals,
     segment: new SegmentService(context, signals),
     emailPreferences: new EmailPreferenceService(context),

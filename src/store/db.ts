@@ -31,6 +31,7 @@ import * as accountNotify from './migrations/013-account-notify';
 import * as accountNameOrder from './migrations/014-account-name-order';
 import * as segmentUsers from './migrations/015-segment-users';
 import * as emailSuppressions from './migrations/016-email-suppressions';
+import * as importMappings from './migrations/017-import-mappings';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -84,6 +85,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '014-account-name-order': accountNameOrder,
   '015-segment-users': segmentUsers,
   '016-email-suppressions': emailSuppressions,
+  '017-import-mappings': importMappings,
 };
 
 /** The migrations this version of Retain knows, by name. */

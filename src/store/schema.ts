@@ -260,6 +260,21 @@ export interface SegmentUserTable {
   updated_at: string;
 }
 
+export interface ImportMappingTable {
+  id: Id;
+  /** `accounts`, `contacts` or `signals`. */
+  kind: string;
+  name: string;
+  /** JSON object: header -> field, `attribute`, `attribute:<name>` or `ignore`. */
+  columns: string;
+  locale: string | null;
+  encoding: string | null;
+  updated_by: string | null;
+  created_at: string;
+  updated_at: string;
+  version: ColumnType<number, number | undefined, number>;
+}
+
 export interface EmailSuppressionTable {
   email: string;
   /** How the address asked: `one_click` (the mail client's button) or `page` (the unsubscribe page). */
@@ -468,6 +483,7 @@ export interface Database {
   segment_users: SegmentUserTable;
   ingest_rejections: IngestRejectionTable;
   email_suppressions: EmailSuppressionTable;
+  import_mappings: ImportMappingTable;
   server_secrets: ServerSecretTable;
   saved_segments: SavedSegmentTable;
   segment_members: SegmentMemberTable;

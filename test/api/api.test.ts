@@ -1293,6 +1293,36 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
     },
+    // Saved import mappings: for those who import (admins and their ingest tokens).
+    {
+      method: 'PUT',
+      route: '/api/v1/import-mappings/:kind/:name',
+      url: '/api/v1/import-mappings/accounts/Sweep',
+      body: { columns: { Acct: 'externalId' } },
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    {
+      method: 'GET',
+      route: '/api/v1/import-mappings',
+      url: '/api/v1/import-mappings',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    {
+      method: 'GET',
+      route: '/api/v1/import-mappings/:kind/:name',
+      url: '/api/v1/import-mappings/accounts/Sweep',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/import-mappings/:kind/:name',
+      url: '/api/v1/import-mappings/accounts/Sweep',
+      deny: ['leadA', 'csmA', 'viewer'],
+      allow: 'admin',
+    },
     // Huddles: a team's lead (or an admin) records that it was held.
     {
       method: 'POST',

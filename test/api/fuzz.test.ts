@@ -28,7 +28,8 @@ forEachStore('API under random input', (current) => {
         .replace('{id}', '1')
         .replace('{key}', 'at_risk')
         .replace('{externalId}', 'A-1')
-        .replace('{kind}', 'accounts');
+        .replace('{kind}', 'accounts')
+        .replace('{name}', 'Legacy');
     const operations = Object.entries(docs.paths).flatMap(([path, ops]) =>
       Object.keys(ops)
         .map((method) => ({ method: method.toUpperCase(), url: fill(path) }))
@@ -50,6 +51,8 @@ forEachStore('API under random input', (current) => {
         'format',
         'status',
         'sort',
+        'kind',
+        'savedMapping',
       ),
       fc.string({ maxLength: 12 }),
       { maxKeys: 3 },

@@ -129,6 +129,46 @@ for (const kind of STORES) {
       expect(cases.length).toBeGreaterThan(10);
     });
 
+    it('prints the mapping of a dry run, saves it by name and imports the next file with it', async () => {
+      const first = file(
+        'legacy-1.csv',
+        'Acct,Company,Money,Renewal_Dt__c\nLEG-1,Linden Labs,2.000,2027-01-31\n',
+      );
+      const dry = await retain([
+        'import',
+        'accounts',
+        first,
+        '--db',
+        target,
+        '--dry-run',
+        '--map',
+        'Acct=externalId,Company=name,Money=arr',
+        '--locale',
+        'de-DE',
+        '--save-mapping',
+        'Legacy CRM',
+      ]);
+      expect(dry.stderr).toBe('');
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('"Money" -> arr');
+      expect(dry.stdout).toContain('"Renewal_Dt__c" -> attribute:Renewal_Dt__c');
+      expect(dry.stdout).toContain('warning: Column "Renewal_Dt__c" looks like the renewal date');
+      expect(dry.stdout).toContain('saved mapping "Legacy CRM" (version 1)');
+
+      const next = file(
+        'legacy-2.csv',
+        'Acct,Company,Money,Renewal_Dt__c\nLEG-2,Larch Logistics,"1.250,50",\n',
+      );
+      const run = await retain(['import', 'accounts', next, '--db', target, '--saved-mapping', 'Legacy CRM']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('1 created');
+      const accounts = JSON.parse(
+        (await retain(['export', 'accounts', '--db', target, '--format', 'json'])).stdout,
+      ) as { externalId: string; arr: number }[];
+      expect(accounts.find((account) => account.externalId === 'LEG-2')).toMatchObject({ arr: 1250.5 });
+      expect(accounts.find((account) => account.externalId === 'LEG-1')).toBeUndefined();
+    });
+
     it('imports the RavenStack dataset, then scores and detects on demand', async () => {
       const dataset = resolve(import.meta.dirname, '../../datasets/ravenstack-saas');
       const run = await retain(['import', 'ravenstack', dataset, '--db', target]);

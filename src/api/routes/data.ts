@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import type { Services } from '../../services';
 import { parseMappingOption } from '../../services/csv-mapping';
+import { IMPORT_KINDS, savedMappingInput } from '../../services/import-mappings';
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
 import { decoderFor, decompressed } from '../content-coding';
@@ -30,6 +31,14 @@ const importQuery = z.object({
     .describe(
       'How the file writes numbers and dates, e.g. en-US (1,234.50 and M/D/YYYY) or de-DE (1.234,50 and D.M.YYYY). ' +
         'Without it, a value that could be read two ways (2.000, 03/04/2026) is refused with its line and column',
+    ),
+  savedMapping: z
+    .string()
+    .max(100)
+    .optional()
+    .describe(
+      'The name of a saved mapping (PUT /import-mappings/{kind}/{name}): its columns, locale and encoding, ' +
+        'under what map, locale and encoding say',
     ),
   encoding: z
     .string()
@@ -119,16 +128,17 @@ export const dataRoutes =
           querystring: importQuery.extend({ createAccounts: queryFlag.default(false) }),
         },
       },
-      (request) =>
-        uploaded(request, limit, (file) =>
-          services.imports.importSignals(actorOf(request), file, {
-            ...fileOptions(request, request.query, limit),
-            partial: request.query.partial,
-            dryRun: request.query.dryRun,
-            createAccounts: request.query.createAccounts,
-            ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
-          }),
-        ),
+      async (request) => {
+        const actor = actorOf(request);
+        const options = await services.importMappings.applyTo(actor, 'signals', request.query.savedMapping, {
+          ...fileOptions(request, request.query, limit),
+          partial: request.query.partial,
+          dryRun: request.query.dryRun,
+          createAccounts: request.query.createAccounts,
+          ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+        });
+        return uploaded(request, limit, (file) => services.imports.importSignals(actor, file, options));
+      },
     );
 
     for (const kind of ['accounts', 'contacts'] as const) {
@@ -144,15 +154,20 @@ export const dataRoutes =
             querystring: importQuery,
           },
         },
-        (request) => {
-          const importOptions = {
-            ...fileOptions(request, request.query, limit),
-            partial: request.query.partial,
-            dryRun: request.query.dryRun,
-            ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
-            ...(request.query.locale !== undefined && { locale: request.query.locale }),
-          };
+        async (request) => {
           const actor = actorOf(request);
+          const importOptions = await services.importMappings.applyTo(
+            actor,
+            kind,
+            request.query.savedMapping,
+            {
+              ...fileOptions(request, request.query, limit),
+              partial: request.query.partial,
+              dryRun: request.query.dryRun,
+              ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+              ...(request.query.locale !== undefined && { locale: request.query.locale }),
+            },
+          );
           return uploaded(request, limit, (file) =>
             kind === 'accounts'
               ? services.imports.importAccounts(actor, file, importOptions)
@@ -161,6 +176,78 @@ export const dataRoutes =
         },
       );
     }
+
+    const mappingParams = z.object({ kind: z.enum(IMPORT_KINDS), name: z.string().trim().min(1).max(100) });
+    app.get(
+      '/import-mappings',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          operationId: 'listImportMappings',
+          summary: 'Saved import mappings',
+          tags: ['data'],
+          description: 'Every saved mapping, or those of one kind of import.',
+          querystring: z.object({ kind: z.enum(IMPORT_KINDS).optional() }),
+        },
+      },
+      async (request) => ({
+        items: await services.importMappings.list(actorOf(request), request.query.kind),
+      }),
+    );
+    app.get(
+      '/import-mappings/:kind/:name',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          operationId: 'getImportMapping',
+          summary: 'A saved import mapping',
+          tags: ['data'],
+          params: mappingParams,
+        },
+      },
+      (request) => services.importMappings.get(actorOf(request), request.params.kind, request.params.name),
+    );
+    app.put(
+      '/import-mappings/:kind/:name',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          operationId: 'saveImportMapping',
+          summary: 'Save an import mapping by name',
+          tags: ['data'],
+          description:
+            'Creates the mapping (201), or replaces it when `version` is the one it was read at (200); ' +
+            'a missing or stale version is 409 VERSION_CONFLICT, so two people never overwrite each other.',
+          params: mappingParams,
+          body: savedMappingInput,
+        },
+      },
+      async (request, reply) => {
+        const { mapping, created } = await services.importMappings.save(
+          actorOf(request),
+          request.params.kind,
+          request.params.name,
+          request.body,
+        );
+        return reply.code(created ? 201 : 200).send(mapping);
+      },
+    );
+    app.delete(
+      '/import-mappings/:kind/:name',
+      {
+        config: { access: 'data.import' },
+        schema: {
+          operationId: 'deleteImportMapping',
+          summary: 'Delete a saved import mapping',
+          tags: ['data'],
+          params: mappingParams,
+        },
+      },
+      async (request, reply) => {
+        await services.importMappings.remove(actorOf(request), request.params.kind, request.params.name);
+        return reply.code(204).send();
+      },
+    );
 
     app.get(
       '/exports/:kind',

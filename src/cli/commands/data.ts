@@ -92,6 +92,14 @@ export function dataCommands(program: Command): void {
         '--locale <tag>',
         'how the file writes numbers and dates, e.g. en-US or de-DE; without it, values that could be read two ways are refused',
       )
+      .option(
+        '--saved-mapping <name>',
+        'read the file with a mapping saved by name (its columns, locale and encoding); --map, --locale and --encoding win over it',
+      )
+      .option(
+        '--save-mapping <name>',
+        'after the run, save how the columns were read (and --locale, --encoding) under this name',
+      )
       .option('--partial', 'import the good rows and report the bad ones')
       .option('--dry-run', 'check every row and report what would change, writing nothing')
       .option(
@@ -113,6 +121,8 @@ export function dataCommands(program: Command): void {
           locale?: string;
           as?: string;
           createAccounts?: boolean;
+          savedMapping?: string;
+          saveMapping?: string;
         },
       ) => {
         await withServices(options, async (services) => {
@@ -126,14 +136,14 @@ export function dataCommands(program: Command): void {
               )
             : null;
           bar?.start(size, 0, { rows: 0 });
-          const importOptions = {
+          const importOptions = await services.importMappings.applyTo(actor, kind, options.savedMapping, {
             partial: options.partial ?? false,
             dryRun: options.dryRun ?? false,
             ...(options.map !== undefined && { mapping: mappingArgument(options.map) }),
             ...(options.encoding !== undefined && { encoding: options.encoding }),
             ...(options.locale !== undefined && { locale: options.locale }),
             onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
-          };
+          });
           try {
             const report: ImportReport & { createdAccounts?: string[] } =
               kind === 'accounts'
@@ -153,6 +163,31 @@ export function dataCommands(program: Command): void {
             );
             if (report.createdAccounts?.length) {
               process.stdout.write(`  created ${report.createdAccounts.length} placeholder accounts\n`);
+            }
+            if (report.dryRun) {
+              process.stdout.write('  columns:\n');
+              for (const column of report.columns)
+                process.stdout.write(`    ${JSON.stringify(column.header)} -> ${column.target}\n`);
+            }
+            for (const lookalike of report.lookalikes)
+              process.stdout.write(`  warning: ${lookalike.message}\n`);
+            for (const row of report.footer)
+              process.stdout.write(`  footer line ${row.line} not imported: ${row.text}\n`);
+            if (options.saveMapping !== undefined) {
+              const name = options.saveMapping;
+              const existing = (await services.importMappings.list(actor, kind)).find(
+                (item) => item.name === name,
+              );
+              const { mapping } = await services.importMappings.save(actor, kind, name, {
+                columns: Object.fromEntries(report.columns.map((column) => [column.header, column.target])),
+                locale: importOptions.locale ?? null,
+                encoding: importOptions.encoding ?? null,
+                ...(existing && { version: existing.version }),
+              });
+              process.stdout.write(
+                `  ${existing ? 'replaced' : 'saved'} mapping "${mapping.name}" (version ${mapping.version}); ` +
+                  `use it with --saved-mapping ${JSON.stringify(mapping.name)}\n`,
+              );
             }
             for (const error of report.errors.slice(0, 50)) {
               process.stdout.write(

@@ -1,10 +1,13 @@
 // The CSV import wizard: pick a file, see how its columns map and fix the mapping, check every row
 // (a dry run that writes nothing), then import all or nothing, or only the good rows.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { LOCALE_TAGS } from '../../../src/domain/values';
 import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
+import type { SavedMapping } from '../../../src/services/import-mappings';
 import type { ImportReport } from '../../../src/services/imports';
-import { ApiError, query, upload } from '../api/client';
+import { api, ApiError, query, upload } from '../api/client';
+import type { Items } from '../api/types';
 import { ActionError } from '../components/states';
 import { formatNumber } from '../format';
 
@@ -44,6 +47,11 @@ export function ImportWizard() {
   const [partial, setPartial] = useState(false);
   const [encoding, setEncoding] = useState('utf-8');
   const [locale, setLocale] = useState('');
+  const [savedMapping, setSavedMapping] = useState('');
+  const saved = useQuery({
+    queryKey: ['import-mappings', kind],
+    queryFn: () => api<Items<SavedMapping>>(`/import-mappings${query({ kind })}`).then((data) => data.items),
+  });
   const [step, setStep] = useState<Step>({ kind: 'choose' });
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -62,6 +70,7 @@ export function ImportWizard() {
         createAccounts: undefined,
         encoding: encoding === 'utf-8' ? undefined : encoding,
         locale: kind === 'accounts' && locale !== '' ? locale : undefined,
+        savedMapping: savedMapping === '' ? undefined : savedMapping,
       };
       const report = await upload<ImportReport>(`/imports/${kind}${query(params)}`, file, setProgress);
       setStep(dryRun ? { kind: 'checked', report } : { kind: 'done', report });
@@ -107,13 +116,33 @@ export function ImportWizard() {
             <select
               aria-label="What the file holds"
               value={kind}
-              onChange={(event) => setKind(event.target.value as Kind)}
+              onChange={(event) => {
+                setKind(event.target.value as Kind);
+                setSavedMapping('');
+              }}
             >
               <option value="accounts">Accounts</option>
               <option value="contacts">Contacts</option>
               <option value="signals">Signals</option>
             </select>
           </label>
+          {(saved.data?.length ?? 0) > 0 && (
+            <label>
+              Saved mapping
+              <select
+                aria-label="Saved mapping"
+                value={savedMapping}
+                onChange={(event) => setSavedMapping(event.target.value)}
+              >
+                <option value="">None: recognise the columns</option>
+                {saved.data?.map((item) => (
+                  <option key={item.id} value={item.name}>
+                    {item.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label>
             CSV file
             <input
@@ -209,6 +238,17 @@ export function ImportWizard() {
             <input type="checkbox" checked={partial} onChange={(event) => setPartial(event.target.checked)} />
             Import the good rows and skip the bad ones (otherwise one bad row stops the whole import)
           </label>
+          {!step.unmapped && (
+            <SaveMapping
+              kind={kind}
+              columns={Object.fromEntries(
+                step.report.columns.map((column) => [column.header, mapping[column.header] ?? column.target]),
+              )}
+              locale={kind === 'accounts' && locale !== '' ? locale : null}
+              encoding={encoding === 'utf-8' ? null : encoding}
+              initialName={savedMapping}
+            />
+          )}
           <div className="actions">
             <button type="button" disabled={progress !== null} onClick={() => void send(true)}>
               Check again with these columns
@@ -288,6 +328,86 @@ function Summary({ report, unmapped }: { report: ImportReport; unmapped: boolean
         : ''}{' '}
       Nothing has been written yet.
     </p>
+  );
+}
+
+/**
+ * Saves how this file's columns are read, by name, for the next file like it. A name someone
+ * already saved is not overwritten unless the user says so, at the version they were shown.
+ */
+function SaveMapping(props: {
+  kind: Kind;
+  columns: Record<string, string>;
+  locale: string | null;
+  encoding: string | null;
+  initialName: string;
+}) {
+  const client = useQueryClient();
+  const [name, setName] = useState(props.initialName);
+  const [saving, setSaving] = useState(false);
+  const [result, setResult] = useState<{ saved: SavedMapping } | { exists: number } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const save = async (version?: number) => {
+    setSaving(true);
+    setError(null);
+    try {
+      const saved = await api<SavedMapping>(
+        `/import-mappings/${props.kind}/${encodeURIComponent(name.trim())}`,
+        {
+          method: 'PUT',
+          body: { columns: props.columns, locale: props.locale, encoding: props.encoding, version },
+        },
+      );
+      setResult({ saved });
+      void client.invalidateQueries({ queryKey: ['import-mappings'] });
+    } catch (caught) {
+      const current = caught instanceof ApiError ? caught.details?.currentVersion : undefined;
+      if (caught instanceof ApiError && caught.code === 'VERSION_CONFLICT' && typeof current === 'number')
+        setResult({ exists: current });
+      else setError(caught);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <form
+      className="inline-form"
+      aria-label="Save the mapping"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save();
+      }}
+    >
+      <label>
+        Save these columns as
+        <input
+          value={name}
+          maxLength={100}
+          placeholder="e.g. Salesforce accounts report"
+          onChange={(event) => {
+            setName(event.target.value);
+            setResult(null);
+          }}
+        />
+      </label>
+      <button type="submit" disabled={saving || name.trim() === ''}>
+        Save mapping
+      </button>
+      {result && 'saved' in result && (
+        <p className="muted small wide" role="status">
+          Saved "{result.saved.name}". Choose it under Saved mapping next time.
+        </p>
+      )}
+      {result && 'exists' in result && (
+        <p className="notice warn wide" role="alert">
+          A mapping named "{name.trim()}" exists already (version {result.exists}).{' '}
+          <button type="button" disabled={saving} onClick={() => void save(result.exists)}>
+            Replace it
+          </button>
+        </p>
+      )}
+      <ActionError error={error} />
+    </form>
   );
 }
 
