@@ -130,6 +130,13 @@ export function parseCalendarDate(text: string, locale?: ValueLocale): Parsed<st
 }
 
 const GROUPED = (separator: string) => new RegExp(`^\\d{1,3}(\\${separator}\\d{3})+$`);
+/** India groups the last three digits, then by two: 12,34,567 is twelve lakh thirty-four thousand. */
+const LAKH = /^\d{1,2}(,\d{2})*,\d{3}$/;
+
+/** Whether `whole` is grouped as the locale groups thousands (en-IN also by lakh). */
+function grouped(whole: string, grouping: string, locale: ValueLocale | undefined): boolean {
+  return GROUPED(grouping).test(whole) || (locale?.tag === 'en-IN' && grouping === ',' && LAKH.test(whole));
+}
 
 /**
  * A non-negative amount of money. Currency symbols and codes and spaces are ignored. Thousands
@@ -149,7 +156,7 @@ export function parseMoney(text: string, locale?: ValueLocale): Parsed<number> {
   const cleaned = shown
     .replace(/^R\$|^[A-Z]{1,2}\$/, '')
     .replace(/^[A-Z]{3}\s*|\s*[A-Z]{3}$/g, '')
-    .replace(/[$€£¥\s\u00a0\u202f']/g, '');
+    .replace(/[$€£¥₹\s\u00a0\u202f']/g, '');
   const bad: Parsed<number> = { ok: false, message: `"${shown}" is not a non-negative amount` };
   if (!/^[\d.,]+$/.test(cleaned) || !/\d/.test(cleaned)) return bad;
   const dots = cleaned.split('.').length - 1;
@@ -160,7 +167,7 @@ export function parseMoney(text: string, locale?: ValueLocale): Parsed<number> {
     if (extra !== undefined) return bad;
     const intPart =
       grouping && whole.includes(grouping)
-        ? GROUPED(grouping).test(whole)
+        ? grouped(whole, grouping, locale)
           ? whole.split(grouping).join('')
           : null
         : whole;
@@ -178,12 +185,27 @@ export function parseMoney(text: string, locale?: ValueLocale): Parsed<number> {
     return read(decimal);
   }
   if (dots + commas === 0) return read(null);
+  // The file's locale says what its one kind of mark is: `12,50` is not an amount in en-US.
+  if (locale) {
+    const result = read(locale.decimal);
+    return result.ok
+      ? result
+      : {
+          ok: false,
+          message: `"${shown}" is not an amount in ${locale.tag} (decimal mark "${locale.decimal}")`,
+        };
+  }
   const separator = dots > 0 ? '.' : ',';
-  if (dots + commas > 1) return read(separator === '.' ? ',' : '.');
+  if (dots + commas > 1) {
+    const result = read(separator === '.' ? ',' : '.');
+    if (!result.ok && LAKH.test(cleaned))
+      return { ok: false, message: `"${shown}" is grouped in lakhs: give the locale en-IN to read it` };
+    return result;
+  }
   const [whole = '', fraction = ''] = cleaned.split(separator);
   // One mark with three digits after it: a decimal mark or a thousands separator.
   if (fraction.length !== 3 || whole === '' || whole === '0') return read(separator);
-  const decimal = locale?.decimal ?? hint;
+  const decimal = hint;
   if (decimal) return read(decimal === separator ? separator : separator === '.' ? ',' : '.');
   const asDecimal = Number(`${whole}.${fraction}`);
   const asThousands = Number(`${whole}${fraction}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { can, type Actor } from '../../src/domain/policy';
-import { parseCalendarDate, parseEmail, parseFlag, parseMoney } from '../../src/domain/values';
+import { parseCalendarDate, parseEmail, parseFlag, parseMoney, valueLocale } from '../../src/domain/values';
 import { accountMapping, parseMappingOption } from '../../src/services/csv-mapping';
 import { isAppError } from '../../src/domain/errors';
 import { processClock } from '../../src/services/clock';
@@ -67,6 +67,27 @@ describe('value parsing', () => {
     expect(parseMoney('USD 900')).toEqual({ ok: true, value: 900 });
     expect(parseMoney('-5').ok).toBe(false);
     expect(parseMoney('ten').ok).toBe(false);
+  });
+
+  it('reads money only the way the locale writes it, and lakh grouping under en-IN', () => {
+    const us = valueLocale('en-US') ?? undefined;
+    const de = valueLocale('de-DE') ?? undefined;
+    const india = valueLocale('en-IN') ?? undefined;
+    // A comma with two digits after it is a decimal mark, unless the file says commas group thousands.
+    expect(parseMoney('12,50')).toEqual({ ok: true, value: 12.5 });
+    expect(parseMoney('12,50', us)).toMatchObject({ ok: false });
+    expect(parseMoney('12.5', de)).toMatchObject({ ok: false });
+    expect(parseMoney('12,5', de)).toEqual({ ok: true, value: 12.5 });
+    expect(parseMoney('1.234.567', us)).toMatchObject({ ok: false });
+    expect(parseMoney('1.234.567', de)).toEqual({ ok: true, value: 1_234_567 });
+    expect(parseMoney('1,234,567', de)).toMatchObject({ ok: false });
+    // India writes 12,34,567 (twelve lakh ...): read under en-IN, refused elsewhere with the hint.
+    expect(parseMoney('₹12,34,567.50', india)).toEqual({ ok: true, value: 1_234_567.5 });
+    expect(parseMoney('1,234,567', india)).toEqual({ ok: true, value: 1_234_567 });
+    const lakh = parseMoney('12,34,567');
+    expect(lakh).toMatchObject({ ok: false });
+    expect(lakh.ok ? '' : lakh.message).toContain('en-IN');
+    expect(parseMoney('12,34,567', us)).toMatchObject({ ok: false });
   });
 
   it('reads flags and emails', () => {
