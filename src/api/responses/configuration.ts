@@ -1,6 +1,6 @@
 // Configuration of the risk process: stages, reasons, settings, detection rules, and the whole of
 // it as one exported document. These are the shapes the configuration is written in, so each answer
-// is the input schema it was validated by (with the stored id where there is one).
+// is built from the schema it was validated by (with the stored id where there is one).
 import { z } from 'zod';
 import { detectionRuleSchema, type DetectionRule } from '../../domain/detection';
 import type { RiskStage } from '../../domain/risk-lifecycle';
@@ -14,13 +14,13 @@ import { exactly, id, listOf, type Answer } from './shared';
 const { stages, reasons } = configDocumentSchema.shape;
 
 export const riskStageSchema = exactly<RiskStage>()(
-  stages.element.safeExtend({ id }).meta({ id: 'RiskStage' }),
+  z.object({ id, ...stages.element.shape }).meta({ id: 'RiskStage' }),
 );
 
 export const riskStagesResponse = listOf(riskStageSchema);
 
 export const riskReasonSchema = exactly<RiskReason>()(
-  reasons.element.safeExtend({ id }).meta({ id: 'RiskReason' }),
+  z.object({ id, ...reasons.element.shape }).meta({ id: 'RiskReason' }),
 );
 
 export const riskReasonsResponse = listOf(riskReasonSchema);
