@@ -42,3 +42,52 @@ test('maps columns, shows the bad rows, writes nothing until asked, then imports
   );
   expect((await page.request.get('/api/v1/accounts/by-external-id/E2E-2')).status()).toBe(404);
 });
+
+const LEGACY = ['Acct,Company,Money,Renewal_Dt__c', 'E2E-L1,Ledger Lane,"2.000",2027-01-31'].join('\n');
+
+test('warns of a column that looks like an unmapped field, saves the mapping and reuses it with its locale', async ({
+  page,
+}) => {
+  await logIn(page, 'admin@retain.demo');
+  await openFromNav(page, 'Settings');
+  await page.getByRole('tab', { name: 'Import CSV' }).click();
+  await page.getByLabel('What the file holds').selectOption('accounts');
+  await page.getByLabel('Numbers and dates').selectOption('de-DE');
+  await page
+    .getByLabel('CSV file', { exact: true })
+    .setInputFiles({ name: 'legacy.csv', mimeType: 'text/csv', buffer: Buffer.from(LEGACY) });
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByRole('alert')).toContainText('IMPORT_MAPPING_INVALID');
+  await page.getByLabel('Column Acct becomes').selectOption('externalId');
+  await page.getByLabel('Column Company becomes').selectOption('name');
+  await page.getByLabel('Column Money becomes').selectOption('arr');
+  await page.getByRole('button', { name: 'Check again with these columns' }).click();
+  await expect(page.getByText('1 rows checked: 1 would be created')).toBeVisible();
+
+  const check = page.getByRole('status', { name: 'Columns to check' });
+  await expect(check).toContainText('Column "Renewal_Dt__c" looks like the renewal date');
+  await check.getByRole('button', { name: 'Map Renewal_Dt__c to renewalDate' }).click();
+  await expect(check).toBeHidden();
+  await expect(page.getByLabel('Column Renewal_Dt__c becomes')).toHaveValue('renewalDate');
+
+  const save = page.getByRole('form', { name: 'Save the mapping' });
+  await save.getByLabel('Save these columns as').fill('Legacy CRM');
+  await save.getByRole('button', { name: 'Save mapping' }).click();
+  await expect(save.getByRole('status')).toContainText('Saved "Legacy CRM"');
+  // Saving the same name again asks before it replaces.
+  await save.getByRole('button', { name: 'Save mapping' }).click();
+  await expect(save.getByRole('alert')).toContainText('exists already (version 1)');
+
+  // A fresh start: the saved mapping reads the file with no hand mapping, "2.000" as two thousand.
+  await page.getByRole('button', { name: 'Start over' }).click();
+  await page.getByLabel('Saved mapping').selectOption('Legacy CRM');
+  await page
+    .getByLabel('CSV file', { exact: true })
+    .setInputFiles({ name: 'legacy.csv', mimeType: 'text/csv', buffer: Buffer.from(LEGACY) });
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByText('1 rows checked: 1 would be created')).toBeVisible();
+  await page.getByRole('button', { name: 'Import 1 rows' }).click();
+  await expect(page.getByText('Imported: 1 created')).toBeVisible();
+  const imported = await page.request.get('/api/v1/accounts/by-external-id/E2E-L1');
+  expect(await imported.json()).toMatchObject({ arr: 2000, renewalDate: '2027-01-31' });
+});
