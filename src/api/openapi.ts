@@ -165,8 +165,19 @@ export function finishDocument<T extends Json>(document: T, routes: readonly Dec
       if (route?.csvBody) {
         operation.requestBody = {
           required: true,
-          description: 'The CSV file as the body (Content-Type: text/csv).',
-          content: { 'text/csv': { schema: { type: 'string' } } },
+          description:
+            'The CSV file: as the body (Content-Type: text/csv), or as the one file of a multipart/form-data form ' +
+            '(curl -F file=@accounts.csv); the options stay in the query.',
+          content: {
+            'text/csv': { schema: { type: 'string' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: { file: { type: 'string', contentMediaType: 'text/csv' } },
+              },
+            },
+          },
         };
       }
       const responses = isObject(operation.responses) ? operation.responses : {};

@@ -721,7 +721,7 @@ describe('HTTP API', () => {
       });
       expect(denied.statusCode).toBe(403);
       const log = await w.as('admin', { method: 'GET', url: `${V1}/segment/rejections` });
-      expect(log.json<{ data: { type: string; field: string; excerpt: string }[] }>().data).toMatchObject([
+      expect(log.json<{ items: { type: string; field: string; excerpt: string }[] }>().items).toMatchObject([
         { type: 'mystery', field: 'type' },
         { type: 'track', field: 'context.groupId', excerpt: expect.stringContaining('stranger') as string },
         { type: 'group', field: 'traits.arr' },

@@ -4,6 +4,7 @@
 // and not the other fails the build rather than vanishing from the answer or the document.
 export * from './accounts';
 export * from './configuration';
+export * from './data';
 export * from './health';
 export * from './playbooks';
 export * from './reports';

@@ -11,6 +11,14 @@ import { IMPORT_KINDS, savedMappingInput } from '../../services/import-mappings'
 import { tooLarge } from '../../services/import-encoding';
 import { actorOf } from '../auth-hook';
 import { decoderFor, decompressed } from '../content-coding';
+import {
+  exportResponse,
+  importReportSchema,
+  noContent,
+  savedMappingSchema,
+  savedMappingsResponse,
+  signalImportReportSchema,
+} from '../responses';
 import { spooled, spooledFormFile } from '../upload-spool';
 import { queryFlag } from '../schemas';
 
@@ -126,6 +134,7 @@ export const dataRoutes =
           description:
             'Import signals from a CSV body: account, kind, occurred_at, idempotency_key, and one column per data field.',
           querystring: importQuery.extend({ createAccounts: queryFlag.default(false) }),
+          response: { 200: signalImportReportSchema },
         },
       },
       async (request) => {
@@ -152,6 +161,7 @@ export const dataRoutes =
             summary: `Import ${kind} from CSV`,
             description: `Import ${kind} from a CSV body (Content-Type: text/csv). All or nothing unless partial=true.`,
             querystring: importQuery,
+            response: { 200: importReportSchema },
           },
         },
         async (request) => {
@@ -188,6 +198,7 @@ export const dataRoutes =
           tags: ['data'],
           description: 'Every saved mapping, or those of one kind of import.',
           querystring: z.object({ kind: z.enum(IMPORT_KINDS).optional() }),
+          response: { 200: savedMappingsResponse },
         },
       },
       async (request) => ({
@@ -203,6 +214,7 @@ export const dataRoutes =
           summary: 'A saved import mapping',
           tags: ['data'],
           params: mappingParams,
+          response: { 200: savedMappingSchema },
         },
       },
       (request) => services.importMappings.get(actorOf(request), request.params.kind, request.params.name),
@@ -220,6 +232,7 @@ export const dataRoutes =
             'a missing or stale version is 409 VERSION_CONFLICT, so two people never overwrite each other.',
           params: mappingParams,
           body: savedMappingInput,
+          response: { 200: savedMappingSchema, 201: savedMappingSchema },
         },
       },
       async (request, reply) => {
@@ -241,6 +254,7 @@ export const dataRoutes =
           summary: 'Delete a saved import mapping',
           tags: ['data'],
           params: mappingParams,
+          response: { 204: noContent },
         },
       },
       async (request, reply) => {
@@ -267,6 +281,7 @@ export const dataRoutes =
                   "starting with =, +, -, @, tab or carriage return gets a leading ' so spreadsheets show it as text",
               ),
           }),
+          response: { 200: exportResponse },
         },
       },
       (request, reply) => {
@@ -284,7 +299,7 @@ export const dataRoutes =
             format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
           )
           .header('content-disposition', `attachment; filename="${kind}.${format}"`);
-        return reply.send(Readable.from(chunks));
+        return Readable.from(chunks);
       },
     );
     done();

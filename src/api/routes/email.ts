@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AppError } from '../../domain/errors';
 import { escapeHtml } from '../../domain/html';
 import type { Services } from '../../services';
+import { htmlPage, suppressionsResponse } from '../responses';
 import { formError } from '../upload-spool';
 
 const tokenQuery = z.object({ token: z.string().min(1).max(2000) });
@@ -68,6 +69,7 @@ export const emailRoutes =
           summary: 'The unsubscribe page of an email link',
           description: 'Asks the recipient to confirm; nothing changes until they do.',
           querystring: tokenQuery,
+          response: { 200: htmlPage, 400: htmlPage },
         },
       },
       async (request, reply) => {
@@ -100,6 +102,7 @@ export const emailRoutes =
             "RFC 8058 one-click: a POST with `List-Unsubscribe=One-Click`, as mail clients send it; or the page's form.",
           querystring: tokenQuery,
           body: z.record(z.string(), z.string()).nullish(),
+          response: { 200: htmlPage, 400: htmlPage },
         },
       },
       async (request, reply) => {
@@ -131,9 +134,10 @@ export const emailRoutes =
           operationId: 'listEmailSuppressions',
           summary: 'Addresses that unsubscribed',
           description: 'Every address that asked for no more email, newest first; plays send them nothing.',
+          response: { 200: suppressionsResponse },
         },
       },
-      async () => ({ data: await services.emailPreferences.list() }),
+      async () => ({ items: await services.emailPreferences.list() }),
     );
     done();
   };

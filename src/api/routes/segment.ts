@@ -10,6 +10,7 @@ import { SEGMENT_TYPES, type SegmentType } from '../../domain/segment-spec';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
 import { decoderFor, decompressed } from '../content-coding';
+import { segmentRejectionsResponse, segmentReportSchema } from '../responses';
 
 const BATCH_LIMIT = 32 * 1024 * 1024;
 const message = z.record(z.string(), z.unknown());
@@ -87,6 +88,7 @@ export const segmentRoutes =
             summary: path === 'batch' ? 'Segment batch' : `Segment batch (/${path})`,
             description: DESCRIPTION,
             body: batchBody,
+            response: { 200: segmentReportSchema },
           },
         },
         (request) =>
@@ -105,6 +107,7 @@ export const segmentRoutes =
               summary: path === type ? `One Segment ${type} call` : `One Segment ${type} call (/${path})`,
               description: `${DESCRIPTION} A refused call is 422 SIGNALS_INVALID.`,
               body: message,
+              response: { 200: segmentReportSchema },
             },
           },
           (request) => {
@@ -129,9 +132,10 @@ export const segmentRoutes =
             limit: z.coerce.number().int().min(1).max(500).default(100),
             before: z.coerce.number().int().min(1).optional(),
           }),
+          response: { 200: segmentRejectionsResponse },
         },
       },
-      async (request) => ({ data: await services.segment.rejections(request.query) }),
+      async (request) => ({ items: await services.segment.rejections(request.query) }),
     );
     done();
   };
