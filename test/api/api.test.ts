@@ -486,7 +486,7 @@ describe('HTTP API', () => {
         url: `${V1}/segments`,
         payload: { name: 'Big risks', filter: 'risk.stage is not empty and arr >= 10000' },
       });
-      expect(created.statusCode).toBe(200);
+      expect(created.statusCode).toBe(201);
       const { id } = created.json<{ id: number }>();
       const members = await w.as('csmA', { method: 'GET', url: `${V1}/segments/${id}/members?limit=1` });
       expect(members.json()).toMatchObject({ total: 2, items: [{ externalId: 'A-1' }] });

@@ -102,8 +102,8 @@ describe('the OpenAPI document', () => {
       deleteAccount: ['204'],
       revokeApiToken: ['204'],
       // Saving a segment or a play answers 200 with what was saved.
-      createSegment: ['200'],
-      createPlay: ['200'],
+      createSegment: ['201'],
+      createPlay: ['201'],
       updateAccount: ['200'],
     });
   });

@@ -185,7 +185,7 @@ forEachStore('outbound destinations', (current) => {
       url: `${V1}/plays`,
       payload: webhookPlay('Slack', 'https://hooks.slack.com/services/T0/B0/token'),
     });
-    expect(created.statusCode).toBe(200);
+    expect(created.statusCode).toBe(201);
     const edit = await w.as('admin', {
       method: 'PATCH',
       url: `${V1}/plays/slack`,
@@ -208,7 +208,7 @@ forEachStore('outbound destinations', (current) => {
       url: `${V1}/plays`,
       payload: webhookPlay('Internal', 'http://127.0.0.1:8080/hook'),
     });
-    expect(internal.statusCode).toBe(200);
+    expect(internal.statusCode).toBe(201);
     const metadata = await w.as('admin', {
       method: 'POST',
       url: `${V1}/plays`,
@@ -307,7 +307,7 @@ forEachStore('outbound destinations', (current) => {
       url: `${V1}/plays`,
       payload: webhookPlay('Tell the channel', secret),
     });
-    expect(created.statusCode).toBe(200);
+    expect(created.statusCode).toBe(201);
     await w.as('admin', {
       method: 'PATCH',
       url: `${V1}/plays/tell_the_channel`,

@@ -56,14 +56,15 @@ export const playRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'createPlay',
-          response: { 200: playSchema },
+          response: { 201: playSchema },
           summary: 'Create a play',
           tags: ['playbooks'],
           description: `Create a play (admins); it starts inactive. ${DEFINITION_HELP}`,
           body: z.record(z.string(), z.unknown()),
         },
       },
-      (request) => services.playbooks.create(actorOf(request), request.body),
+      async (request, reply) =>
+        reply.code(201).send(await services.playbooks.create(actorOf(request), request.body)),
     );
 
     app.get(

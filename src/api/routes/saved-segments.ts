@@ -47,14 +47,15 @@ export const savedSegmentRoutes =
         config: { access: 'segments.write' },
         schema: {
           operationId: 'createSegment',
-          response: { 200: segmentSchema },
+          response: { 201: segmentSchema },
           summary: 'Save a segment',
           tags: ['segments'],
           description: `Save a segment (leads and admins). ${FILTER_HELP}`,
           body: z.record(z.string(), z.unknown()),
         },
       },
-      (request) => services.segments.create(actorOf(request), request.body),
+      async (request, reply) =>
+        reply.code(201).send(await services.segments.create(actorOf(request), request.body)),
     );
 
     app.post(
