@@ -1,6 +1,7 @@
 // Tunable settings of the risk process, stored as data and editable by admins.
 import { z } from 'zod';
 import { isAllowlistEntry } from './outbound';
+import { LOCALE_TAGS, valueLocale } from './values';
 
 export const settingsSchema = z.object({
   /** A case whose last weekly update is older than this is overdue. */
@@ -40,6 +41,14 @@ export const settingsSchema = z.object({
         .refine(isAllowlistEntry, 'a host name, an IP address or a CIDR range such as 10.0.0.0/8'),
     )
     .max(200),
+  /**
+   * How the team's CSV files write numbers and dates (`en-US`, `de-DE` …), for imports that do not
+   * say; null: a value that reads two ways is refused.
+   */
+  importLocale: z
+    .string()
+    .nullable()
+    .refine((tag) => tag === null || valueLocale(tag) !== null, `one of ${LOCALE_TAGS.join(', ')}, or null`),
 });
 
 export type RetainSettings = z.infer<typeof settingsSchema>;
@@ -54,6 +63,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   dailyRunHourUtc: 2,
   annualAttritionTargetPercent: 10,
   outboundAllowlist: [],
+  importLocale: null,
 };
 
 /** Whether a case's weekly update is overdue at `now`. A case never updated counts from when it opened. */

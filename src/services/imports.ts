@@ -25,6 +25,7 @@ import { UserRepository } from '../store/user.repository';
 import { parseSignal, type Signal } from '../domain/signals';
 import { inBulkTransaction, type ServiceContext } from './context';
 import { decodeImport } from './import-encoding';
+import type { RiskConfigService } from './risk-config';
 import { futureError, writeSignals, type SignalService } from './signals';
 import { attributeIssues, INPUT_LIMITS, preview } from '../domain/input-limits';
 import {
@@ -56,8 +57,8 @@ export interface ImportOptions {
   /** The file's encoding (a WHATWG label); UTF-8, strictly checked, when absent. */
   encoding?: string;
   /**
-   * How the file writes numbers and dates (`en-US`, `de-DE` …). Without it, a value that could be
-   * read two ways (`2.000`, `03/04/2026`) is refused.
+   * How the file writes numbers and dates (`en-US`, `de-DE` …); the import locale of Settings when
+   * absent. Without either, a value that could be read two ways (`2.000`, `03/04/2026`) is refused.
    */
   locale?: string;
   /** The most bytes the file may have. */
@@ -130,12 +131,13 @@ export class ImportService {
   constructor(
     private readonly context: ServiceContext,
     private readonly signals: SignalService,
+    private readonly config: RiskConfigService,
   ) {}
 
   async importAccounts(actor: Actor, input: Readable, options: ImportOptions = {}): Promise<ImportReport> {
     assertCan(actor, 'data.import');
     const now = this.context.clock.now();
-    const locale = importLocale(options.locale);
+    const locale = importLocale(options.locale ?? (await this.config.settings()).importLocale ?? undefined);
     return this.run(input, options, async (db, headers) => {
       const mapping = accountMapping(headers, options.mapping);
       const columnOf = (field: AccountTarget) => {

@@ -55,7 +55,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     users,
     auth: new AuthService(context, config),
     riskCases,
-    imports: new ImportService(context, signals),
+    imports: new ImportService(context, signals, config),
     importMappings: new ImportMappingService(context),
     signals,
     segment: new SegmentService(context, signals),

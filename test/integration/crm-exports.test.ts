@@ -192,6 +192,33 @@ forEachStore('CRM exports', (current) => {
     expect(unknown).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'locale' } });
   });
 
+  it("reads files in the team's import locale from Settings unless an import names its own", async () => {
+    const t = current();
+    await withAvery(t);
+    await t.services.config.updateSettings(SYSTEM_ACTOR, { importLocale: 'de-DE' });
+    const german = await t.services.imports.importAccounts(SYSTEM_ACTOR, file('ambiguous.csv'), {
+      partial: true,
+    });
+    expect(german.errors).toMatchObject([{ line: 3, column: 'Renewal Date' }]);
+    expect(await t.services.accounts.getByExternalId('AMB-1')).toMatchObject({ arr: 2000 });
+    expect(await t.services.accounts.getByExternalId('AMB-3')).toMatchObject({ renewalDate: '2027-04-03' });
+
+    await t.services.imports.importAccounts(SYSTEM_ACTOR, file('ambiguous.csv'), {
+      locale: 'en-US',
+      partial: true,
+    });
+    expect(await t.services.accounts.getByExternalId('AMB-3')).toMatchObject({ renewalDate: '2027-03-04' });
+    expect(await t.services.accounts.getByExternalId('AMB-1')).toMatchObject({ arr: 2 });
+
+    await expect(t.services.config.updateSettings(SYSTEM_ACTOR, { importLocale: 'xx-YY' })).rejects.toThrow();
+    await t.services.config.updateSettings(SYSTEM_ACTOR, { importLocale: null });
+    await expect(
+      t.services.imports.importAccounts(SYSTEM_ACTOR, file('ambiguous.csv')),
+    ).rejects.toMatchObject({
+      code: 'IMPORT_INVALID',
+    });
+  });
+
   it('reads a row that only looks like a footer as data when data follows it', async () => {
     const t = current();
     await withAvery(t);

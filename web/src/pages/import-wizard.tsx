@@ -7,6 +7,7 @@ import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/s
 import type { SavedMapping } from '../../../src/services/import-mappings';
 import type { ImportReport } from '../../../src/services/imports';
 import { api, ApiError, query, upload } from '../api/client';
+import { useSettings } from '../api/hooks';
 import type { Items } from '../api/types';
 import { ActionError } from '../components/states';
 import { formatNumber } from '../format';
@@ -48,6 +49,7 @@ export function ImportWizard() {
   const [encoding, setEncoding] = useState('utf-8');
   const [locale, setLocale] = useState('');
   const [savedMapping, setSavedMapping] = useState('');
+  const teamLocale = useSettings().data?.importLocale ?? null;
   const saved = useQuery({
     queryKey: ['import-mappings', kind],
     queryFn: () => api<Items<SavedMapping>>(`/import-mappings${query({ kind })}`).then((data) => data.items),
@@ -174,7 +176,11 @@ export function ImportWizard() {
                 value={locale}
                 onChange={(event) => setLocale(event.target.value)}
               >
-                <option value="">Ask me when a value reads two ways</option>
+                <option value="">
+                  {teamLocale
+                    ? `As Settings say (${teamLocale})`
+                    : 'As Settings say: ask me when a value reads two ways'}
+                </option>
                 {LOCALE_TAGS.map((tag) => (
                   <option key={tag} value={tag}>
                     As written in {tag}

@@ -2,6 +2,7 @@
 // detection rules, users and teams, and API tokens.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { LOCALE_TAGS } from '../../../src/domain/values';
 import { api } from '../api/client';
 import { useReasons, useSettings, useStages, useTeams, useUsers } from '../api/hooks';
 import type { ApiToken, Items, Role, Settings, Stage } from '../api/types';
@@ -84,7 +85,7 @@ function ProcessSettings() {
   if (settings.isError) return <ErrorState error={settings.error} retry={() => void settings.refetch()} />;
   const value = { ...settings.data, ...draft };
   const number = (
-    key: keyof Omit<Settings, 'priorityWeights' | 'outboundAllowlist'>,
+    key: keyof Omit<Settings, 'priorityWeights' | 'outboundAllowlist' | 'importLocale'>,
     label: string,
     step = 1,
   ) => (
@@ -112,6 +113,22 @@ function ProcessSettings() {
       {number('detectionQuietDays', 'Closed case stays closed for (days)')}
       {number('dailyRunHourUtc', 'Daily re-scoring hour (UTC)')}
       {number('sessionIdleHours', 'Log out after idle (hours)')}
+      <label>
+        How imported files write numbers and dates
+        <select
+          value={value.importLocale ?? ''}
+          onChange={(event) =>
+            setDraft((current) => ({ ...current, importLocale: event.target.value || null }))
+          }
+        >
+          <option value="">Ask: refuse a value that reads two ways</option>
+          {LOCALE_TAGS.map((tag) => (
+            <option key={tag} value={tag}>
+              As written in {tag}
+            </option>
+          ))}
+        </select>
+      </label>
       <label>
         Internal hosts plays may send webhooks to (host names, addresses or CIDR ranges, one per line)
         <textarea
