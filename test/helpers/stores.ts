@@ -1,9 +1,17 @@
 // Every store test runs on every store: SQLite and PostgreSQL. RETAIN_TEST_STORES narrows the list
 // locally (e.g. `RETAIN_TEST_STORES=sqlite`); CI runs both, and a missing PostgreSQL fails the run.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe } from 'vitest';
@@ -44,6 +52,83 @@ export async function createTarget(kind: StoreKind): Promise<{ target: string; d
   return { target: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
 }
 
+/**
+ * Migrated, empty stores to copy for each test (a PostgreSQL template database, a SQLite file), so
+ * a test starts from a copy instead of running every migration again. Named after the migrations'
+ * sources, so a changed migration makes new ones. Built once, before the test files run
+ * (test/global-setup.ts).
+ */
+function templateNames(): { postgres: string; sqlite: string } {
+  const dir = resolve(import.meta.dirname, '../../src/store/migrations');
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  const id = hash.digest('hex').slice(0, 12);
+  return { postgres: `retain_test_template_${id}`, sqlite: join(tmpdir(), `retain-test-template-${id}.db`) };
+}
+
+export async function prepareTemplates(): Promise<void> {
+  const names = templateNames();
+  if (STORES.includes('sqlite') && !existsSync(names.sqlite)) {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-template-'));
+    const store = await openStore(join(dir, 'retain.db'));
+    await store.close();
+    renameSync(join(dir, 'retain.db'), names.sqlite);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (STORES.includes('postgres')) {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      const existing = await client.query<{ datname: string }>(
+        "select datname from pg_database where datname like 'retain_test_template_%'",
+      );
+      for (const { datname } of existing.rows) {
+        if (datname !== names.postgres) await client.query(`drop database if exists ${datname} with (force)`);
+      }
+      if (!existing.rows.some((row) => row.datname === names.postgres)) {
+        // Built under a name of its own, so a run that starts at the same time builds its own.
+        const building = `retain_test_building_${randomBytes(6).toString('hex')}`;
+        await client.query(`create database ${building}`);
+        const url = new URL(PG_ADMIN_URL);
+        url.pathname = `/${building}`;
+        const store = await openStore(url.toString());
+        await store.close();
+        try {
+          await client.query(`alter database ${building} rename to ${names.postgres}`);
+        } catch {
+          // Another run finished its template first.
+          await client.query(`drop database if exists ${building} with (force)`);
+        }
+      }
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** A migrated, empty store to test on: a copy of the template when there is one. */
+async function migratedTarget(kind: StoreKind): Promise<{ target: string; drop: () => Promise<void> }> {
+  const names = templateNames();
+  if (kind === 'sqlite' && existsSync(names.sqlite)) {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-test-'));
+    copyFileSync(names.sqlite, join(dir, 'retain.db'));
+    return {
+      target: join(dir, 'retain.db'),
+      drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    };
+  }
+  if (kind === 'postgres' && process.env.RETAIN_TEST_PG_TEMPLATE === names.postgres) {
+    const name = `retain_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`create database ${name} template ${names.postgres}`);
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${name}`;
+    return { target: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+  }
+  return createTarget(kind);
+}
+
+export const pgTemplateName = () => templateNames().postgres;
+
 async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   try {
@@ -66,7 +151,7 @@ async function adminQuery(text: string): Promise<void> {
 export async function createTestStore(
   kind: StoreKind,
 ): Promise<TestStore & { destroy: () => Promise<void> }> {
-  const { target, drop } = await createTarget(kind);
+  const { target, drop } = await migratedTarget(kind);
   const store = await openStore(target);
   const clock = new ManualClock(TEST_START);
   return {
