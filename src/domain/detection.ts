@@ -66,31 +66,68 @@ export interface RuleOutcome {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
-function rangeText(min: number | null, max: number | null): string {
-  if (min !== null && max !== null) return `between ${min} and ${max}`;
-  if (min !== null) return `at least ${min}`;
-  return `at most ${String(max)}`;
+function rangeText(min: number | null, max: number | null, unit: string): string {
+  if (min !== null && max !== null) return `between ${min}${unit} and ${max}${unit}`;
+  if (min !== null) return `at least ${min}${unit}`;
+  return `at most ${String(max)}${unit}`;
 }
+
+/** What people call each measure, in a sentence. */
+const METRIC_NAMES: Readonly<Record<string, string>> = {
+  'usage.events': 'product events',
+  'usage.logins': 'logins',
+  'usage.active_users': 'active users',
+  'usage.errors': 'product errors',
+  'licence.utilisation': 'licence utilisation',
+  'tickets.opened': 'tickets opened',
+  'tickets.closed': 'tickets closed',
+  'tickets.escalated': 'tickets escalated',
+  'tickets.open_high_delta': 'open high-priority tickets',
+  'nps.score': 'NPS',
+  'csat.score': 'CSAT',
+  'touchpoints.count': 'touchpoints',
+  'touchpoints.risk': 'touchpoints marked risk',
+  'contacts.champion_left': 'champions who left',
+  'business.events': 'business events',
+  'competitor.mentions': 'competitor mentions',
+};
+
+/** `events.report_exported.rows` → `rows of "report exported" events`. */
+export function metricName(metric: string): string {
+  const known = METRIC_NAMES[metric];
+  if (known) return known;
+  const [, event = '', property] = metric.split('.');
+  const words = (name: string) => name.replace(/_/g, ' ');
+  if (metric.startsWith('events.'))
+    return property ? `${words(property)} of "${words(event)}" events` : `"${words(event)}" events`;
+  return metric;
+}
+
+const capitalised = (text: string) => (/^[a-z]/.test(text) ? text[0]?.toUpperCase() + text.slice(1) : text);
 
 export function describeInput(input: SignalInput): string {
   switch (input.kind) {
     case 'trend':
-      return `${input.metric} trend over ${input.windowDays} days (%)`;
+      return `${capitalised(metricName(input.metric))} over ${input.windowDays} days against the ${input.windowDays} before`;
     case 'days_since':
-      return `days since last ${input.metric}`;
+      return `Days without ${metricName(input.metric)}`;
     case 'latest':
-      return `latest ${input.metric}`;
+      return `Latest ${metricName(input.metric)}`;
     case 'window_total':
-      return `${input.metric} over ${input.windowDays} days`;
+      return `${capitalised(metricName(input.metric))} in the last ${input.windowDays} days`;
     case 'running_total':
-      return `${input.metric} in total`;
+      return `${capitalised(metricName(input.metric))} now`;
     case 'days_past_due':
-      return 'days past due';
+      return 'Days past due';
     case 'milestone_days_late':
-      return 'days an onboarding milestone is late';
+      return 'Days an onboarding milestone is late';
   }
-  return 'value';
+  return 'Value';
 }
+
+/** The unit a measure's value is written with: a trend is a change in percent. */
+const unitOf = (input: SignalInput) =>
+  input.kind === 'trend' || ('metric' in input && input.metric === 'licence.utilisation') ? '%' : '';
 
 /** Evaluates one rule against one account's facts. */
 export function evaluateRule(rule: DetectionRule, facts: RuleFacts): RuleOutcome {
@@ -122,8 +159,8 @@ export function evaluateRule(rule: DetectionRule, facts: RuleFacts): RuleOutcome
     case 'measure': {
       const value = facts.measure;
       const label = describeInput(condition.input);
-      if (value === null)
-        return { holds: false, cleared: true, value: null, summary: `no data for ${label}` };
+      const unit = unitOf(condition.input);
+      if (value === null) return { holds: false, cleared: true, value: null, summary: `${label}: no data` };
       const { min, max } = condition;
       const inside = (min === null || value >= min) && (max === null || value <= max);
       const h = rule.hysteresis;
@@ -132,7 +169,7 @@ export function evaluateRule(rule: DetectionRule, facts: RuleFacts): RuleOutcome
         holds: inside,
         cleared: !inside && clear,
         value: round(value),
-        summary: `${label} is ${round(value)} (rule: ${rangeText(min, max)})`,
+        summary: `${label}: ${round(value)}${unit} (rule: ${rangeText(min, max, unit)})`,
       };
     }
   }

@@ -2,7 +2,7 @@
 // one score with a band. Missing inputs hand their weight to the measures that are present, and
 // every score and every change of score explains itself.
 import { z } from 'zod';
-import { EVENT_METRIC, METRICS } from './signals';
+import { EVENT_METRIC, METRICS, metricFamily } from './signals';
 
 const metricKey = z.union([
   z.enum(Object.keys(METRICS) as [keyof typeof METRICS, ...(keyof typeof METRICS)[]]),
@@ -316,7 +316,10 @@ export function factsQuery(inputs: readonly MeasureInput[], today: string) {
   }));
   return {
     windows,
-    totalMetrics: metrics(['running_total', 'window_total']),
+    // A total reads its family too: zero, not a gap, for an account that sends the signals.
+    totalMetrics: [
+      ...new Set(metrics(['running_total', 'window_total']).flatMap((m) => [m, ...metricFamily(m)])),
+    ],
     recencyMetrics: metrics(['days_since']),
   };
 }
@@ -680,6 +683,11 @@ function meanOver(series: ReadonlyMap<string, number> | undefined, from: number,
   return count === 0 ? null : sum / count;
 }
 
+/** Whether the account sends what a metric is made of (the metric itself, or its family). */
+function sends(facts: AccountSignalFacts, metric: string): boolean {
+  return facts.totals.has(metric) || metricFamily(metric).some((other) => facts.totals.has(other));
+}
+
 /** Reads every measure's input for one account on `today`; null where the account has no data. */
 export function measureInputs(
   measures: readonly { key: string; input: MeasureInput }[],
@@ -718,7 +726,7 @@ export function measureInputs(
       }
       case 'window_total': {
         const series = facts.daily.get(input.metric);
-        if (!facts.totals.has(input.metric) && !series) {
+        if (!sends(facts, input.metric) && !series) {
           inputs[measure.key] = null;
           break;
         }
@@ -728,7 +736,7 @@ export function measureInputs(
         break;
       }
       case 'running_total': {
-        const total = facts.totals.get(input.metric);
+        const total = facts.totals.get(input.metric) ?? (sends(facts, input.metric) ? 0 : undefined);
         inputs[measure.key] = total === undefined ? null : Math.max(0, total);
         break;
       }

@@ -262,6 +262,17 @@ export function metricOp(metric: string): RollupOp | null {
   return EVENT_METRIC.test(metric) ? 'sum' : null;
 }
 
+/**
+ * The metrics that show an account sends the signals a metric is made of: any ticket metric for
+ * `tickets.open_high_delta` (normal-priority tickets write none of it), any usage for an event.
+ * An account with one of them and none of this metric has a zero of it, not a gap.
+ */
+export function metricFamily(metric: string): string[] {
+  if (EVENT_METRIC.test(metric)) return ['usage.events'];
+  const prefix = metric.split('.')[0];
+  return Object.keys(METRICS).filter((other) => other.split('.')[0] === prefix);
+}
+
 function eventMeasures(event: string, count: number, properties: Record<string, unknown> | undefined) {
   const name = measureName(event);
   if (name === null) return [];

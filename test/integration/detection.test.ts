@@ -73,10 +73,10 @@ forEachStore('risk detection', (current) => {
       ['payment_past_due', 'poor_financial_standing'],
     ]);
     expect(opened?.evidence[0]?.summary).toBe(
-      'Active users declining: usage.active_users trend over 7 days (%) is -40 (rule: at most -30)',
+      'Active users declining: Active users over 7 days against the 7 before: -40% (rule: at most -30%)',
     );
     expect(opened?.evidence[1]?.summary).toBe(
-      'Payment 45-90 days past due: days past due is 60 (rule: between 45 and 90)',
+      'Payment 45-90 days past due: Days past due: 60 (rule: between 45 and 90)',
     );
     const invoiceEvidence = opened?.evidence[1]?.details as { signals: { kind: string; data: unknown }[] };
     expect(invoiceEvidence.signals[0]).toMatchObject({ kind: 'invoice', data: { invoiceId: 'INV-9' } });

@@ -4,6 +4,7 @@ import {
   computeHealth,
   DEFAULT_SCORECARD,
   explainChange,
+  factsQuery,
   measureInputs,
   scorecardSchema,
   scoreValue,
@@ -97,6 +98,33 @@ describe('health scoring', () => {
       logins: null,
       dpd: null,
     });
+  });
+
+  it('reads zero open high-priority tickets, not "no data", for an account that sends tickets', () => {
+    const open = DEFAULT_SCORECARD.measures.find(
+      (measure) =>
+        measure.input.kind === 'running_total' && measure.input.metric === 'tickets.open_high_delta',
+    );
+    if (!open) throw new Error('the default scorecard counts open high-priority tickets');
+    const sends = (totals: Record<string, number>): AccountSignalFacts => ({
+      daily: new Map(),
+      totals: new Map(Object.entries(totals)),
+      lastPositiveDay: new Map(),
+      dueItems: [],
+    });
+    // Normal-priority tickets only: no high-priority delta was ever written, and none is open.
+    expect(measureInputs([open], sends({ 'tickets.opened': 4, 'tickets.closed': 3 }), '2026-03-14')).toEqual({
+      [open.key]: 0,
+    });
+    expect(measureInputs([open], sends({}), '2026-03-14')).toEqual({ [open.key]: null });
+    expect(factsQuery([open.input], '2026-03-14').totalMetrics).toEqual(
+      expect.arrayContaining(['tickets.open_high_delta', 'tickets.opened']),
+    );
+    // An event never sent by an account that sends other events happened zero times.
+    const exports = { kind: 'window_total', metric: 'events.report_exported', windowDays: 30 } as const;
+    const measure = { key: 'exports', input: exports };
+    expect(measureInputs([measure], sends({ 'usage.events': 12 }), '2026-03-14')).toEqual({ exports: 0 });
+    expect(measureInputs([measure], sends({}), '2026-03-14')).toEqual({ exports: null });
   });
 
   it('explains which measures moved the score and by how much', () => {
