@@ -32,6 +32,12 @@ test('worklist: sorts, filters and pages on the server', async ({ page }) => {
     expect(stages.length).toBeGreaterThan(0);
     expect(new Set(stages)).toEqual(new Set(['saving']));
   }).toPass();
+  // The count says which cases it counts.
+  await page.getByLabel('Stage', { exact: true }).selectOption('');
+  await page.getByLabel('Status', { exact: true }).selectOption('closed');
+  await expect(page.getByText(/^[\d,]+ closed cases?$/)).toBeVisible();
+  await page.getByLabel('Status', { exact: true }).selectOption('all');
+  await expect(page.getByText(/^[\d,]+ cases?, open and closed$/)).toBeVisible();
 });
 
 test('account page: case, health, contacts, updates, audit', async ({ page }) => {

@@ -1,7 +1,8 @@
 // Changing a case where it is shown: its stage, its reasons. Disabled for those who may not.
 import { useState, type FormEvent } from 'react';
 import { useMoveStage, useReasons, useSetReasons, useStages } from '../api/hooks';
-import type { RiskCase } from '../api/types';
+import { api, ApiError } from '../api/client';
+import type { RiskCase, RiskCaseDetail } from '../api/types';
 import { useCan } from '../session';
 import { ActionError } from './states';
 
@@ -50,25 +51,65 @@ export function ReasonChips({ riskCase }: { riskCase: RiskCase }) {
   );
 }
 
-/** The reasons as chips, with an editor (a disclosure with one checkbox per reason). */
+const added = (from: readonly string[], to: readonly string[]) => to.filter((key) => !from.includes(key));
+
+/**
+ * The reasons as chips, with an editor (a disclosure with one checkbox per reason). A save is made
+ * against the reasons the editor opened with: when someone else changed them meanwhile, the save
+ * is refused, the editor says what they changed, and both changes can be saved together.
+ */
 export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
   const reasons = useReasons();
   const setReasons = useSetReasons();
   const mayChange = useMayChange(riskCase);
   const [open, setOpen] = useState(false);
   const [chosen, setChosen] = useState<string[]>([]);
+  const [base, setBase] = useState<{ version: number; reasons: string[] } | null>(null);
+  const [conflict, setConflict] = useState<{ version: number; reasons: string[] } | null>(null);
+  const nameOf = (key: string) => reasons.data?.find((reason) => reason.key === key)?.name ?? key;
+  const names = (keys: readonly string[]) => keys.map(nameOf).join(', ');
 
   const start = () => {
-    setChosen(riskCase.reasons.map((reason) => reason.key));
+    const keys = riskCase.reasons.map((reason) => reason.key);
+    setChosen(keys);
+    setBase({ version: riskCase.version, reasons: keys });
+    setConflict(null);
     setReasons.reset();
     setOpen(true);
   };
+  const close = () => {
+    setOpen(false);
+    setConflict(null);
+  };
+  const send = (keys: string[], version: number | undefined) =>
+    setReasons.mutate(
+      { id: riskCase.id, reasons: keys, version },
+      {
+        onSuccess: close,
+        onError: (error) => {
+          // Someone changed the case meanwhile: read it as it is now, to show what they changed.
+          if (!(error instanceof ApiError) || error.code !== 'VERSION_CONFLICT') return;
+          void api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`).then((current) =>
+            setConflict({ version: current.version, reasons: current.reasons.map((reason) => reason.key) }),
+          );
+        },
+      },
+    );
   const save = (event: FormEvent) => {
     event.preventDefault();
-    setReasons.mutate(
-      { id: riskCase.id, reasons: chosen, version: riskCase.version },
-      { onSuccess: () => setOpen(false) },
+    send(chosen, base?.version ?? riskCase.version);
+  };
+  /** Their change and mine, together: what they have now, plus what I added, less what I removed. */
+  const saveBoth = () => {
+    if (!conflict || !base) return;
+    const mineAdded = added(base.reasons, chosen);
+    const mineRemoved = added(chosen, base.reasons);
+    const merged = [...new Set([...conflict.reasons, ...mineAdded])].filter(
+      (key) => !mineRemoved.includes(key),
     );
+    setChosen(merged);
+    setBase(conflict);
+    send(merged, conflict.version);
   };
   const toggle = (key: string) =>
     setChosen((current) =>
@@ -94,7 +135,7 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
           onSubmit={save}
           aria-label={`Reasons of ${riskCase.account.name}`}
           onKeyDown={(event) => {
-            if (event.key === 'Escape') setOpen(false);
+            if (event.key === 'Escape') close();
           }}
         >
           <fieldset>
@@ -114,16 +155,56 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
                 </label>
               ))}
           </fieldset>
-          <ActionError error={setReasons.error} />
+          {conflict && base ? (
+            <div className="notice warn" role="alert">
+              <p>Someone changed these reasons while you were editing.</p>
+              <ul>
+                {added(base.reasons, conflict.reasons).length > 0 && (
+                  <li>Added: {names(added(base.reasons, conflict.reasons))}</li>
+                )}
+                {added(conflict.reasons, base.reasons).length > 0 && (
+                  <li>Removed: {names(added(conflict.reasons, base.reasons))}</li>
+                )}
+                <li>
+                  Your change:{' '}
+                  {[
+                    added(base.reasons, chosen).length > 0
+                      ? `added ${names(added(base.reasons, chosen))}`
+                      : '',
+                    added(chosen, base.reasons).length > 0
+                      ? `removed ${names(added(chosen, base.reasons))}`
+                      : '',
+                  ]
+                    .filter(Boolean)
+                    .join('; ') || 'none'}
+                </li>
+              </ul>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="primary small"
+                  disabled={setReasons.isPending}
+                  onClick={saveBoth}
+                >
+                  Save both changes
+                </button>
+                <button type="button" className="small" onClick={close}>
+                  Keep theirs
+                </button>
+              </div>
+            </div>
+          ) : (
+            <ActionError error={setReasons.error} />
+          )}
           <div className="actions">
             <button
               type="submit"
               className="primary small"
-              disabled={chosen.length === 0 || setReasons.isPending}
+              disabled={chosen.length === 0 || setReasons.isPending || conflict !== null}
             >
               Save reasons
             </button>
-            <button type="button" className="small" onClick={() => setOpen(false)}>
+            <button type="button" className="small" onClick={close}>
               Cancel
             </button>
           </div>

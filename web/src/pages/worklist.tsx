@@ -69,7 +69,7 @@ export default function WorklistPage() {
         <h1>Accounts at risk</h1>
         {list.data && (
           <p className="muted" aria-live="polite">
-            {list.data.total.toLocaleString('en-US')} {filters.status === 'all' ? 'cases' : 'open cases'}
+            {countLabel(list.data.total, filters.status)}
           </p>
         )}
       </div>
@@ -296,4 +296,13 @@ function Pager({ total, page, go }: { total: number; page: number; go: (page: nu
       </button>
     </nav>
   );
+}
+
+/** "1,234 open cases", as the Status filter counts them. */
+function countLabel(total: number, status: string | undefined): string {
+  const count = total.toLocaleString('en-US');
+  const noun = total === 1 ? 'case' : 'cases';
+  if (status === 'closed') return `${count} closed ${noun}`;
+  if (status === 'all') return `${count} ${noun}, open and closed`;
+  return `${count} open ${noun}`;
 }
