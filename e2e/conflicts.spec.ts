@@ -1,16 +1,8 @@
 // Two people editing the same thing at once: the second save never silently undoes the first. It
 // gets a conflict that says what the other person changed, and can save both changes together.
 import { me, openCases } from './api';
+import { DEMO_REASON_NAMES } from './constants';
 import { expect, logIn, test } from './fixtures';
-
-const REASONS = [
-  'Support issues',
-  'Poor engagement',
-  'Product adoption',
-  'Poor NPS or CSAT',
-  'Delayed onboarding',
-  'Poor financial standing',
-];
 
 test('reasons: a save over someone else’s change shows their change and keeps both', async ({ browser }) => {
   const csmContext = await browser.newContext();
@@ -24,7 +16,7 @@ test('reasons: a save over someone else’s change shows their change and keeps 
     const [riskCase] = await openCases(csm, { ownerId: user.id, limit: 1 });
     if (!riskCase) throw new Error('the demo book gives csm1 an open case');
     const name = riskCase.account.name;
-    const [csmAdds, leadAdds] = REASONS.filter(
+    const [csmAdds, leadAdds] = DEMO_REASON_NAMES.filter(
       (reason) => !riskCase.reasons.some((one) => one.name === reason),
     );
     if (!csmAdds || !leadAdds) throw new Error('the case has room for two more reasons');

@@ -13,3 +13,13 @@ export function e2ePgUrl(): string {
   url.pathname = `/${E2E_PG_DATABASE}`;
   return url.toString();
 }
+
+/** The names of the demo book's risk reasons, as the reasons editor lists them. */
+export const DEMO_REASON_NAMES = [
+  'Support issues',
+  'Poor engagement',
+  'Product adoption',
+  'Poor NPS or CSAT',
+  'Delayed onboarding',
+  'Poor financial standing',
+];

@@ -1,6 +1,14 @@
 // The CSV import wizard: a file whose id column is not recognised, mapped by hand, checked row by
 // row without writing, then imported in partial mode.
+import type { Page } from '@playwright/test';
 import { expect, logIn, openFromNav, test } from './fixtures';
+
+async function openImportWizard(page: Page): Promise<void> {
+  await logIn(page, 'admin@retain.demo');
+  await openFromNav(page, 'Settings');
+  await page.getByRole('tab', { name: 'Import CSV' }).click();
+  await page.getByLabel('What the file holds').selectOption('accounts');
+}
 
 const FILE = [
   'Company Ref,Account Name,ARR,Renewal Date,Industry',
@@ -12,10 +20,7 @@ const FILE = [
 test('maps columns, shows the bad rows, writes nothing until asked, then imports the good rows', async ({
   page,
 }) => {
-  await logIn(page, 'admin@retain.demo');
-  await openFromNav(page, 'Settings');
-  await page.getByRole('tab', { name: 'Import CSV' }).click();
-  await page.getByLabel('What the file holds').selectOption('accounts');
+  await openImportWizard(page);
   await page
     .getByLabel('CSV file', { exact: true })
     .setInputFiles({ name: 'crm-export.csv', mimeType: 'text/csv', buffer: Buffer.from(FILE) });
@@ -48,10 +53,7 @@ const LEGACY = ['Acct,Company,Money,Renewal_Dt__c', 'E2E-L1,Ledger Lane,"2.000",
 test('warns of a column that looks like an unmapped field, saves the mapping and reuses it with its locale', async ({
   page,
 }) => {
-  await logIn(page, 'admin@retain.demo');
-  await openFromNav(page, 'Settings');
-  await page.getByRole('tab', { name: 'Import CSV' }).click();
-  await page.getByLabel('What the file holds').selectOption('accounts');
+  await openImportWizard(page);
   await page.getByLabel('Numbers and dates').selectOption('de-DE');
   await page
     .getByLabel('CSV file', { exact: true })

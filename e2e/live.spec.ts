@@ -2,7 +2,7 @@
 // one server (SQLite), once with each person on a different API process over one PostgreSQL store.
 import type { Browser } from '@playwright/test';
 import { me, openCases } from './api';
-import { E2E_PG_PORTS, E2E_PORT } from './constants';
+import { DEMO_REASON_NAMES, E2E_PG_PORTS, E2E_PORT } from './constants';
 import { expect, logIn, test } from './fixtures';
 
 const at = (port: number) => `http://127.0.0.1:${port}`;
@@ -44,14 +44,9 @@ async function twoSessions(browser: Browser, csmServer: string, leadServer: stri
     // And the other way round: the lead adds a reason, the CSM sees it.
     await lead.getByRole('button', { name: `Edit reasons of ${name}` }).click();
     const editor = lead.getByRole('form', { name: `Reasons of ${name}` });
-    const added = [
-      'Support issues',
-      'Poor engagement',
-      'Product adoption',
-      'Poor NPS or CSAT',
-      'Delayed onboarding',
-      'Poor financial standing',
-    ].find((reasonName) => !riskCase.reasons.some((one) => one.name === reasonName))!;
+    const added = DEMO_REASON_NAMES.find(
+      (reasonName) => !riskCase.reasons.some((one) => one.name === reasonName),
+    )!;
     await editor.getByRole('checkbox', { name: added }).check();
     await editor.getByRole('button', { name: 'Save reasons' }).click();
     const csmRow = csm.locator(`tr[data-case-id="${riskCase.id}"]`);

@@ -1,4 +1,5 @@
-// Form fields used across screens: a labelled select, the team picker.
+// Form fields used across screens: a labelled select, the team picker, the file-locale picker.
+import { LOCALE_TAGS } from '../../../src/domain/values';
 import { useTeams } from '../api/hooks';
 
 export interface Option {
@@ -108,4 +109,19 @@ export function TextField({
       )}
     </label>
   );
+}
+
+const LOCALE_OPTIONS: readonly Option[] = LOCALE_TAGS.map((tag) => ({
+  value: tag,
+  label: `As written in ${tag}`,
+}));
+
+/** How a CSV file writes numbers and dates ('' for the default, described by `anyLabel`). */
+export function LocaleSelect(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  anyLabel: string;
+}) {
+  return <SelectField {...props} options={LOCALE_OPTIONS} />;
 }

@@ -2,13 +2,13 @@
 // (a dry run that writes nothing), then import all or nothing, or only the good rows.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { LOCALE_TAGS } from '../../../src/domain/values';
 import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
 import type { SavedMapping } from '../../../src/services/import-mappings';
 import type { ImportReport } from '../../../src/services/imports';
 import { api, ApiError, query, upload } from '../api/client';
 import { useSettings } from '../api/hooks';
 import type { Items } from '../api/types';
+import { LocaleSelect } from '../components/fields';
 import { ActionError } from '../components/states';
 import { formatNumber } from '../format';
 
@@ -169,25 +169,16 @@ export function ImportWizard() {
             </select>
           </label>
           {kind === 'accounts' && (
-            <label>
-              Numbers and dates
-              <select
-                aria-label="Numbers and dates"
-                value={locale}
-                onChange={(event) => setLocale(event.target.value)}
-              >
-                <option value="">
-                  {teamLocale
-                    ? `As Settings say (${teamLocale})`
-                    : 'As Settings say: ask me when a value reads two ways'}
-                </option>
-                {LOCALE_TAGS.map((tag) => (
-                  <option key={tag} value={tag}>
-                    As written in {tag}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <LocaleSelect
+              label="Numbers and dates"
+              value={locale}
+              onChange={setLocale}
+              anyLabel={
+                teamLocale
+                  ? `As Settings say (${teamLocale})`
+                  : 'As Settings say: ask me when a value reads two ways'
+              }
+            />
           )}
           <button type="submit" className="primary" disabled={!file || progress !== null}>
             Check the file

@@ -2,7 +2,6 @@
 // detection rules, users and teams, and API tokens.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { LOCALE_TAGS } from '../../../src/domain/values';
 import { api } from '../api/client';
 import { useReasons, useSettings, useStages, useTeams, useUsers } from '../api/hooks';
 import type { ApiToken, Items, Role, Settings, Stage } from '../api/types';
@@ -11,7 +10,7 @@ import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { formatDate } from '../format';
 import { useUser } from '../session';
 import { ImportWizard } from './import-wizard';
-import { TextField } from '../components/fields';
+import { LocaleSelect, TextField } from '../components/fields';
 
 const SECTIONS = [
   { key: 'process', label: 'Risk process' },
@@ -113,22 +112,12 @@ function ProcessSettings() {
       {number('detectionQuietDays', 'Closed case stays closed for (days)')}
       {number('dailyRunHourUtc', 'Daily re-scoring hour (UTC)')}
       {number('sessionIdleHours', 'Log out after idle (hours)')}
-      <label>
-        How imported files write numbers and dates
-        <select
-          value={value.importLocale ?? ''}
-          onChange={(event) =>
-            setDraft((current) => ({ ...current, importLocale: event.target.value || null }))
-          }
-        >
-          <option value="">Ask: refuse a value that reads two ways</option>
-          {LOCALE_TAGS.map((tag) => (
-            <option key={tag} value={tag}>
-              As written in {tag}
-            </option>
-          ))}
-        </select>
-      </label>
+      <LocaleSelect
+        label="How imported files write numbers and dates"
+        value={value.importLocale ?? ''}
+        onChange={(tag) => setDraft((current) => ({ ...current, importLocale: tag || null }))}
+        anyLabel="Ask: refuse a value that reads two ways"
+      />
       <label>
         Internal hosts plays may send webhooks to (host names, addresses or CIDR ranges, one per line)
         <textarea
