@@ -3,6 +3,7 @@
 // (invoices, onboarding milestones), an item whose lateness is measured on the day of scoring.
 import { z } from 'zod';
 import { INPUT_LIMITS, jsonBoundsIssue } from './input-limits';
+import { parseMoney, type ValueLocale } from './values';
 
 const LIMITS = INPUT_LIMITS.signal;
 
@@ -26,8 +27,21 @@ export type SignalEncoding = 'json' | 'csv';
 
 const calendarDate = z.iso.date();
 
-function dataSchemas(encoding: SignalEncoding) {
-  const number = encoding === 'json' ? z.number() : z.coerce.number();
+/**
+ * A number in a CSV cell, read as the file's locale writes it and never guessed: `1.500` under
+ * de-DE is 1500, without a locale it reads two ways and is refused; `0x10` and `1e3` are refused.
+ */
+function csvNumber(locale: ValueLocale | undefined) {
+  return z.string().transform((text, context) => {
+    const read = parseMoney(text, locale);
+    if (read.ok) return read.value;
+    context.addIssue({ code: 'custom', message: read.message.replace('a non-negative amount', 'a number') });
+    return z.NEVER;
+  });
+}
+
+function dataSchemas(encoding: SignalEncoding, locale?: ValueLocale) {
+  const number = encoding === 'json' ? z.number() : csvNumber(locale);
   const int = number.pipe(z.number().int());
   const flag = encoding === 'json' ? z.boolean() : z.stringbool();
   const text = (max: number = LIMITS.text) => z.string().trim().min(1).max(max);
@@ -104,6 +118,14 @@ function dataSchemas(encoding: SignalEncoding) {
 }
 
 const SCHEMAS = { json: dataSchemas('json'), csv: dataSchemas('csv') };
+const CSV_BY_LOCALE = new Map<string, ReturnType<typeof dataSchemas>>();
+
+function schemasFor(encoding: SignalEncoding, locale: ValueLocale | undefined) {
+  if (encoding === 'json' || !locale) return SCHEMAS[encoding];
+  let schemas = CSV_BY_LOCALE.get(locale.tag);
+  if (!schemas) CSV_BY_LOCALE.set(locale.tag, (schemas = dataSchemas('csv', locale)));
+  return schemas;
+}
 
 type DataSchemas = ReturnType<typeof dataSchemas>;
 export type SignalData = { [K in SignalKind]: z.output<DataSchemas[K]> };
@@ -167,13 +189,15 @@ const envelope = z
 export function parseSignal(
   raw: unknown,
   encoding: SignalEncoding = 'json',
+  /** How a CSV file writes its numbers. */
+  locale?: ValueLocale,
 ): { ok: true; signal: Signal } | { ok: false; issues: SignalIssue[] } {
   const head = envelope.safeParse(raw);
   if (!head.success) return { ok: false, issues: issuesOf(head.error) };
   const { kind, account, occurredAt, idempotencyKey, data } = head.data;
   const tooBig = jsonBoundsIssue('data', data, { maxLength: LIMITS.dataLength, maxDepth: LIMITS.dataDepth });
   if (tooBig) return { ok: false, issues: [{ field: tooBig.field, message: tooBig.message }] };
-  const body = SCHEMAS[encoding][kind].safeParse(data);
+  const body = schemasFor(encoding, locale)[kind].safeParse(data);
   if (!body.success) return { ok: false, issues: issuesOf(body.error, 'data') };
   return {
     ok: true,
@@ -240,6 +264,8 @@ const delta = (metric: Metric, value: number): RollupDelta => ({ metric, op: MET
  * "Report Exported" is `events.report_exported` and its "Duration (ms)" `.duration_ms`.
  */
 export const EVENT_METRIC = /^events\.[a-z0-9_]{1,80}(\.[a-z0-9_]{1,80})?$/;
+/** A numeric property larger than this is kept with the signal but not summed. */
+const MAX_MEASURE = 1e12;
 /** At most this many numeric properties of one event are kept as measures (in name order). */
 export const EVENT_PROPERTY_MEASURES = 20;
 
@@ -278,7 +304,11 @@ function eventMeasures(event: string, count: number, properties: Record<string, 
   if (name === null) return [];
   const measures: RollupDelta[] = [{ metric: `events.${name}`, op: 'sum', value: count }];
   const numeric = Object.entries(properties ?? {})
-    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+    // Past a trillion a value is no measure of use, and sums of it would overflow.
+    .filter(
+      (entry): entry is [string, number] =>
+        typeof entry[1] === 'number' && Number.isFinite(entry[1]) && Math.abs(entry[1]) <= MAX_MEASURE,
+    )
     .map(([key, value]) => [measureName(key), value] as const)
     .filter((entry): entry is readonly [string, number] => entry[0] !== null)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -284,7 +284,7 @@ const FIELD_LABELS: Readonly<Record<AccountTarget | ContactTarget | SignalTarget
 /** A header looks like a known name when one holds the other, or they are a typo or two apart. */
 function looksLike(header: string, name: string): boolean {
   if (header.length < 3 || name.length < 3) return header === name;
-  if (name.length >= 4 && header.includes(name)) return true;
+  if (name.length >= 5 && header.includes(name)) return true;
   if (header.length >= 4 && name.includes(header)) return true;
   return distance(header, name) <= Math.floor(Math.min(header.length, name.length) / 5);
 }

@@ -61,7 +61,16 @@ export const savedMappingInput = z
   .strict();
 export type SavedMappingInput = z.input<typeof savedMappingInput>;
 
-const mappingName = z.string().trim().min(1).max(100);
+/** A mapping's name, trimmed: 1 to 100 characters. */
+function checkName(name: string): string {
+  const title = name.normalize('NFC').trim();
+  if (title.length === 0 || title.length > 100) {
+    throw new AppError('VALIDATION_FAILED', 'A saved mapping needs a name of 1 to 100 characters.', {
+      field: 'name',
+    });
+  }
+  return title;
+}
 
 function toMapping(row: Selectable<ImportMappingTable>): SavedMapping {
   const parsed: unknown = JSON.parse(row.columns);
@@ -98,11 +107,19 @@ function checkTargets(kind: ImportKind, columns: Readonly<Record<string, string>
   }
 }
 
+function raced(kind: ImportKind, name: string): AppError {
+  return new AppError(
+    'VERSION_CONFLICT',
+    `The ${kind} mapping "${preview(name)}" was saved by someone else just now; reload it and save again.`,
+  );
+}
+
 export class ImportMappingService {
   constructor(private readonly context: ServiceContext) {}
 
+  /** Saved mappings are configuration: admins read and change them; ingest keys only use them. */
   async list(actor: Actor, kind?: ImportKind): Promise<SavedMapping[]> {
-    assertCan(actor, 'data.import');
+    assertCan(actor, 'config.write');
     let query = this.context.store.db.selectFrom('import_mappings').selectAll();
     if (kind !== undefined) query = query.where('kind', '=', kind);
     const rows = await query.orderBy('kind').orderBy('name').execute();
@@ -110,12 +127,16 @@ export class ImportMappingService {
   }
 
   async get(actor: Actor, kind: ImportKind, name: string): Promise<SavedMapping> {
-    assertCan(actor, 'data.import');
+    assertCan(actor, 'config.write');
+    return this.find(kind, name);
+  }
+
+  private async find(kind: ImportKind, name: string): Promise<SavedMapping> {
     const row = await this.context.store.db
       .selectFrom('import_mappings')
       .selectAll()
       .where('kind', '=', kind)
-      .where('name', '=', mappingName.parse(name))
+      .where('name', '=', checkName(name))
       .executeTakeFirst();
     if (!row) {
       throw new AppError('IMPORT_MAPPING_NOT_FOUND', `No saved ${kind} mapping named "${preview(name)}".`, {
@@ -136,8 +157,8 @@ export class ImportMappingService {
     name: string,
     input: SavedMappingInput,
   ): Promise<{ mapping: SavedMapping; created: boolean }> {
-    assertCan(actor, 'data.import');
-    const title = mappingName.parse(name);
+    assertCan(actor, 'config.write');
+    const title = checkName(name);
     const fields = savedMappingInput.parse(input);
     checkTargets(kind, fields.columns);
     const encoding = fields.encoding === null ? null : checkEncoding(fields.encoding);
@@ -168,18 +189,23 @@ export class ImportMappingService {
             { currentVersion: current.version },
           );
         }
-        await db
+        // Only the version that was read: a save that raced this one and won leaves nothing to update.
+        const updated = await db
           .updateTable('import_mappings')
           .set({ ...row, version: current.version + 1 })
           .where('id', '=', current.id)
-          .execute();
+          .where('version', '=', current.version)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) throw raced(kind, title);
         id = current.id;
       } else {
         const inserted = await db
           .insertInto('import_mappings')
           .values({ ...row, kind, name: title, created_at: now })
+          .onConflict((oc) => oc.columns(['kind', 'name']).doNothing())
           .returning('id')
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (!inserted) throw raced(kind, title);
         id = inserted.id;
       }
       await new AuditRepository(db).append(actor, this.context.clock.now(), [
@@ -204,19 +230,25 @@ export class ImportMappingService {
    * An import's options with a saved mapping under them: the import's own mapping, locale and
    * encoding win column by column over the saved ones.
    */
-  async applyTo<T extends { mapping?: Record<string, string>; locale?: string; encoding?: string }>(
-    actor: Actor,
-    kind: ImportKind,
-    name: string | undefined,
-    options: T,
-  ): Promise<T> {
+  async applyTo<
+    T extends {
+      mapping?: Record<string, string>;
+      savedColumns?: readonly string[];
+      locale?: string;
+      encoding?: string;
+    },
+  >(actor: Actor, kind: ImportKind, name: string | undefined, options: T): Promise<T> {
     if (name === undefined) return options;
-    const saved = await this.get(actor, kind, name);
+    assertCan(actor, 'data.import');
+    const saved = await this.find(kind, name);
     const locale = options.locale ?? saved.locale;
     const encoding = options.encoding ?? saved.encoding;
     return {
       ...options,
       mapping: Object.assign(Object.create(null) as Record<string, string>, saved.columns, options.mapping),
+      savedColumns: Object.keys(saved.columns).filter(
+        (header) => !Object.hasOwn(options.mapping ?? {}, header),
+      ),
       ...(locale !== null && { locale }),
       ...(encoding !== null && { encoding }),
     };

@@ -48,6 +48,11 @@ import {
 export interface ImportOptions {
   /** Header -> field name, `attribute`, `attribute:<name>` or `ignore`. */
   mapping?: Record<string, string>;
+  /**
+   * The headers of `mapping` that come from a saved mapping: one a file does not have is passed
+   * over (a later export may drop a column), where a column named by hand must be in the file.
+   */
+  savedColumns?: readonly string[];
   /** Import the good rows and report the bad ones instead of writing nothing. */
   partial?: boolean;
   /** Called after each batch with the number of data rows read so far. */
@@ -139,7 +144,7 @@ export class ImportService {
     const now = this.context.clock.now();
     const locale = importLocale(options.locale ?? (await this.config.settings()).importLocale ?? undefined);
     return this.run(input, options, async (db, headers) => {
-      const mapping = accountMapping(headers, options.mapping);
+      const mapping = accountMapping(headers, mappingFor(headers, options));
       const columnOf = (field: AccountTarget) => {
         const index = mapping.findIndex((target) => target.kind === 'field' && target.field === field);
         return index < 0 ? null : { index, header: headers[index] ?? field };
@@ -307,7 +312,7 @@ export class ImportService {
     assertCan(actor, 'data.import');
     const now = this.context.clock.now();
     return this.run(input, options, (_db, headers) => {
-      const mapping = contactMapping(headers, options.mapping);
+      const mapping = contactMapping(headers, mappingFor(headers, options));
       const columnOf = (field: ContactTarget) => {
         const index = mapping.findIndex((target) => target.kind === 'field' && target.field === field);
         return index < 0 ? null : { index, header: headers[index] ?? field };
@@ -470,10 +475,11 @@ export class ImportService {
   ): Promise<ImportReport & { createdAccounts: string[] }> {
     assertCan(actor, 'data.import');
     const now = this.context.clock.now();
+    const locale = importLocale(options.locale ?? (await this.config.settings()).importLocale ?? undefined);
     const accountIds = new Set<number>();
     const createdAccounts: string[] = [];
     const report = await this.run(input, options, (_db, headers) => {
-      const mapping = signalMapping(headers, options.mapping);
+      const mapping = signalMapping(headers, mappingFor(headers, options));
       requireColumns(headers, mapping, ['account', 'kind', 'occurredAt']);
       const envelope = (field: SignalTarget) =>
         mapping.findIndex((target) => target.kind === 'field' && target.field === field);
@@ -511,6 +517,7 @@ export class ImportService {
             data,
           },
           'csv',
+          locale,
         );
         if (!parsed.ok) {
           return {
@@ -718,6 +725,16 @@ function importInvalid(report: ImportReport): AppError {
     'IMPORT_INVALID',
     `Nothing was imported: ${report.rejected} of ${report.rows} rows are invalid (first at ${where}). Fix them or import with partial mode.`,
     { errors: report.errors, errorCount: report.errorCount, rows: report.rows, rejected: report.rejected },
+  );
+}
+
+/** The import's mapping, less the saved mapping's columns this file does not have. */
+function mappingFor(headers: readonly string[], options: ImportOptions): Record<string, string> | undefined {
+  const saved = new Set(options.savedColumns ?? []);
+  if (!options.mapping || saved.size === 0) return options.mapping;
+  const present = new Set(headers);
+  return Object.fromEntries(
+    Object.entries(options.mapping).filter(([header]) => present.has(header) || !saved.has(header)),
   );
 }
 

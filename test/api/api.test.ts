@@ -1293,34 +1293,34 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer'],
       allow: 'admin',
     },
-    // Saved import mappings: for those who import (admins and their ingest tokens).
+    // Saved import mappings are configuration: admins only (an ingest key uses one, see import-mappings.test.ts).
     {
       method: 'PUT',
       route: '/api/v1/import-mappings/:kind/:name',
       url: '/api/v1/import-mappings/accounts/Sweep',
       body: { columns: { Acct: 'externalId' } },
-      deny: ['leadA', 'csmA', 'viewer'],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     {
       method: 'GET',
       route: '/api/v1/import-mappings',
       url: '/api/v1/import-mappings',
-      deny: ['leadA', 'csmA', 'viewer'],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     {
       method: 'GET',
       route: '/api/v1/import-mappings/:kind/:name',
       url: '/api/v1/import-mappings/accounts/Sweep',
-      deny: ['leadA', 'csmA', 'viewer'],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     {
       method: 'DELETE',
       route: '/api/v1/import-mappings/:kind/:name',
       url: '/api/v1/import-mappings/accounts/Sweep',
-      deny: ['leadA', 'csmA', 'viewer'],
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
     // Huddles: a team's lead (or an admin) records that it was held.

@@ -22,7 +22,15 @@ forEachStore('saved import mappings', (current) => {
   it('saves a mapping by name and imports a file with it, its locale included', async () => {
     const t = current();
     const w = await apiWorld(t, { cases: false });
-    const saved = await w.as('ingest', {
+    // Admins save mappings; an ingest key may only use them, not read or change them.
+    const denied = await w.as('ingest', {
+      method: 'PUT',
+      url: `${V1}/import-mappings/accounts/${LEGACY}`,
+      payload: { columns: { Acct: 'externalId' } },
+    });
+    expect(denied.statusCode).toBe(403);
+    expect((await w.as('ingest', { method: 'GET', url: `${V1}/import-mappings` })).statusCode).toBe(403);
+    const saved = await w.as('admin', {
       method: 'PUT',
       url: `${V1}/import-mappings/accounts/${LEGACY}`,
       payload: {
@@ -54,6 +62,15 @@ forEachStore('saved import mappings', (current) => {
       target: 'attribute:Notes',
     });
 
+    // A later export without one of the saved columns still imports with the mapping.
+    const fewer = await importWith(
+      w,
+      `savedMapping=${LEGACY}`,
+      'Acct,Company,Money\nL-3,Lime Labs,"3.000"\n',
+    );
+    expect(fewer.statusCode, fewer.body).toBe(200);
+    expect(await t.services.accounts.getByExternalId('L-3')).toMatchObject({ arr: 3000 });
+
     const listed = await w.as('admin', { method: 'GET', url: `${V1}/import-mappings?kind=accounts` });
     expect(listed.json<{ items: { name: string }[] }>().items.map((item) => item.name)).toEqual([
       'Legacy CRM',
@@ -64,7 +81,7 @@ forEachStore('saved import mappings', (current) => {
       .where('entity_type', '=', 'import_mapping')
       .execute();
     expect(audit).toEqual([
-      { entity_id: 'accounts/Legacy CRM', action: 'created', actor_label: 'token:warehouse sync' },
+      { entity_id: 'accounts/Legacy CRM', action: 'created', actor_label: 'token:admin token' },
     ]);
   });
 
@@ -106,6 +123,8 @@ forEachStore('saved import mappings', (current) => {
     expect(errorCode(await put({ columns: {}, encoding: 'klingon' }))).toBe('IMPORT_ENCODING_UNKNOWN');
     expect(errorCode(await put({ columns: { __proto__: 'name' } }))).not.toBe('INTERNAL');
 
+    const blank = await importWith(w, 'savedMapping=%20');
+    expect([blank.statusCode, errorCode(blank)]).toEqual([400, 'VALIDATION_FAILED']);
     const unknown = await importWith(w, 'savedMapping=Nobody');
     expect(unknown.statusCode).toBe(404);
     expect(errorCode(unknown)).toBe('IMPORT_MAPPING_NOT_FOUND');

@@ -153,7 +153,7 @@ for (const kind of STORES) {
       expect(dry.stdout).toContain('"Money" -> arr');
       expect(dry.stdout).toContain('"Renewal_Dt__c" -> attribute:Renewal_Dt__c');
       expect(dry.stdout).toContain('warning: Column "Renewal_Dt__c" looks like the renewal date');
-      expect(dry.stdout).toContain('saved mapping "Legacy CRM" (version 1)');
+      expect(dry.stdout).toContain('saved mapping "Legacy CRM"');
 
       const next = file(
         'legacy-2.csv',

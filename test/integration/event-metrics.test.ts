@@ -51,14 +51,21 @@ forEachStore('event metrics', (current) => {
       track('Report Exported', 'A-1', 'e2', { rows: 30, 'Duration (ms)': 1500 }),
       track('report exported', 'A-2', 'e3', { rows: 5 }),
       track('Dashboard Viewed', 'A-3', 'e4', { rows: '1,000' }),
+      // Values past a trillion are kept with the signal but never summed (no overflow to Infinity).
+      track('Dashboard Viewed', 'A-3', 'e5', { huge: 1e308 }),
+      track('Dashboard Viewed', 'A-3', 'e6', { huge: 1e308 }),
     ]);
-    expect(sent).toMatchObject({ accepted: 4, rejected: 0 });
+    expect(sent).toMatchObject({ accepted: 6, rejected: 0 });
 
     expect(await members(w, 'events.report_exported(30d) >= 2')).toEqual(['A-1']);
     expect(await members(w, 'events.report_exported(30d) >= 1')).toEqual(['A-1', 'A-2']);
     expect(await members(w, 'events.report_exported.rows(30d) > 40')).toEqual(['A-1']);
     expect(await members(w, 'events.report_exported.duration_ms(30d) = 1500')).toEqual(['A-1']);
-    expect(await members(w, 'events.dashboard_viewed(30d) = 1')).toEqual(['A-3']);
+    expect(await members(w, 'events.dashboard_viewed(30d) = 3')).toEqual(['A-3']);
+    expect(await members(w, 'events.dashboard_viewed.huge(30d) is not empty')).toEqual([]);
+    const a3 = await current().services.accounts.getByExternalId('A-3');
+    const rollups = await w.as('admin', { method: 'GET', url: `${V1}/accounts/${a3.id}/rollups` });
+    expect(rollups.statusCode).toBe(200);
     // A text property is not a measure: nothing is summed for it.
     expect(await members(w, 'events.dashboard_viewed.rows(30d) is not empty')).toEqual([]);
     // Missing data never matches, so `not` is the complement.

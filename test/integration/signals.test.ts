@@ -112,6 +112,34 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
 }
 
 forEachStore('signal ingest', (current) => {
+  it('reads numbers in a signal file as its locale writes them, and never guesses', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    t.clock.set('2026-03-08T00:00:00Z');
+    const file = [
+      'account,kind,occurred_at,event,duration_secs',
+      'A-1,usage,2026-03-01,report_run,1.500',
+    ].join('\n');
+    const refused = await rejection(t.services.imports.importSignals(SYSTEM_ACTOR, Readable.from([file])));
+    expect(refused.details).toMatchObject({
+      errors: [
+        {
+          line: 2,
+          column: 'duration_secs',
+          message: expect.stringContaining('could be 1.5 or 1,500') as string,
+        },
+      ],
+    });
+    const hex = await rejection(
+      t.services.imports.importSignals(SYSTEM_ACTOR, Readable.from([file.replace('1.500', '0x10')])),
+    );
+    expect(hex.details).toMatchObject({ errors: [{ line: 2, column: 'duration_secs' }] });
+    await t.services.imports.importSignals(SYSTEM_ACTOR, Readable.from([file]), { locale: 'de-DE' });
+    const acme = await t.services.accounts.getByExternalId('A-1');
+    const [stored] = await t.services.signals.listForAccount(acme.id, { limit: 5 });
+    expect(stored?.data).toMatchObject({ durationSecs: 1500 });
+  });
+
   it('writes signals once, keeps daily rollups and due items, and changes nothing on a re-send', async () => {
     const t = current();
     await buildTinyBook(t, { cases: false });
@@ -244,7 +272,7 @@ forEachStore('signal ingest', (current) => {
     expect(error.code).toBe('IMPORT_INVALID');
     expect(error.details).toMatchObject({
       errors: [
-        { line: 4, column: 'score', message: expect.stringContaining('expected number') as string },
+        { line: 4, column: 'score', message: expect.stringContaining('"four" is not a number') as string },
         { line: 5, column: 'account_id', message: 'no account with external id "ZZ-1"' },
       ],
     });

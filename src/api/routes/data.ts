@@ -145,6 +145,7 @@ export const dataRoutes =
           dryRun: request.query.dryRun,
           createAccounts: request.query.createAccounts,
           ...(request.query.map !== undefined && { mapping: parseMappingOption(request.query.map) }),
+          ...(request.query.locale !== undefined && { locale: request.query.locale }),
         });
         return uploaded(request, limit, (file) => services.imports.importSignals(actor, file, options));
       },
@@ -191,7 +192,7 @@ export const dataRoutes =
     app.get(
       '/import-mappings',
       {
-        config: { access: 'data.import' },
+        config: { access: 'config.write' },
         schema: {
           operationId: 'listImportMappings',
           summary: 'Saved import mappings',
@@ -208,7 +209,7 @@ export const dataRoutes =
     app.get(
       '/import-mappings/:kind/:name',
       {
-        config: { access: 'data.import' },
+        config: { access: 'config.write' },
         schema: {
           operationId: 'getImportMapping',
           summary: 'A saved import mapping',
@@ -222,7 +223,7 @@ export const dataRoutes =
     app.put(
       '/import-mappings/:kind/:name',
       {
-        config: { access: 'data.import' },
+        config: { access: 'config.write' },
         schema: {
           operationId: 'saveImportMapping',
           summary: 'Save an import mapping by name',
@@ -248,7 +249,7 @@ export const dataRoutes =
     app.delete(
       '/import-mappings/:kind/:name',
       {
-        config: { access: 'data.import' },
+        config: { access: 'config.write' },
         schema: {
           operationId: 'deleteImportMapping',
           summary: 'Delete a saved import mapping',

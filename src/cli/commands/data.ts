@@ -98,7 +98,7 @@ export function dataCommands(program: Command): void {
       )
       .option(
         '--save-mapping <name>',
-        'after the run, save how the columns were read (and --locale, --encoding) under this name',
+        'after the run, save how the columns were read (and --locale, --encoding) under this new name',
       )
       .option('--partial', 'import the good rows and report the bad ones')
       .option('--dry-run', 'check every row and report what would change, writing nothing')
@@ -174,19 +174,15 @@ export function dataCommands(program: Command): void {
             for (const row of report.footer)
               process.stdout.write(`  footer line ${row.line} not imported: ${row.text}\n`);
             if (options.saveMapping !== undefined) {
-              const name = options.saveMapping;
-              const existing = (await services.importMappings.list(actor, kind)).find(
-                (item) => item.name === name,
-              );
-              const { mapping } = await services.importMappings.save(actor, kind, name, {
+              // Only a new name: a mapping someone saved is replaced in the import wizard or over the API,
+              // at the version they read, never by a run that did not look at it.
+              const { mapping } = await services.importMappings.save(actor, kind, options.saveMapping, {
                 columns: Object.fromEntries(report.columns.map((column) => [column.header, column.target])),
                 locale: importOptions.locale ?? null,
                 encoding: importOptions.encoding ?? null,
-                ...(existing && { version: existing.version }),
               });
               process.stdout.write(
-                `  ${existing ? 'replaced' : 'saved'} mapping "${mapping.name}" (version ${mapping.version}); ` +
-                  `use it with --saved-mapping ${JSON.stringify(mapping.name)}\n`,
+                `  saved mapping "${mapping.name}"; use it with --saved-mapping ${JSON.stringify(mapping.name)}\n`,
               );
             }
             for (const error of report.errors.slice(0, 50)) {

@@ -89,9 +89,19 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
         onError: (error) => {
           // Someone changed the case meanwhile: read it as it is now, to show what they changed.
           if (!(error instanceof ApiError) || error.code !== 'VERSION_CONFLICT') return;
-          void api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`).then((current) =>
-            setConflict({ version: current.version, reasons: current.reasons.map((reason) => reason.key) }),
-          );
+          void api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`).then((current) => {
+            const now = current.reasons.map((reason) => reason.key);
+            // The case moved on in another way (its stage, say): its reasons are as opened, so this
+            // save undoes nothing and goes ahead at the new version.
+            const same =
+              base !== null &&
+              now.length === base.reasons.length &&
+              now.every((key) => base.reasons.includes(key));
+            if (same && version !== current.version) {
+              setBase({ version: current.version, reasons: now });
+              send(keys, current.version);
+            } else setConflict({ version: current.version, reasons: now });
+          });
         },
       },
     );
@@ -100,16 +110,18 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
     send(chosen, base?.version ?? riskCase.version);
   };
   /** Their change and mine, together: what they have now, plus what I added, less what I removed. */
-  const saveBoth = () => {
-    if (!conflict || !base) return;
+  const merged = (): string[] => {
+    if (!conflict || !base) return [];
     const mineAdded = added(base.reasons, chosen);
     const mineRemoved = added(chosen, base.reasons);
-    const merged = [...new Set([...conflict.reasons, ...mineAdded])].filter(
-      (key) => !mineRemoved.includes(key),
-    );
-    setChosen(merged);
+    return [...new Set([...conflict.reasons, ...mineAdded])].filter((key) => !mineRemoved.includes(key));
+  };
+  const saveBoth = () => {
+    if (!conflict) return;
+    const both = merged();
+    setChosen(both);
     setBase(conflict);
-    send(merged, conflict.version);
+    send(both, conflict.version);
   };
   const toggle = (key: string) =>
     setChosen((current) =>
@@ -183,7 +195,12 @@ export function ReasonsEditor({ riskCase }: { riskCase: RiskCase }) {
                 <button
                   type="button"
                   className="primary small"
-                  disabled={setReasons.isPending}
+                  disabled={setReasons.isPending || merged().length === 0}
+                  title={
+                    merged().length === 0
+                      ? 'Together the changes leave no reason; a case needs one'
+                      : undefined
+                  }
                   onClick={saveBoth}
                 >
                   Save both changes
