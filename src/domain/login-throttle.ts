@@ -13,7 +13,12 @@
 import ipaddr from 'ipaddr.js';
 
 export type LoginLimitName =
-  'address_attempts' | 'address_failures' | 'account_address' | 'account_device' | 'account';
+  | 'address_attempts'
+  | 'address_failures'
+  | 'account_address'
+  | 'account_device'
+  | 'account'
+  | 'password_link_address';
 
 /** What a successful login does with the slot it took: keep it, give it back, or refill the bucket. */
 export type OnLoginSuccess = 'keep' | 'refund' | 'reset';
@@ -38,6 +43,14 @@ export const LOGIN_LIMITS: Record<LoginLimitName, LoginLimit> = {
   account_device: { name: 'account_device', capacity: 5, intervalMs: 180_000, onSuccess: 'reset' },
   // Failures for one account from all unknown clients: 10 at once, then one a minute.
   account: { name: 'account', capacity: 10, intervalMs: 60_000, onSuccess: 'refund' },
+  // Set-password attempts (a link's token and a new password) from one address: 10 at once, then
+  // one a minute; a password set gives its slot back.
+  password_link_address: {
+    name: 'password_link_address',
+    capacity: 10,
+    intervalMs: 60_000,
+    onSuccess: 'refund',
+  },
 };
 
 /** How long a client that logged in stays known to the account (its address and device cookie). */
@@ -89,6 +102,11 @@ export function loginBuckets(email: string, clientAddress: string, trust: LoginT
       throw new Error(`unknown login trust ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** The bucket a set-password attempt takes a slot from: its client's address. */
+export function passwordLinkBucket(clientAddress: string): LoginBucket {
+  return { limit: LOGIN_LIMITS.password_link_address, key: throttledClient(clientAddress) };
 }
 
 /** How far ahead of now a bucket's arrival time may be while it still has a slot. */

@@ -136,3 +136,30 @@ export const DAY_MS = 86_400_000;
 export function msToDays(ms: number): number {
   return Math.round((ms / DAY_MS) * 10) / 10;
 }
+
+/**
+ * Refuses a stage order in which a closed (end) stage comes before an open one: cases move
+ * through the open stages and end in a closed one, and every list of stages reads that way.
+ */
+export function checkStageOrder(ordered: readonly Pick<RiskStage, 'key' | 'name' | 'isEnd'>[]): void {
+  const firstEnd = ordered.findIndex((stage) => stage.isEnd);
+  if (firstEnd === -1) return;
+  const lateOpen = ordered.slice(firstEnd).find((stage) => !stage.isEnd);
+  if (lateOpen) {
+    throw new AppError(
+      'RISK_STAGE_ORDER_INVALID',
+      `The closed stages come last: "${lateOpen.name}" cannot follow "${ordered[firstEnd]?.name ?? ''}".`,
+      { stage: lateOpen.key },
+    );
+  }
+}
+
+/** Where a new stage goes when no position is given: an open one after the open stages, a closed one last. */
+export function newStageIndex(ordered: readonly Pick<RiskStage, 'isEnd'>[], isEnd: boolean): number {
+  if (isEnd) return ordered.length;
+  const firstEnd = ordered.findIndex((stage) => stage.isEnd);
+  return firstEnd === -1 ? ordered.length : firstEnd;
+}
+
+/** The gap between stored stage positions, so a stage can later be put between two without renumbering. */
+export const STAGE_POSITION_STEP = 10;

@@ -7,6 +7,9 @@ export interface Team {
   createdAt: string;
 }
 
+/** Where a user stands: can log in, has an invitation but no password yet, or was deactivated. */
+export type UserStatus = 'active' | 'invited' | 'deactivated';
+
 export interface User {
   id: number;
   email: string;
@@ -14,6 +17,15 @@ export interface User {
   role: Role;
   teamId: number | null;
   active: boolean;
+  status: UserStatus;
+  /** When the user last logged in; null when never (or before Retain kept it). */
+  lastLoginAt: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A user's status from whether they are active and have a password. */
+export function userStatus(active: boolean, hasPassword: boolean): UserStatus {
+  if (!active) return 'deactivated';
+  return hasPassword ? 'active' : 'invited';
 }

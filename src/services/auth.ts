@@ -123,13 +123,15 @@ export class AuthService {
       if (deviceKey) await trusted.distrust(userId, 'device', deviceKey);
       await trusted.trust(userId, 'device', sha256(deviceToken), trustedUntilMs);
       await trusted.pruneTrust(userId, nowMs, LOGIN_TRUSTED_CLIENTS_PER_USER);
-      await new UserRepository(db).insertSession({
+      const users = new UserRepository(db);
+      await users.insertSession({
         idHash: sha256(sessionToken),
         userId,
         csrfToken,
         now,
         expiresAt,
       });
+      await users.recordLogin(userId, now);
     });
     await this.audit(found.user, email, 'login', { address: client.address });
     return {

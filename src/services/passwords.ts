@@ -2,10 +2,11 @@
 // be raised later without invalidating stored hashes.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { AppError } from '../domain/errors';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem } from '../domain/password-rules';
+
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
 
 const PARAMS = { N: 16384, r: 8, p: 1, keylen: 64 };
-export const MIN_PASSWORD_LENGTH = 10;
-export const MAX_PASSWORD_LENGTH = 256;
 
 function derive(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -21,16 +22,8 @@ function derive(password: string, salt: Buffer, keylen: number, options: ScryptO
 
 /** Rejects passwords that are too short or too long to be sensible. */
 export function checkPasswordRules(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('VALIDATION_FAILED', `A password needs at least ${MIN_PASSWORD_LENGTH} characters.`, {
-      field: 'password',
-    });
-  }
-  if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new AppError('VALIDATION_FAILED', `A password has at most ${MAX_PASSWORD_LENGTH} characters.`, {
-      field: 'password',
-    });
-  }
+  const problem = passwordProblem(password);
+  if (problem !== null) throw new AppError('VALIDATION_FAILED', problem, { field: 'password' });
 }
 
 export async function hashPassword(password: string): Promise<string> {

@@ -4,9 +4,17 @@ import { assertCan, type Actor, type Role } from '../domain/policy';
 import type { Team, User } from '../domain/user';
 import { AuditRepository } from '../store/audit.repository';
 import { isUniqueViolation } from '../store/errors';
+import { PasswordLinkRepository } from '../store/password-link.repository';
 import { UserRepository } from '../store/user.repository';
 import { inTransaction, type ServiceContext } from './context';
+import type { PasswordLinkSent, PasswordLinkService } from './password-links';
 import { checkPasswordRules, hashPassword } from './passwords';
+
+/** Where links point when neither RETAIN_PUBLIC_URL nor a request says (the CLI, the demo). */
+export const DEFAULT_ORIGIN = 'http://localhost:3000';
+
+/** A user just added, with the invitation sent when no password was given. */
+export type CreatedUser = User & { invitation: PasswordLinkSent | null };
 
 export interface NewUserInput {
   email: string;
@@ -25,7 +33,10 @@ export interface UserChanges {
 }
 
 export class UserService {
-  constructor(private readonly context: ServiceContext) {}
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly links: PasswordLinkService,
+  ) {}
 
   private get repo() {
     return new UserRepository(this.context.store.db);
@@ -70,8 +81,12 @@ export class UserService {
     return user;
   }
 
-  /** Creates a user; `actor` null means the bootstrap path (first admin from the CLI or demo). */
-  async create(actor: Actor, input: NewUserInput): Promise<User> {
+  /**
+   * Creates a user. Without a password the user is invited: a set-password link is e-mailed when
+   * mail is set up, and answered either way. `origin` is where the links point without
+   * RETAIN_PUBLIC_URL.
+   */
+  async create(actor: Actor, input: NewUserInput, origin = DEFAULT_ORIGIN): Promise<CreatedUser> {
     assertCan(actor, 'users.manage');
     if (input.password !== undefined) checkPasswordRules(input.password);
     const email = input.email.trim().toLowerCase();
@@ -104,7 +119,8 @@ export class UserService {
       ]);
       return userId;
     });
-    return this.get(id);
+    const invitation = input.password === undefined ? await this.links.invite(actor, id, origin) : null;
+    return { ...(await this.get(id)), invitation };
   }
 
   async update(actor: Actor, id: number, changes: UserChanges): Promise<User> {
@@ -114,7 +130,24 @@ export class UserService {
     const now = this.context.clock.now();
     await inTransaction(this.context, async (db) => {
       const repo = new UserRepository(db);
-      if (!(await repo.findUser(id))) throw new AppError('USER_NOT_FOUND', `No user ${id}.`, { userId: id });
+      const user = await repo.findUser(id);
+      if (!user) throw new AppError('USER_NOT_FOUND', `No user ${id}.`, { userId: id });
+      const losesAdmin =
+        user.role === 'admin' &&
+        user.active &&
+        ((changes.role !== undefined && changes.role !== 'admin') || changes.active === false);
+      if (
+        losesAdmin &&
+        (await repo.otherActiveAdmins(id, this.context.store.kind === 'postgres')).length === 0
+      ) {
+        throw new AppError(
+          'LAST_ADMIN',
+          actor.userId === id
+            ? 'You are the only active admin: make someone else an admin first.'
+            : `${user.name} is the only active admin: make someone else an admin first.`,
+          { userId: id },
+        );
+      }
       if (changes.teamId !== undefined && changes.teamId !== null && !(await repo.findTeam(changes.teamId))) {
         throw new AppError('TEAM_NOT_FOUND', `No team ${changes.teamId}.`, { field: 'teamId' });
       }
@@ -122,6 +155,8 @@ export class UserService {
       await repo.updateUser(id, fields, now, passwordHash);
       // A password change or deactivation ends every session of that user.
       if (passwordHash !== undefined || changes.active === false) await repo.deleteSessionsOfUser(id);
+      // A deactivated user's links stop working; once reactivated, an admin sends a new one.
+      if (changes.active === false) await new PasswordLinkRepository(db).withdrawPending(id);
       await new AuditRepository(db).append(actor, now, [
         {
           entityType: 'user',

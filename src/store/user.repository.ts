@@ -1,7 +1,7 @@
 // Users, teams, sessions and API tokens.
 import type { Kysely } from 'kysely';
 import type { Role } from '../domain/policy';
-import type { Team, User } from '../domain/user';
+import { userStatus, type Team, type User } from '../domain/user';
 import type { Database, UserRow } from './schema';
 
 export interface ApiToken {
@@ -60,6 +60,40 @@ export class UserRepository {
     return row && { user: toUser(row), passwordHash: row.password_hash };
   }
 
+  /**
+   * The active admins other than `exceptId`. On PostgreSQL their rows stay locked until the
+   * transaction ends, so two admins demoting each other at once cannot both succeed.
+   */
+  async otherActiveAdmins(exceptId: number, postgres: boolean): Promise<number[]> {
+    let query = this.db
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'admin')
+      .where('active', '=', 1)
+      .orderBy('id');
+    if (postgres) query = query.forUpdate();
+    const rows = await query.execute();
+    return rows.map((row) => row.id).filter((id) => id !== exceptId);
+  }
+
+  /** Whether the user has chosen a password (an invited user has not yet). */
+  async hasPassword(id: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return (row?.password_hash ?? null) !== null;
+  }
+
+  async recordLogin(id: number, now: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ last_login_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async countUsers(): Promise<number> {
     const row = await this.db
       .selectFrom('users')
@@ -81,6 +115,7 @@ export class UserRepository {
         password_hash: passwordHash,
         created_at: at,
         updated_at: at,
+        last_login_at: null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -205,6 +240,8 @@ function toUser(row: UserRow): User {
     role: row.role as Role,
     teamId: row.team_id,
     active: row.active === 1,
+    status: userStatus(row.active === 1, row.password_hash !== null),
+    lastLoginAt: row.last_login_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -14,7 +14,7 @@ forEachStore('configuration export and import', (current) => {
     await t.services.config.createStage(admin, {
       key: 'escalated',
       name: 'Escalated',
-      position: 25,
+      position: 3,
       isEnd: false,
       outcome: null,
       active: true,

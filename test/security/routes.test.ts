@@ -259,6 +259,102 @@ forEachStore('attacker sweep of every route', (store) => {
     expect(users.body).not.toContain('mallory@example.com');
   });
 
+  it('the public set-password route: no spelling, guess or credential sets a password or reads a user', async () => {
+    await setUp();
+    const invited = await world.as('admin', {
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { email: 'invitee@example.com', name: 'Invitee', role: 'admin' },
+    });
+    const link = new URL(invited.json<{ invitation: { url: string } }>().invitation.url);
+    const token = link.searchParams.get('token') ?? '';
+    const session = await world.login('lead.a@example.com');
+    const canaries = [...Object.values(world.book.users).map((user) => user.email), 'invitee@example.com'];
+    const guesses = [
+      `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+      token.toUpperCase(),
+      `${token} `,
+      token.slice(3),
+      `rp_${'A'.repeat(43)}`,
+      "' or 1=1 --",
+      '%',
+    ];
+    // Every spelling of the address, with a wrong token, from one address: refused alike, no 5xx,
+    // nothing about any user in the answer, and all of them count against the same throttle.
+    const answers: LightMyRequestResponse[] = [];
+    for (const [index, url] of pathVariants('/api/v1/auth/set-password').entries()) {
+      answers.push(
+        await app.inject({
+          method: 'POST',
+          url,
+          remoteAddress: '192.0.2.50',
+          headers: index % 2 === 0 ? { cookie: session.cookie } : {},
+          payload: { token: guesses[index % guesses.length], password: 'attacker-password-1' },
+        }),
+      );
+    }
+    for (const response of answers) {
+      expect(response.statusCode).toBeLessThan(500);
+      expect(response.statusCode).toBeGreaterThanOrEqual(400);
+      expect(canaries.some((canary) => response.body.includes(canary))).toBe(false);
+    }
+    const codes = new Set(
+      answers.map((response) => response.json<{ error?: { code?: string } }>().error?.code),
+    );
+    expect(
+      [...codes].every((code) =>
+        ['PASSWORD_LINK_INVALID', 'NOT_FOUND', 'VALIDATION_FAILED'].includes(code ?? ''),
+      ),
+    ).toBe(true);
+    // The spellings that reached the route took slots of the one bucket of that address: ten
+    // attempts in all, then it holds.
+    const reached = answers.filter(
+      (response) => response.statusCode === 400 && response.body.includes('PASSWORD_LINK_INVALID'),
+    );
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.length).toBeLessThanOrEqual(10);
+    for (let attempt = reached.length; attempt < 10; attempt++) {
+      const more = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/set-password',
+        remoteAddress: '192.0.2.50',
+        payload: { token: guesses[attempt % guesses.length], password: 'attacker-password-1' },
+      });
+      expect(more.statusCode).toBe(400);
+    }
+    // Throttled, the right token is refused too from that address; from another it works once.
+    const held = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/set-password',
+      remoteAddress: '192.0.2.50',
+      payload: { token, password: 'attacker-password-1' },
+    });
+    expect(held.statusCode).toBe(429);
+    const used = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/set-password',
+      remoteAddress: '192.0.2.51',
+      payload: { token, password: 'the-invitees-password' },
+    });
+    expect(used.json()).toEqual({ email: 'invitee@example.com' });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/%61pi/v1/auth/set-password',
+      remoteAddress: '192.0.2.52',
+      payload: { token, password: 'attacker-password-1' },
+    });
+    expect(again.json<{ error: { code: string } }>().error.code).toBe('PASSWORD_LINK_INVALID');
+    // The session cookie sent along was neither used nor ended.
+    const lead = await app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/session',
+      headers: { cookie: session.cookie },
+    });
+    expect(lead.json()).toMatchObject({ user: { email: 'lead.a@example.com' } });
+    const login = await world.login('invitee@example.com', 'attacker-password-1');
+    expect(login.response.statusCode).toBe(401);
+  });
+
   it('addresses with doubled slashes answer 404, not 500', async () => {
     await setUp();
     for (const url of ['//api/v1/accounts', '//assets/x.js', '//', '/assets//app-1a2b3c.js']) {
@@ -313,8 +409,13 @@ forEachStore('routes declare who may call them', (store) => {
     const publicApi = app.routeAccess
       .filter((route) => route.access === 'public' && route.url.startsWith('/api/v1/'))
       .map((route) => `${route.method} ${route.url}`);
-    // The only public API operations: logging in and out. Everything else needs a credential.
-    expect(publicApi.sort()).toEqual(['POST /api/v1/auth/login', 'POST /api/v1/auth/logout']);
+    // The only public API operations: logging in and out, and choosing a password by a link's
+    // token. Everything else needs a credential.
+    expect(publicApi.sort()).toEqual([
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/logout',
+      'POST /api/v1/auth/set-password',
+    ]);
     await app.close();
   });
 });

@@ -2,8 +2,11 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROLES } from '../../domain/policy';
+import { PASSWORD_LINK_PURPOSES } from '../../domain/password-link';
 import type { Team, User } from '../../domain/user';
 import type { Services } from '../../services';
+import type { PasswordLinkSent, PasswordSet } from '../../services/password-links';
+import type { CreatedUser } from '../../services/users';
 import type { ApiToken } from '../../store/user.repository';
 import { exactly, id, listOf, timestamp, type Answer } from './shared';
 
@@ -16,6 +19,10 @@ export const userSchema = exactly<User>()(
       role: z.enum(ROLES),
       teamId: id.nullable(),
       active: z.boolean(),
+      status: z
+        .enum(['active', 'invited', 'deactivated'])
+        .describe('invited: added, and has not chosen a password yet'),
+      lastLoginAt: timestamp.nullable().describe('null: never logged in'),
       createdAt: timestamp,
       updatedAt: timestamp,
     })
@@ -23,6 +30,45 @@ export const userSchema = exactly<User>()(
 );
 
 export const usersResponse = listOf(userSchema);
+
+export const passwordLinkSentSchema = exactly<PasswordLinkSent>()(
+  z
+    .object({
+      purpose: z.enum(PASSWORD_LINK_PURPOSES),
+      url: z.string().describe('The set-password link, to pass on when it was not e-mailed; it works once'),
+      expiresAt: timestamp,
+      emailed: z.boolean(),
+      emailFailure: z
+        .enum([
+          'refused_destination',
+          'dns_failed',
+          'connection_failed',
+          'timeout',
+          'redirect_refused',
+          'http_error',
+          'rejected',
+          'not_configured',
+          'error',
+        ])
+        .nullable()
+        .describe('Why it was not e-mailed: not_configured when SMTP is not set up'),
+    })
+    .meta({ id: 'PasswordLinkSent' }),
+);
+
+export const createdUserResponse = exactly<CreatedUser>()(
+  userSchema
+    .extend({
+      invitation: passwordLinkSentSchema
+        .nullable()
+        .describe('The invitation sent to a user added without a password'),
+    })
+    .meta({ id: 'CreatedUser' }),
+);
+
+export const passwordSetResponse = exactly<PasswordSet>()(
+  z.object({ email: z.string().describe('Whose password was set: log in with it') }),
+);
 
 export const teamSchema = exactly<Team>()(
   z.object({ id, name: z.string(), createdAt: timestamp }).meta({ id: 'Team' }),

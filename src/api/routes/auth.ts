@@ -12,6 +12,7 @@ import {
   loginResponse,
   logoutResponse,
   noContent,
+  passwordSetResponse,
   sessionResponse,
 } from '../responses';
 import { idParams } from '../schemas';
@@ -86,6 +87,27 @@ export const authRoutes =
         void reply.clearCookie(SESSION_COOKIE, sessionCookie(request));
         return { ok: true } satisfies z.output<typeof logoutResponse>;
       },
+    );
+
+    app.post(
+      '/auth/set-password',
+      {
+        config: { access: 'public' },
+        schema: {
+          operationId: 'setPasswordByLink',
+          response: { 200: passwordSetResponse },
+          summary: 'Choose a password with the token of an invitation or reset link (used once)',
+          tags: ['auth'],
+          body: z.object({
+            token: z.string().min(1).max(200),
+            password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+          }),
+        },
+      },
+      (request) =>
+        services.passwordLinks.setPassword(request.body.token, request.body.password, {
+          address: request.ip,
+        }),
     );
 
     app.get(

@@ -1,11 +1,24 @@
 // Users and teams.
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf } from '../auth-hook';
-import { teamSchema, teamsResponse, userSchema, usersResponse } from '../responses';
+import {
+  createdUserResponse,
+  passwordLinkSentSchema,
+  teamSchema,
+  teamsResponse,
+  userSchema,
+  usersResponse,
+} from '../responses';
 import { idParams, role } from '../schemas';
+
+/** Where the admin reached Retain: set-password links point there unless RETAIN_PUBLIC_URL says. */
+export function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
 
 export const userRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -79,8 +92,8 @@ export const userRoutes =
         config: { access: 'users.manage' },
         schema: {
           operationId: 'createUser',
-          response: { 201: userSchema },
-          summary: 'Create a user',
+          response: { 201: createdUserResponse },
+          summary: 'Create a user; without a password, invite them by a set-password link',
           tags: ['users'],
           body: z.object({
             email: z.email().max(320),
@@ -92,7 +105,50 @@ export const userRoutes =
         },
       },
       async (request, reply) =>
-        reply.status(201).send(await services.users.create(actorOf(request), request.body)),
+        reply
+          .status(201)
+          .send(await services.users.create(actorOf(request), request.body, requestOrigin(request))),
+    );
+
+    app.post(
+      '/users/:id/invitation',
+      {
+        config: { access: 'users.manage' },
+        schema: {
+          operationId: 'resendInvitation',
+          response: { 201: passwordLinkSentSchema },
+          summary:
+            'Send a new invitation to a user who has not chosen a password; earlier links stop working',
+          tags: ['users'],
+          params: idParams,
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(
+            await services.passwordLinks.invite(actorOf(request), request.params.id, requestOrigin(request)),
+          ),
+    );
+
+    app.post(
+      '/users/:id/password-reset',
+      {
+        config: { access: 'users.manage' },
+        schema: {
+          operationId: 'sendPasswordReset',
+          response: { 201: passwordLinkSentSchema },
+          summary: "Send a password reset link; the user's sessions end and earlier links stop working",
+          tags: ['users'],
+          params: idParams,
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(
+            await services.passwordLinks.reset(actorOf(request), request.params.id, requestOrigin(request)),
+          ),
     );
 
     app.patch(
@@ -102,7 +158,7 @@ export const userRoutes =
         schema: {
           operationId: 'updateUser',
           response: { 200: userSchema },
-          summary: 'Change a user',
+          summary: 'Change a user (active: false deactivates them and ends their sessions)',
           tags: ['users'],
           params: idParams,
           body: z.object({

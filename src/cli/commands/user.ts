@@ -1,4 +1,5 @@
 // `retain user create|list` and `retain team create`: bootstrap and manage users from the shell.
+// A user is created with a password (given or generated), or with --invite by a set-password link.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { AppError } from '../../domain/errors';
@@ -17,6 +18,10 @@ export function userCommands(program: Command): void {
     .option('--role <role>', `one of ${ROLES.join(', ')}`, 'csm')
     .option('--team <name>', 'team name (created if missing)')
     .option('--password <password>', 'initial password (at least 10 characters)')
+    .option(
+      '--invite',
+      'no password: print a set-password link for the user (e-mailed too when SMTP_URL is set; links point at RETAIN_PUBLIC_URL)',
+    )
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(
       async (options: {
@@ -25,8 +30,14 @@ export function userCommands(program: Command): void {
         role: string;
         team?: string;
         password?: string;
+        invite?: boolean;
         db?: string;
       }) => {
+        if (options.invite && options.password !== undefined) {
+          throw new AppError('VALIDATION_FAILED', 'Give --password or --invite, not both.', {
+            field: 'invite',
+          });
+        }
         if (!ROLES.includes(options.role as Role)) {
           throw new AppError('VALIDATION_FAILED', `--role must be one of ${ROLES.join(', ')}.`, {
             field: 'role',
@@ -40,16 +51,24 @@ export function userCommands(program: Command): void {
               teams.find((team) => team.name === options.team)?.id ??
               (await services.users.createTeam(CLI_ACTOR, options.team)).id;
           }
-          const password = options.password ?? randomBytes(12).toString('base64url');
+          const password = options.invite
+            ? undefined
+            : (options.password ?? randomBytes(12).toString('base64url'));
           const created = await services.users.create(CLI_ACTOR, {
             email: options.email,
             name: options.name ?? options.email.split('@')[0] ?? options.email,
             role: options.role as Role,
             teamId,
-            password,
+            ...(password !== undefined && { password }),
           });
           process.stdout.write(`Created ${created.role} ${created.email} (id ${created.id}).\n`);
-          if (!options.password) process.stdout.write(`Password: ${password}\n`);
+          const invitation = created.invitation;
+          if (invitation) {
+            if (invitation.emailed) process.stdout.write(`Invitation e-mailed to ${created.email}.\n`);
+            process.stdout.write(
+              `Invitation link (works once, until ${invitation.expiresAt}):\n${invitation.url}\n`,
+            );
+          } else if (!options.password) process.stdout.write(`Password: ${password}\n`);
         });
       },
     );

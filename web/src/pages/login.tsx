@@ -1,6 +1,7 @@
 // Log in with email and password; tells why the last session ended, and how long to wait when too
 // many attempts were made.
 import { useEffect, useState, type FormEvent } from 'react';
+import { useLocation } from 'react-router';
 import { ApiError } from '../api/client';
 import { ActionError } from '../components/states';
 import { useSession } from '../session';
@@ -29,9 +30,20 @@ function useTicking(running: boolean): [number, (now: number) => void] {
   return [now, setNow];
 }
 
+/** What the page that led here passed on: the e-mail to log in with, and why (a password just set). */
+function arrival(state: unknown): { email: string; notice: string | null } {
+  const given = (state ?? {}) as { email?: unknown; notice?: unknown };
+  return {
+    email: typeof given.email === 'string' ? given.email : '',
+    notice: typeof given.notice === 'string' ? given.notice : null,
+  };
+}
+
 export function LoginPage() {
-  const { login, notice } = useSession();
-  const [email, setEmail] = useState('');
+  const { login, notice: sessionNotice } = useSession();
+  const arrived = arrival(useLocation().state);
+  const notice = sessionNotice ?? arrived.notice;
+  const [email, setEmail] = useState(arrived.email);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
