@@ -8,6 +8,7 @@ import {
   E2E_PG_PORTS,
   E2E_PORT,
   E2E_STORE,
+  E2E_SUFFIX,
   e2ePgUrl,
 } from './e2e/constants';
 
@@ -20,7 +21,7 @@ const SERVER = {
 
 export default defineConfig({
   testDir: 'e2e',
-  outputDir: 'test-results/e2e',
+  outputDir: `test-results/e2e${E2E_SUFFIX}`,
   // Generous limits for a busy 2-core CI machine: a web-first assertion returns as soon as it holds,
   // so these only decide how long a real failure takes to report.
   timeout: 120_000,
@@ -29,7 +30,7 @@ export default defineConfig({
   retries: 0,
   forbidOnly: !!process.env.CI,
   // The JSON report is what CI counts (.ci/test-summary.ts).
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: `test-results/e2e${E2E_SUFFIX}.json` }]],
   use: {
     baseURL: `http://127.0.0.1:${E2E_PORT}`,
     viewport: { width: 1440, height: 900 },

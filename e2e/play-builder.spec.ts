@@ -36,12 +36,10 @@ test('builds a play from a trigger and steps, previews it, and saves a new versi
 
   const play = page.locator('.play', { hasText: 'Digital nudge for small accounts' });
   await expect(play.locator('.status')).toHaveText('off');
-  await expect(play).toContainText(
-    'account enters a segment'.replace('account enters a segment', 'segment entered'),
-  );
+  await expect(play).toContainText('When: An account enters the segment Accounts at Risk');
   await expect(play.locator('.steps li')).toHaveText([
-    'Email to contacts: Getting more from {{account.name}}',
-    'Case: set stage saving',
+    'Email to the contacts: Getting more from {{account.name}}',
+    'Case: move to Saving',
     'Wait 7 days',
   ]);
   await play.getByRole('button', { name: 'Who would enter now?' }).click();

@@ -69,25 +69,33 @@ export class DetectionService {
     private readonly context: ServiceContext,
     private readonly config: RiskConfigService,
   ) {
-    this.stored = new JsonConfig(context, 'detectionRules', rulesSchema, DEFAULT_RULES);
+    this.stored = new JsonConfig(context, 'detectionRules', rulesSchema, DEFAULT_RULES, 'detection rules');
   }
 
   rules(): Promise<DetectionRule[]> {
     return this.stored.read();
   }
 
-  /** Replaces the rule set, validated as a whole; every reason must be in the catalog. */
-  updateRules(actor: Actor, input: unknown): Promise<DetectionRule[]> {
-    return this.stored.replace(actor, input, async (rules) => {
-      const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
-      rules.forEach((rule, index) => {
-        if (!known.has(rule.reason)) {
-          throw new AppError('RISK_REASON_NOT_FOUND', `${index}.reason: no risk reason "${rule.reason}".`, {
-            field: `${index}.reason`,
-          });
-        }
-      });
-    });
+  /**
+   * Replaces the rule set, validated as a whole; every reason must be in the catalog.
+   * `expectedRevision` (If-Match) refuses a save over someone else's.
+   */
+  updateRules(actor: Actor, input: unknown, expectedRevision?: readonly string[]): Promise<DetectionRule[]> {
+    return this.stored.replace(
+      actor,
+      input,
+      async (rules) => {
+        const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
+        rules.forEach((rule, index) => {
+          if (!known.has(rule.reason)) {
+            throw new AppError('RISK_REASON_NOT_FOUND', `${index}.reason: no risk reason "${rule.reason}".`, {
+              field: `${index}.reason`,
+            });
+          }
+        });
+      },
+      expectedRevision,
+    );
   }
 
   /** Evaluates every active rule for the given accounts (all when omitted) and acts on firings. */

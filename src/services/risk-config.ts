@@ -2,11 +2,17 @@
 import { assertCan, type Actor } from '../domain/policy';
 import { AppError } from '../domain/errors';
 import type { RiskReason } from '../domain/risk-reason';
-import type { RiskStage } from '../domain/risk-lifecycle';
+import {
+  checkStageOrder,
+  newStageIndex,
+  STAGE_POSITION_STEP,
+  type RiskStage,
+} from '../domain/risk-lifecycle';
 import { DEFAULT_SETTINGS, settingsSchema, type RetainSettings } from '../domain/settings';
 import { AuditRepository } from '../store/audit.repository';
 import { isUniqueViolation } from '../store/errors';
 import { RiskConfigRepository, type ReasonFields, type StageFields } from '../store/risk-config.repository';
+import { checkRevision } from './json-config';
 import { inTransaction, type ServiceContext } from './context';
 
 export class RiskConfigService {
@@ -26,11 +32,44 @@ export class RiskConfigService {
     return stage;
   }
 
-  async createStage(actor: Actor, fields: StageFields): Promise<RiskStage> {
+  /**
+   * Adds a stage. Without a position an open stage goes after the open stages and a closed one
+   * last; a position that would put an open stage after a closed one is refused.
+   */
+  async createStage(
+    actor: Actor,
+    input: Omit<StageFields, 'position'> & { position?: number | undefined },
+  ): Promise<RiskStage> {
     assertCan(actor, 'config.write');
-    checkStageOutcome(fields.isEnd, fields.outcome);
+    checkStageOutcome(input.isEnd, input.outcome);
     return inTransaction(this.context, async (db) => {
       const repo = new RiskConfigRepository(db);
+      const existing = await repo.listStages();
+      const taken = existing.find((stage) => stage.key === input.key);
+      if (taken)
+        throw new AppError('RISK_STAGE_KEY_TAKEN', `A stage with key "${input.key}" exists.`, {
+          key: input.key,
+        });
+      let position = input.position;
+      if (position === undefined) {
+        // Renumbered with gaps, the new stage taking its place among them.
+        const at = newStageIndex(existing, input.isEnd);
+        await repo.setStagePositions(
+          existing.map((stage, index) => ({
+            id: stage.id,
+            position: (index < at ? index + 1 : index + 2) * STAGE_POSITION_STEP,
+          })),
+        );
+        position = (at + 1) * STAGE_POSITION_STEP;
+      } else {
+        const placed = position;
+        checkStageOrder([
+          ...existing.filter((stage) => stage.position <= placed),
+          { key: input.key, name: input.name, isEnd: input.isEnd },
+          ...existing.filter((stage) => stage.position > placed),
+        ]);
+      }
+      const fields: StageFields = { ...input, position };
       const id = await repo.insertStage(fields).catch((error: unknown) => {
         if (isUniqueViolation(error)) {
           throw new AppError('RISK_STAGE_KEY_TAKEN', `A stage with key "${fields.key}" exists.`, {
@@ -51,6 +90,47 @@ export class RiskConfigService {
       const stage = (await repo.listStages()).find((candidate) => candidate.id === id);
       if (!stage) throw new Error('stage vanished after insert');
       return stage;
+    });
+  }
+
+  /**
+   * Puts the stages in this order: every stage's key once, the closed stages last. Answers the
+   * stages in their new order.
+   */
+  async reorderStages(actor: Actor, keys: readonly string[]): Promise<RiskStage[]> {
+    assertCan(actor, 'config.write');
+    return inTransaction(this.context, async (db) => {
+      const repo = new RiskConfigRepository(db);
+      const stages = await repo.listStages();
+      const byKey = new Map(stages.map((stage) => [stage.key, stage]));
+      const repeated = keys.find((key, index) => keys.indexOf(key) !== index);
+      if (repeated !== undefined)
+        throw new AppError('RISK_STAGE_ORDER_INVALID', `Stage "${repeated}" is listed twice.`, {
+          stage: repeated,
+        });
+      const unknown = keys.find((key) => !byKey.has(key));
+      if (unknown !== undefined)
+        throw new AppError('RISK_STAGE_NOT_FOUND', `No risk stage "${unknown}".`, { stage: unknown });
+      const missing = stages.filter((stage) => !keys.includes(stage.key)).map((stage) => stage.key);
+      if (missing.length > 0)
+        throw new AppError('RISK_STAGE_ORDER_INVALID', `The order leaves out ${missing.join(', ')}.`, {
+          missing,
+        });
+      const ordered = keys.map((key) => byKey.get(key)).filter((stage) => stage !== undefined);
+      checkStageOrder(ordered);
+      await repo.setStagePositions(
+        ordered.map((stage, index) => ({ id: stage.id, position: (index + 1) * STAGE_POSITION_STEP })),
+      );
+      await new AuditRepository(db).append(actor, this.context.clock.now(), [
+        {
+          entityType: 'risk_stage',
+          entityId: 'order',
+          accountId: null,
+          action: 'reordered',
+          changes: { order: [...keys] },
+        },
+      ]);
+      return repo.listStages();
     });
   }
 
@@ -80,6 +160,8 @@ export class RiskConfigService {
           throw new AppError('RISK_STAGE_KEY_TAKEN', `A stage with that key exists.`);
         throw error;
       });
+      if (changes.position !== undefined || changes.isEnd !== undefined)
+        checkStageOrder(await repo.listStages());
       await new AuditRepository(db).append(actor, this.context.clock.now(), [
         {
           entityType: 'risk_stage',
@@ -171,18 +253,27 @@ export class RiskConfigService {
     });
   }
 
-  async settings(): Promise<RetainSettings> {
-    const stored = await this.repo.readSettings();
-    const merged = { ...DEFAULT_SETTINGS, ...stored };
-    const parsed = settingsSchema.safeParse(merged);
-    return parsed.success ? parsed.data : DEFAULT_SETTINGS;
+  settings(): Promise<RetainSettings> {
+    return settingsIn(this.repo);
   }
 
-  async updateSettings(actor: Actor, changes: Partial<RetainSettings>): Promise<RetainSettings> {
+  /**
+   * Changes the settings named in `changes`. `expectedRevision` (If-Match, the ETag of a read)
+   * refuses the change when someone else saved the settings since, leaving them as they are.
+   */
+  async updateSettings(
+    actor: Actor,
+    changes: Partial<RetainSettings>,
+    expectedRevision?: readonly string[],
+  ): Promise<RetainSettings> {
     assertCan(actor, 'config.write');
-    const next = settingsSchema.parse({ ...(await this.settings()), ...changes });
-    await inTransaction(this.context, async (db) => {
-      await new RiskConfigRepository(db).writeSettings(changes, this.context.clock.now());
+    return inTransaction(this.context, async (db) => {
+      const repo = new RiskConfigRepository(db);
+      await repo.lockSettings(this.context.store.kind === 'postgres');
+      const before = await settingsIn(repo);
+      checkRevision('settings', before, expectedRevision);
+      const next = settingsSchema.parse({ ...before, ...changes });
+      await repo.writeSettings(changes, this.context.clock.now());
       await new AuditRepository(db).append(actor, this.context.clock.now(), [
         {
           entityType: 'settings',
@@ -192,9 +283,15 @@ export class RiskConfigService {
           changes: { ...changes },
         },
       ]);
+      return next;
     });
-    return next;
   }
+}
+
+async function settingsIn(repo: RiskConfigRepository): Promise<RetainSettings> {
+  const merged = { ...DEFAULT_SETTINGS, ...(await repo.readSettings()) };
+  const parsed = settingsSchema.safeParse(merged);
+  return parsed.success ? parsed.data : DEFAULT_SETTINGS;
 }
 
 function checkStageOutcome(isEnd: boolean, outcome: string | null): void {

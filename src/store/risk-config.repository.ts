@@ -1,5 +1,5 @@
 // Configuration of the risk process: the stage list, the reason catalog and settings.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { RiskReason } from '../domain/risk-reason';
 import type { CaseOutcome, RiskStage } from '../domain/risk-lifecycle';
 import type { Database } from './schema';
@@ -73,6 +73,12 @@ export class RiskConfigRepository {
       .execute();
   }
 
+  /** Stores each stage's new position (the stage order). */
+  async setStagePositions(positions: readonly { id: number; position: number }[]): Promise<void> {
+    for (const { id, position } of positions)
+      await this.db.updateTable('risk_stages').set({ position }).where('id', '=', id).execute();
+  }
+
   async countCasesInStage(stageId: number): Promise<number> {
     const row = await this.db
       .selectFrom('risk_cases')
@@ -131,6 +137,15 @@ export class RiskConfigRepository {
   async readSettings(): Promise<Record<string, unknown>> {
     const rows = await this.db.selectFrom('settings').selectAll().execute();
     return Object.fromEntries(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
+  }
+
+  /**
+   * Serialises writers of the settings until the transaction ends, so that a write made against a
+   * revision read inside it cannot race another (SQLite's write transactions already take the
+   * store's one write lock).
+   */
+  async lockSettings(postgres: boolean): Promise<void> {
+    if (postgres) await sql`select pg_advisory_xact_lock(hashtext('retain.settings'))`.execute(this.db);
   }
 
   async writeSettings(values: Record<string, unknown>, now: Date): Promise<void> {

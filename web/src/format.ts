@@ -69,3 +69,6 @@ export const QUADRANT_NAMES: Record<string, string> = {
 
 /** Words for an audit action: "stage_changed" -> "stage changed". */
 export const humanize = (text: string) => text.replace(/_/g, ' ');
+
+/** A case's priority (0-100) as every screen shows it: a whole number. */
+export const formatPriority = (priority: number) => String(Math.round(priority));

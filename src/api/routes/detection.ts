@@ -3,6 +3,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import { ifMatch, ifMatchHeader, itemsWithRevision } from '../revision';
 import {
   configDocumentResponse,
   configImportResponse,
@@ -24,9 +25,7 @@ export const detectionRoutes =
           tags: ['detection'],
         },
       },
-      async () => ({
-        items: await services.detection.rules(),
-      }),
+      async (_request, reply) => itemsWithRevision(reply, await services.detection.rules()),
     );
 
     app.put(
@@ -35,6 +34,7 @@ export const detectionRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceDetectionRules',
+          headers: ifMatchHeader,
           response: { 200: detectionRulesResponse },
           summary: 'Replace the detection rules',
           tags: ['detection'],
@@ -44,9 +44,11 @@ export const detectionRoutes =
           body: z.object({ items: z.array(z.unknown()).max(200) }),
         },
       },
-      async (request) => ({
-        items: await services.detection.updateRules(actorOf(request), request.body.items),
-      }),
+      async (request, reply) =>
+        itemsWithRevision(
+          reply,
+          await services.detection.updateRules(actorOf(request), request.body.items, ifMatch(request)),
+        ),
     );
 
     app.get(

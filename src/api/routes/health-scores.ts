@@ -3,10 +3,11 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ColumnType } from '../../domain/churn-model/table';
 import { AppError } from '../../domain/errors';
-import { SENTIMENTS } from '../../domain/health';
+import { scorecardSchema, SENTIMENTS } from '../../domain/health';
 import type { Services } from '../../services';
 import { DEFAULT_SPLIT, readChurnCsv } from '../../services/churn-model';
 import { actorOf } from '../auth-hook';
+import { ifMatch, ifMatchHeader, withRevision } from '../revision';
 import {
   accountHealthSchema,
   backtestResponse,
@@ -14,6 +15,7 @@ import {
   fitResponse,
   historyBacktestResponse,
   scoreRunSchema,
+  scorecardPreviewResponse,
   scorecardResponse,
 } from '../responses';
 import { idParams, queryFlag } from '../schemas';
@@ -144,7 +146,7 @@ export const healthScoreRoutes =
           tags: ['health'],
         },
       },
-      () => services.health.scorecard(),
+      async (_request, reply) => withRevision(reply, await services.health.scorecard()),
     );
 
     app.put(
@@ -153,6 +155,7 @@ export const healthScoreRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceScorecard',
+          headers: ifMatchHeader,
           response: { 200: scorecardResponse },
           summary: 'Replace the health scorecard',
           tags: ['health'],
@@ -160,7 +163,30 @@ export const healthScoreRoutes =
           body: z.record(z.string(), z.unknown()),
         },
       },
-      (request) => services.health.updateScorecard(actorOf(request), request.body),
+      async (request, reply) =>
+        withRevision(
+          reply,
+          await services.health.updateScorecard(actorOf(request), request.body, ifMatch(request)),
+        ),
+    );
+
+    app.post(
+      '/health/scorecard/preview',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          operationId: 'previewScorecard',
+          response: { 200: scorecardPreviewResponse },
+          summary: 'Preview the band changes of a candidate scorecard',
+          tags: ['health'],
+          description:
+            'Scores every account today with the live scorecard and with the candidate, in memory (nothing is ' +
+            'stored or changed), and counts the accounts per band under each and the moves between bands: what ' +
+            'replacing the scorecard would do, before it is applied.',
+          body: z.object({ scorecard: scorecardSchema }),
+        },
+      },
+      (request) => services.health.previewScorecard(request.body.scorecard),
     );
 
     app.post(

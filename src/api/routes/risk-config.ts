@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { settingsSchema } from '../../domain/settings';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
+import { ifMatch, ifMatchHeader, withRevision } from '../revision';
 import {
   riskReasonSchema,
   riskReasonsResponse,
@@ -16,7 +17,13 @@ import { keyParams, reasonKey } from '../schemas';
 const stageBody = z.object({
   key: reasonKey,
   name: z.string().trim().min(1).max(100),
-  position: z.number().int().min(0).max(1000),
+  position: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .optional()
+    .describe('Where it sorts; left out, an open stage goes after the open stages and a closed one last'),
   isEnd: z.boolean().default(false),
   outcome: z.enum(['recovered', 'lost']).nullable().default(null),
   active: z.boolean().default(true),
@@ -63,6 +70,23 @@ export const riskConfigRoutes =
       },
       async (request, reply) =>
         reply.status(201).send(await services.config.createStage(actorOf(request), request.body)),
+    );
+
+    app.put(
+      '/risk-stages/order',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          operationId: 'reorderRiskStages',
+          response: { 200: riskStagesResponse },
+          summary: 'Put the risk stages in order: every key once, the closed stages last',
+          tags: ['configuration'],
+          body: z.object({ keys: z.array(reasonKey).min(1).max(100) }).strict(),
+        },
+      },
+      async (request) => ({
+        items: await services.config.reorderStages(actorOf(request), request.body.keys),
+      }),
     );
 
     app.patch(
@@ -149,7 +173,7 @@ export const riskConfigRoutes =
           tags: ['configuration'],
         },
       },
-      () => services.config.settings(),
+      async (_request, reply) => withRevision(reply, await services.config.settings()),
     );
 
     app.patch(
@@ -158,13 +182,18 @@ export const riskConfigRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'updateSettings',
+          headers: ifMatchHeader,
           response: { 200: settingsResponse },
           summary: 'Change the settings',
           tags: ['configuration'],
           body: settingsSchema.partial().strict(),
         },
       },
-      (request) => services.config.updateSettings(actorOf(request), request.body),
+      async (request, reply) =>
+        withRevision(
+          reply,
+          await services.config.updateSettings(actorOf(request), request.body, ifMatch(request)),
+        ),
     );
     done();
   };

@@ -30,6 +30,14 @@ interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
+  /** The revision (ETag) the change is made on: refused with 412 PRECONDITION_FAILED when stale. */
+  ifMatch?: string;
+}
+
+/** A document with the revision it was read at (its ETag). */
+export interface Revised<T> {
+  value: T;
+  revision: string;
 }
 
 interface ErrorBody {
@@ -37,9 +45,21 @@ interface ErrorBody {
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return (await request<T>(path, options)).value;
+}
+
+/** `api` for a configuration document: answers it with its revision, to send back on a change. */
+export async function apiRevised<T>(path: string, options: RequestOptions = {}): Promise<Revised<T>> {
+  const { value, etag } = await request<T>(path, options);
+  if (etag === null) throw new ApiError(0, 'NO_REVISION', `The answer to ${path} carries no revision.`);
+  return { value, revision: etag };
+}
+
+async function request<T>(path: string, options: RequestOptions): Promise<{ value: T; etag: string | null }> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
@@ -54,7 +74,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError(0, 'NETWORK', 'Retain could not be reached. Check your connection and try again.');
   }
-  if (response.status === 204) return undefined as T;
+  if (response.status === 204) return { value: undefined as T, etag: null };
   const data: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (data as ErrorBody | null)?.error;
@@ -63,7 +83,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       for (const listener of sessionEndedListeners) listener();
     throw new ApiError(response.status, code, error?.message ?? response.statusText, error?.details);
   }
-  return data as T;
+  return { value: data as T, etag: response.headers.get('etag') };
 }
 
 /** A query string from the set values of `params`. */

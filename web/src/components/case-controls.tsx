@@ -1,9 +1,12 @@
-// Changing a case where it is shown: its stage, its reasons. Disabled for those who may not.
+// Changing a case where it is shown: its stage (closing it with a note and, for a loss, the
+// separation survey), its reasons. Disabled for those who may not.
 import { useState, type FormEvent } from 'react';
-import { useMoveStage, useReasons, useSetReasons, useStages } from '../api/hooks';
+import { useCaseChanged, useReasons, useSetReasons, useStages } from '../api/hooks';
 import { api, ApiError } from '../api/client';
-import type { RiskCase, RiskCaseDetail } from '../api/types';
+import type { RiskCase, RiskCaseDetail, Stage as RiskStage } from '../api/types';
 import { useCan } from '../session';
+import { SelectField } from './fields';
+import { ConflictNotice, useGuardedChange } from './guarded-change';
 import { ActionError } from './states';
 
 export function useMayChange(riskCase: RiskCase): boolean {
@@ -13,19 +16,43 @@ export function useMayChange(riskCase: RiskCase): boolean {
 
 export function StageSelect({ riskCase }: { riskCase: RiskCase }) {
   const stages = useStages();
-  const move = useMoveStage();
+  const reasons = useReasons();
+  const changed = useCaseChanged();
   const mayChange = useMayChange(riskCase);
-  const options = (stages.data ?? []).filter((stage) => stage.active || stage.key === riskCase.stage.key);
+  const [closing, setClosing] = useState<RiskStage | null>(null);
+  const [seen, setSeen] = useState<RiskCase>(riskCase);
+  const all = stages.data ?? [];
+  const options = all.filter((stage) => stage.active || stage.key === riskCase.stage.key);
+  const nameOf = (key: string) => all.find((stage) => stage.key === key)?.name ?? key;
+  const move = useGuardedChange<RiskCaseDetail | RiskCase, StageMove>({
+    part: (record) => ({ stage: record.stage.key }),
+    same: (a, b) => a.stage === b.stage,
+    write: (mine, version) =>
+      api<RiskCaseDetail>(`/risk-cases/${riskCase.id}/stage`, { method: 'POST', body: { ...mine, version } }),
+    read: () => api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`),
+    saved: (record) => {
+      if ('stageHistory' in record) changed(record);
+      setClosing(null);
+    },
+  });
+  const choose = (key: string) => {
+    const stage = all.find((candidate) => candidate.key === key);
+    if (!stage) return;
+    // Closing a case ends the work on it: it is confirmed, with a note, and a loss with the
+    // customer's own reasons (the separation survey).
+    if (stage.isEnd) {
+      setSeen(riskCase);
+      setClosing(stage);
+    } else move.send({ stage: key }, riskCase);
+  };
   return (
     <div className="inline-control">
       <select
         aria-label={`Stage of ${riskCase.account.name}`}
-        value={riskCase.stage.key}
-        disabled={!mayChange || move.isPending}
+        value={closing?.key ?? riskCase.stage.key}
+        disabled={!mayChange || move.pending}
         title={mayChange ? undefined : 'Only the owner, their team lead or an admin may change this case'}
-        onChange={(event) =>
-          move.mutate({ id: riskCase.id, stage: event.target.value, version: riskCase.version })
-        }
+        onChange={(event) => choose(event.target.value)}
       >
         {options.length === 0 && <option value={riskCase.stage.key}>{riskCase.stage.name}</option>}
         {options.map((stage) => (
@@ -34,8 +61,151 @@ export function StageSelect({ riskCase }: { riskCase: RiskCase }) {
           </option>
         ))}
       </select>
-      <ActionError error={move.error} />
+      {closing && (
+        <CloseCaseForm
+          riskCase={riskCase}
+          stage={closing}
+          reasons={(reasons.data ?? []).filter((reason) => reason.active)}
+          pending={move.pending}
+          onCancel={() => setClosing(null)}
+          onClose={(details) => move.send({ stage: closing.key, ...details }, seen)}
+        />
+      )}
+      {move.conflict ? (
+        <ConflictNotice
+          what="stage"
+          conflict={move.conflict}
+          describe={(value) => nameOf(value.stage)}
+          pending={move.pending}
+          onSaveMine={move.saveMine}
+          onKeepTheirs={move.keepTheirs}
+        />
+      ) : (
+        <ActionError error={move.error} />
+      )}
     </div>
+  );
+}
+
+interface StageMove {
+  stage: string;
+  note?: string;
+  survey?: {
+    primaryReason: string;
+    wouldReturn: boolean | null;
+    competitor: string | null;
+    comments: string | null;
+  };
+}
+
+/** Confirms closing a case: a note for every closing, and for a loss the separation survey. */
+function CloseCaseForm({
+  riskCase,
+  stage,
+  reasons,
+  pending,
+  onCancel,
+  onClose,
+}: {
+  riskCase: RiskCase;
+  stage: RiskStage;
+  reasons: { key: string; name: string }[];
+  pending: boolean;
+  onCancel: () => void;
+  onClose: (details: Omit<StageMove, 'stage'>) => void;
+}) {
+  const lost = stage.outcome === 'lost';
+  const [note, setNote] = useState('');
+  const [primaryReason, setPrimaryReason] = useState(riskCase.reasons[0]?.key ?? '');
+  const [wouldReturn, setWouldReturn] = useState('');
+  const [competitor, setCompetitor] = useState('');
+  const [comments, setComments] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onClose({
+      note: note.trim() || undefined,
+      ...(lost && {
+        survey: {
+          primaryReason,
+          wouldReturn: wouldReturn === '' ? null : wouldReturn === 'yes',
+          competitor: competitor.trim() || null,
+          comments: comments.trim() || null,
+        },
+      }),
+    });
+  };
+  return (
+    <form
+      className="popover close-case"
+      aria-label={`Close the case of ${riskCase.account.name}`}
+      onSubmit={submit}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onCancel();
+      }}
+    >
+      <p>
+        <strong>Close the case as {stage.name}?</strong>{' '}
+        {lost
+          ? 'The account counts as churned from today, in the reports and the churn analysis.'
+          : 'The account counts as saved from today.'}
+      </p>
+      <label>
+        {lost ? 'What happened (loss note)' : 'How it was saved'}
+        <textarea
+          required={lost}
+          rows={3}
+          autoFocus
+          value={note}
+          onChange={(event) => setNote(event.target.value)}
+        />
+      </label>
+      {lost && (
+        <fieldset>
+          <legend>Separation survey: what the customer said</legend>
+          <label>
+            Main reason they gave
+            <select required value={primaryReason} onChange={(event) => setPrimaryReason(event.target.value)}>
+              <option value="" disabled>
+                Choose a reason
+              </option>
+              {reasons.map((reason) => (
+                <option key={reason.key} value={reason.key}>
+                  {reason.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Would they come back?
+            <select value={wouldReturn} onChange={(event) => setWouldReturn(event.target.value)}>
+              <option value="">Did not say</option>
+              <option value="yes">Yes</option>
+              <option value="no">No</option>
+            </select>
+          </label>
+          <label>
+            Leaving for (competitor)
+            <input
+              value={competitor}
+              maxLength={200}
+              onChange={(event) => setCompetitor(event.target.value)}
+            />
+          </label>
+          <label>
+            Their words
+            <textarea rows={2} value={comments} onChange={(event) => setComments(event.target.value)} />
+          </label>
+        </fieldset>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary small" disabled={pending}>
+          Close as {stage.name}
+        </button>
+        <button type="button" className="small" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -237,5 +407,91 @@ export function HealthBadge({ health }: { health: { score: number; band: string 
     <span className={`band band-${health.band.toLowerCase().replace(/\W+/g, '-')}`}>
       {health.score} <span className="band-name">{health.band}</span>
     </span>
+  );
+}
+
+const MATRIX_CHOICES = {
+  expected: { label: 'Expected?', yes: 'Expected', no: 'Unexpected' },
+  avoidable: { label: 'Avoidable?', yes: 'Avoidable', no: 'Unavoidable' },
+} as const;
+
+/** One axis of the At-Risk Matrix (expected, avoidable), saved against what the user saw of it. */
+export function MatrixChoice({
+  riskCase,
+  field,
+}: {
+  riskCase: RiskCaseDetail;
+  field: 'expected' | 'avoidable';
+}) {
+  const changed = useCaseChanged();
+  const mayChange = useMayChange(riskCase);
+  const words = MATRIX_CHOICES[field];
+  const change = useGuardedChange<RiskCaseDetail, boolean | null>({
+    part: (record) => record.matrix[field],
+    write: (mine, version) =>
+      api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`, {
+        method: 'PATCH',
+        body: { [field]: mine, version },
+      }),
+    read: () => api<RiskCaseDetail>(`/risk-cases/${riskCase.id}`),
+    saved: changed,
+  });
+  const describe = (value: boolean | null) => (value === null ? 'not decided' : value ? words.yes : words.no);
+  return (
+    <div>
+      <SelectField
+        label={words.label}
+        value={riskCase.matrix[field] === null ? '' : riskCase.matrix[field] ? 'yes' : 'no'}
+        disabled={!mayChange || change.pending}
+        options={[
+          { value: 'yes', label: words.yes },
+          { value: 'no', label: words.no },
+        ]}
+        anyLabel="Not decided"
+        onChange={(value) => change.send(value === '' ? null : value === 'yes', riskCase)}
+      />
+      {change.conflict ? (
+        <ConflictNotice
+          what={`answer to “${words.label}”`}
+          conflict={change.conflict}
+          describe={describe}
+          pending={change.pending}
+          onSaveMine={change.saveMine}
+          onKeepTheirs={change.keepTheirs}
+        />
+      ) : (
+        <ActionError error={change.error} />
+      )}
+    </div>
+  );
+}
+
+/** What the customer said on leaving, on a case closed as lost. */
+export function SeparationSurveyView({ riskCase }: { riskCase: RiskCaseDetail }) {
+  const reasons = useReasons();
+  const survey = riskCase.separationSurvey;
+  if (!survey) return null;
+  const reason = (reasons.data ?? []).find((one) => one.key === survey.primaryReason);
+  return (
+    <>
+      <h3>Separation survey</h3>
+      <dl className="facts">
+        <div>
+          <dt>Main reason they gave</dt>
+          <dd>{reason?.name ?? survey.primaryReason}</dd>
+        </div>
+        <div>
+          <dt>Would come back</dt>
+          <dd>{survey.wouldReturn == null ? 'did not say' : survey.wouldReturn ? 'yes' : 'no'}</dd>
+        </div>
+        {survey.competitor && (
+          <div>
+            <dt>Leaving for</dt>
+            <dd>{survey.competitor}</dd>
+          </div>
+        )}
+      </dl>
+      {survey.comments && <blockquote>{survey.comments}</blockquote>}
+    </>
   );
 }

@@ -9,7 +9,7 @@ import { ReasonsEditor, StageSelect } from '../components/case-controls';
 import { TeamSelect } from '../components/fields';
 import { Queried } from '../components/queried';
 import { ActionError, Empty } from '../components/states';
-import { formatAge, formatDate, formatDays, formatMoney } from '../format';
+import { formatAge, formatDate, formatDays, formatMoney, formatPriority } from '../format';
 import { useUser } from '../session';
 
 export default function HuddlePage() {
@@ -86,8 +86,8 @@ export default function HuddlePage() {
                           <Link to={`/accounts/${riskCase.accountId}`}>{riskCase.account.name}</Link>
                         </h3>
                         <span className="muted small">
-                          priority {riskCase.priority} · {formatMoney(riskCase.arrAtRisk)} at risk ·{' '}
-                          {formatDays(riskCase.timeInStageDays)} in stage
+                          priority {formatPriority(riskCase.priority)} · {formatMoney(riskCase.arrAtRisk)} at
+                          risk · {formatDays(riskCase.timeInStageDays)} in stage
                         </span>
                       </div>
                       <div className="case-row">

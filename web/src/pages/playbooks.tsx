@@ -2,43 +2,22 @@
 // treated-vs-holdout verdict, and (for admins) the definition editor.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link } from 'react-router';
-import { api } from '../api/client';
-import type { DryRun, EffectivenessReport, Items, Play, PlayDefinition, PlayStep } from '../api/types';
+import { Link, useSearchParams } from 'react-router';
+import { api, ApiError } from '../api/client';
+import type { DryRun, EffectivenessReport, Items, Play, PlayDefinition } from '../api/types';
 import { NEW_PLAY, PlayBuilder } from '../components/play-builder';
+import { usePlayWords } from '../components/play-words';
 import { Queried } from '../components/queried';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { humanize } from '../format';
 import { useUser } from '../session';
 
-function describeStep(step: PlayStep): string {
-  switch (step.kind) {
-    case 'task':
-      return `Task: ${step.title} (due in ${step.dueInDays} days)`;
-    case 'wait':
-      return `Wait ${step.days} days`;
-    case 'wait_until':
-      return `Wait until ${step.condition} (up to ${step.timeoutDays} days)`;
-    case 'email':
-      return `Email to ${step.to}: ${step.subject}`;
-    case 'webhook':
-      return `Webhook: ${step.text.slice(0, 60)}`;
-    case 'action':
-      return `Case: ${humanize(step.action.kind)} ${'stage' in step.action ? humanize(step.action.stage) : 'reason' in step.action ? humanize(step.action.reason) : step.action.outcome}`;
-  }
-}
-
-function describeTrigger(trigger: Play['definition']['trigger']): string {
-  const detail = Object.entries(trigger)
-    .filter(([key]) => key !== 'kind')
-    .map(([key, value]) => `${humanize(key)} ${Array.isArray(value) ? value.join(', ') : String(value)}`)
-    .join(', ');
-  return `${humanize(trigger.kind)}${detail ? ` (${detail})` : ''}`;
-}
-
 export default function PlaybooksPage() {
   const user = useUser();
-  const [creating, setCreating] = useState(false);
+  // `?new=1&segment=<key>` (from a segment's page) opens a new play triggered by entering that segment.
+  const [params, setParams] = useSearchParams();
+  const fromSegment = params.get('segment');
+  const [creating, setCreating] = useState(user.role === 'admin' && params.get('new') === '1');
   const plays = useQuery({ queryKey: ['plays'], queryFn: () => api<Items<Play>>('/plays') });
   return (
     <section className="page">
@@ -54,7 +33,19 @@ export default function PlaybooksPage() {
           </button>
         )}
       </div>
-      {creating && <NewPlay done={() => setCreating(false)} />}
+      {creating && (
+        <NewPlay
+          initial={
+            fromSegment
+              ? { ...NEW_PLAY, trigger: { kind: 'segment_entered', segment: fromSegment } }
+              : NEW_PLAY
+          }
+          done={() => {
+            setCreating(false);
+            if (params.has('new')) setParams({}, { replace: true });
+          }}
+        />
+      )}
       <Queried
         query={plays}
         isEmpty={(data) => data.items.length === 0}
@@ -73,6 +64,7 @@ export default function PlaybooksPage() {
 }
 
 function PlayCard({ play }: { play: Play }) {
+  const words = usePlayWords();
   const user = useUser();
   const client = useQueryClient();
   const [panel, setPanel] = useState<'none' | 'dry-run' | 'effect' | 'edit'>('none');
@@ -87,7 +79,7 @@ function PlayCard({ play }: { play: Play }) {
   const admin = user.role === 'admin';
   const show = (next: typeof panel) => setPanel(panel === next ? 'none' : next);
   return (
-    <li className="card play">
+    <li className="card play" data-play-key={play.key}>
       <div className="card-head">
         <h2>{play.name}</h2>
         <span className={`status status-${play.active ? 'open' : 'closed'}`}>
@@ -96,11 +88,11 @@ function PlayCard({ play }: { play: Play }) {
       </div>
       {play.description && <p>{play.description}</p>}
       <p className="small">
-        <strong>When:</strong> {describeTrigger(play.definition.trigger)}
+        <strong>When:</strong> {words.trigger(play.definition.trigger)}
       </p>
       <ol className="steps small">
         {play.definition.steps.map((step, index) => (
-          <li key={index}>{describeStep(step)}</li>
+          <li key={index}>{words.step(step)}</li>
         ))}
       </ol>
       <div className="actions">
@@ -208,18 +200,31 @@ function EffectPanel({ play }: { play: Play }) {
 }
 
 function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
+  const words = usePlayWords();
   const client = useQueryClient();
   const [definition, setDefinition] = useState<PlayDefinition>(play.definition);
   const [asJson, setAsJson] = useState(false);
   const [text, setText] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   const [preview, setPreview] = useState<PlayDefinition | null>(null);
+  // The save is made on the version the editor opened (the card above refreshes live, and its
+  // version with it): a version someone else saved meanwhile is shown, never overwritten unasked.
+  const [against, setAgainst] = useState(play.version);
+  const [theirs, setTheirs] = useState<Play | null>(null);
   const save = useMutation({
-    mutationFn: (next: PlayDefinition) =>
-      api<Play>(`/plays/${play.key}`, { method: 'PATCH', body: { definition: next, version: play.version } }),
+    mutationFn: (input: { next: PlayDefinition; version: number }) =>
+      api<Play>(`/plays/${play.key}`, {
+        method: 'PATCH',
+        body: { definition: input.next, version: input.version },
+      }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ['plays'] });
       done();
+    },
+    onError: (error) => {
+      const current =
+        error instanceof ApiError && error.code === 'VERSION_CONFLICT' ? error.details?.current : null;
+      if (current) setTheirs(current as Play);
     },
   });
   /** The definition being edited, from the form or the JSON text. */
@@ -265,7 +270,43 @@ function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
           {parseError}
         </p>
       )}
-      <ActionError error={save.error} />
+      {theirs ? (
+        <div className="notice warn" role="alert">
+          <p>
+            Someone saved version {theirs.definitionVersion} of this play while you were editing. Yours is not
+            saved yet. Their version:
+          </p>
+          <p className="small">
+            <strong>When:</strong> {words.trigger(theirs.definition.trigger)}
+          </p>
+          <ol className="steps small">
+            {theirs.definition.steps.map((step, index) => (
+              <li key={index}>{words.step(step)}</li>
+            ))}
+          </ol>
+          <div className="actions">
+            <button
+              type="button"
+              className="primary small"
+              disabled={save.isPending}
+              onClick={() => {
+                const next = current();
+                if (!next) return;
+                setAgainst(theirs.version);
+                setTheirs(null);
+                save.mutate({ next, version: theirs.version });
+              }}
+            >
+              Save mine as version {theirs.definitionVersion + 1}
+            </button>
+            <button type="button" className="small" onClick={done}>
+              Keep theirs
+            </button>
+          </div>
+        </div>
+      ) : (
+        <ActionError error={save.error} />
+      )}
       <div className="actions">
         <button type="button" onClick={switchMode}>
           {asJson ? 'Edit as a form' : 'Edit as JSON'}
@@ -282,10 +323,10 @@ function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
         <button
           type="button"
           className="primary"
-          disabled={save.isPending}
+          disabled={save.isPending || theirs !== null}
           onClick={() => {
             const next = current();
-            if (next) save.mutate(next);
+            if (next) save.mutate({ next, version: against });
           }}
         >
           Save new version
@@ -296,11 +337,11 @@ function DefinitionEditor({ play, done }: { play: Play; done: () => void }) {
   );
 }
 
-function NewPlay({ done }: { done: () => void }) {
+function NewPlay({ initial, done }: { initial: PlayDefinition; done: () => void }) {
   const client = useQueryClient();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [definition, setDefinition] = useState<PlayDefinition>(NEW_PLAY);
+  const [definition, setDefinition] = useState<PlayDefinition>(initial);
   const create = useMutation({
     mutationFn: () =>
       api<Play>('/plays', { method: 'POST', body: { name, description: description || null, definition } }),

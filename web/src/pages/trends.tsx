@@ -1,11 +1,12 @@
 // Risk trends: cases by reason per month or week, split by a breakdown, with the cases behind any
 // point one click away.
 import { useQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { api, query } from '../api/client';
 import { useReasons } from '../api/hooks';
 import type { RiskTrends, TrendCase } from '../api/types';
+import type { Series } from '../components/chart';
 import { LineChart } from '../components/chart';
 import { Queried } from '../components/queried';
 import { Empty } from '../components/states';
@@ -43,6 +44,63 @@ function monthsAgo(months: number): string {
   return day.toISOString().slice(0, 10);
 }
 
+/** At most this many lines; the rest are summed into "Other". */
+const MAX_LINES = 5;
+
+type Period = RiskTrends['periods'][number];
+
+/** A period that has not ended yet: its count is still growing. */
+const isPartial = (period: Period) => Date.parse(period.end) > Date.now();
+
+const MONTH = new Intl.DateTimeFormat('en-GB', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const WEEK = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+
+function periodName(period: Period, interval: RiskTrends['interval']): string {
+  const start = new Date(period.start);
+  return interval === 'month' ? MONTH.format(start) : `w/c ${WEEK.format(start)}`;
+}
+
+/**
+ * The chart follows the breakdown: with none, a line per reason; with one, a line per group for
+ * the reason chosen (or all of them). The busiest lines are drawn, the rest summed as "Other",
+ * and a period that is not over is left out rather than drawn as a fall.
+ */
+function chartOf(data: RiskTrends, names: Map<string, string>, focus: string) {
+  const byGroup = data.groups.length > 0;
+  const keys = byGroup ? data.groups : data.reasons;
+  const totals = new Map<string, number>();
+  for (const cell of data.cells) {
+    if (byGroup && focus !== 'all' && cell.reason !== focus) continue;
+    const line = byGroup ? cell.group : cell.reason;
+    if (line === null) continue;
+    totals.set(`${cell.period}|${line}`, (totals.get(`${cell.period}|${line}`) ?? 0) + cell.cases);
+  }
+  const sum = (line: string) =>
+    data.periods.reduce((total, period) => total + (totals.get(`${period.key}|${line}`) ?? 0), 0);
+  const ranked = [...keys].filter((line) => sum(line) > 0).sort((a, b) => sum(b) - sum(a));
+  const shown = ranked.length > MAX_LINES + 1 ? ranked.slice(0, MAX_LINES) : ranked;
+  const rest = ranked.slice(shown.length);
+  const values = (lines: string[]) =>
+    data.periods.map((period) =>
+      isPartial(period)
+        ? null
+        : lines.reduce((total, line) => total + (totals.get(`${period.key}|${line}`) ?? 0), 0),
+    );
+  const series: Series[] = shown.map((line, index) => ({
+    label: byGroup ? line : (names.get(line) ?? line),
+    color: COLORS[index % COLORS.length] ?? '#1f5f8b',
+    values: values([line]),
+  }));
+  if (rest.length > 0)
+    series.push({ label: `Other (${rest.length})`, color: '#8a8f98', values: values(rest) });
+  const what = data.measure === 'opened' ? 'Risk cases opened' : 'Open risk cases';
+  const breakdownName = BREAKDOWNS.find((option) => option.value === data.breakdown)?.label.toLowerCase();
+  const title = byGroup
+    ? `${what} by ${breakdownName ?? 'group'}${focus === 'all' ? ', all reasons' : `, ${names.get(focus) ?? focus}`}`
+    : `${what} by reason`;
+  return { x: data.periods.map((period) => Date.parse(period.start) / 1000), series, title };
+}
+
 export default function TrendsPage() {
   const reasons = useReasons();
   const [interval, setPer] = useState<'month' | 'week'>('month');
@@ -58,21 +116,12 @@ export default function TrendsPage() {
     () => new Map((reasons.data ?? []).map((reason) => [reason.key, reason.name])),
     [reasons.data],
   );
-  const chart = useMemo(() => {
-    const data = trends.data;
-    if (!data) return null;
-    const totals = new Map<string, number>();
-    for (const one of data.cells)
-      totals.set(`${one.period}|${one.reason}`, (totals.get(`${one.period}|${one.reason}`) ?? 0) + one.cases);
-    return {
-      x: data.periods.map((period) => Date.parse(period.start) / 1000),
-      series: data.reasons.map((reason, index) => ({
-        label: names.get(reason) ?? reason,
-        color: COLORS[index % COLORS.length] ?? '#1f5f8b',
-        values: data.periods.map((period) => totals.get(`${period.key}|${reason}`) ?? 0),
-      })),
-    };
-  }, [trends.data, names]);
+  const [focus, setFocus] = useState('all');
+  const chart = useMemo(
+    () => (trends.data ? chartOf(trends.data, names, focus) : null),
+    [trends.data, names, focus],
+  );
+  const partial = trends.data?.periods.find(isPartial);
 
   return (
     <section className="page">
@@ -116,6 +165,19 @@ export default function TrendsPage() {
             ))}
           </select>
         </label>
+        {breakdown !== 'none' && (
+          <label>
+            Reason in the chart
+            <select value={focus} onChange={(event) => setFocus(event.target.value)}>
+              <option value="all">All reasons (a case counts once per reason)</option>
+              {(trends.data?.reasons ?? []).map((reason) => (
+                <option key={reason} value={reason}>
+                  {names.get(reason) ?? reason}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </form>
       <Queried
         query={trends}
@@ -125,12 +187,16 @@ export default function TrendsPage() {
         {(data) => (
           <>
             {chart && (
-              <LineChart
-                x={chart.x}
-                series={chart.series}
-                height={280}
-                label="Risk cases by reason over time"
-              />
+              <figure className="trend-chart">
+                <figcaption>{chart.title}</figcaption>
+                <LineChart x={chart.x} series={chart.series} height={280} label={chart.title} />
+                {partial && (
+                  <p className="muted small">
+                    {periodName(partial, data.interval)} is not over yet: its cases so far are in the table,
+                    not in the chart.
+                  </p>
+                )}
+              </figure>
             )}
             <TrendTable trends={data} names={names} select={setCell} />
             {cell && (
@@ -153,11 +219,17 @@ function TrendTable({
   select: (cell: { period: string; reason: string; group: string | null }) => void;
 }) {
   const groups = trends.groups.length > 0 ? trends.groups : [null];
+  // The newest periods are the ones people look at: the table opens scrolled to them.
+  const wrap = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = wrap.current;
+    if (element) element.scrollLeft = element.scrollWidth;
+  }, [trends]);
   const count = (period: string, reason: string, group: string | null) =>
     trends.cells.find((one) => one.period === period && one.reason === reason && one.group === group)
       ?.cases ?? 0;
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" ref={wrap} tabIndex={0} aria-label="Cases by period; scrolls sideways">
       <table className="compact trends">
         <caption>
           Cases by reason{trends.groups.length > 0 ? ' and group' : ''}; choose a number to see its cases
@@ -168,7 +240,8 @@ function TrendTable({
             {trends.groups.length > 0 && <th scope="col">Group</th>}
             {trends.periods.map((period) => (
               <th key={period.key} scope="col" className="num">
-                {period.key}
+                {periodName(period, trends.interval)}
+                {isPartial(period) ? ' (so far)' : ''}
               </th>
             ))}
           </tr>
@@ -189,7 +262,7 @@ function TrendTable({
                         <button
                           type="button"
                           className="link-button"
-                          aria-label={`${cases} cases for ${names.get(reason) ?? reason} in ${period.key}${group ? `, ${group}` : ''}`}
+                          aria-label={`${cases} cases for ${names.get(reason) ?? reason} in ${periodName(period, trends.interval)}${group ? `, ${group}` : ''}`}
                           onClick={() => select({ period: period.key, reason, group })}
                         >
                           {cases}
