@@ -6,6 +6,7 @@ import type { MatrixQuadrant } from './matrix';
 
 export interface ReportCase {
   caseId: number;
+  accountId: number;
   externalId: string;
   account: string;
   owner: string | null;

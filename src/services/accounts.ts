@@ -4,14 +4,19 @@ import { bareAccount, diffFields, type Account, type AccountFields, type Contact
 import { AppError } from '../domain/errors';
 import { parseEmail } from '../domain/values';
 import { assertCan, type Actor } from '../domain/policy';
+import { parseFilter } from '../domain/segment-filter';
+import { dayOf } from '../domain/signals';
 import {
   AccountRepository,
   type AccountFilter,
+  type AccountOrder,
   type AccountSort,
   type ContactFields,
+  type SortDirection,
 } from '../store/account.repository';
 import { AuditRepository, type AuditEntry } from '../store/audit.repository';
 import { isUniqueViolation } from '../store/errors';
+import { HealthRepository } from '../store/health.repository';
 import type { Database } from '../store/schema';
 import { UserRepository } from '../store/user.repository';
 import { accountCounts, type AccountCounts } from './account-counts';
@@ -26,6 +31,55 @@ export type AccountInput = Omit<
 export type ContactInput = Omit<ContactFields, 'accountId' | 'attributes' | 'name' | 'role' | 'isChampion'> &
   Partial<Omit<ContactFields, 'accountId'>>;
 
+/** Which accounts a list or an export takes: the list's filters and a segment filter's text. */
+export type AccountSelection = Omit<AccountFilter, 'segment'> & { filter?: string };
+
+/** A row of the account list: the account, its latest health score and when it last sent a signal. */
+export interface AccountListItem extends Account {
+  health: { score: number; band: string } | null;
+  lastActivityAt: string | null;
+}
+
+/** The direction each sort takes when none is asked for: the most telling rows first. */
+export const DEFAULT_SORT_DIRECTION: Record<AccountSort, SortDirection> = {
+  name: 'asc',
+  arr: 'desc',
+  renewal_date: 'asc',
+  updated_at: 'desc',
+  health_score: 'asc',
+  owner: 'asc',
+  last_activity: 'desc',
+};
+
+/**
+ * The selection as the repository filters by it: a segment filter is parsed (INVALID_FILTER with its
+ * position when it does not read) and compiled against `now`, as saved segments are.
+ */
+export function accountFilterOf(selection: AccountSelection, context: ServiceContext): AccountFilter {
+  const { filter: text, ...filter } = selection;
+  if (text === undefined || text.trim() === '') return filter;
+  return {
+    ...filter,
+    segment: {
+      filter: parseFilter(text),
+      context: { now: context.clock.now(), postgres: context.store.kind === 'postgres' },
+    },
+  };
+}
+
+/** A sort and direction as the repository orders by them (health as of today). */
+export function accountOrderOf(
+  sort: AccountSort,
+  dir: SortDirection | undefined,
+  context: ServiceContext,
+): AccountOrder {
+  return {
+    sort,
+    dir: dir ?? DEFAULT_SORT_DIRECTION[sort],
+    today: dayOf(context.clock.now().toISOString()),
+  };
+}
+
 export class AccountService {
   private readonly counts: AccountCounts;
 
@@ -37,17 +91,38 @@ export class AccountService {
     return new AccountRepository(this.context.store.db);
   }
 
+  /**
+   * One page of the accounts a selection takes, in order, each with its latest health score and
+   * last activity (two queries for the page, whatever its size).
+   */
   async list(
-    filter: AccountFilter,
+    selection: AccountSelection,
     sort: AccountSort,
     page: { limit: number; offset: number },
-  ): Promise<{ total: number; items: Account[] }> {
+    dir?: SortDirection,
+  ): Promise<{ total: number; items: AccountListItem[] }> {
+    const filter = accountFilterOf(selection, this.context);
+    const order = accountOrderOf(sort, dir, this.context);
     const repo = this.repo;
-    const [total, items] = await Promise.all([
-      this.counts.total(filter, () => repo.count(filter)),
-      repo.page(filter, sort, page),
+    // A segment filter reads scores, signals and cases, which change without the accounts table
+    // changing: its total is always counted, never kept.
+    const [total, accounts] = await Promise.all([
+      filter.segment ? repo.count(filter) : this.counts.total(filter, () => repo.count(filter)),
+      repo.page(filter, order, page),
     ]);
-    return { total, items };
+    const ids = accounts.map((account) => account.id);
+    const [health, activity] = await Promise.all([
+      new HealthRepository(this.context.store.db).latestScores(ids, order.today, { inclusive: true }),
+      repo.lastActivity(ids),
+    ]);
+    return {
+      total,
+      items: accounts.map((account) => ({
+        ...account,
+        health: health.get(account.id) ?? null,
+        lastActivityAt: activity.get(account.id) ?? null,
+      })),
+    };
   }
 
   /** Stops what the service keeps open (the account-change listener). */

@@ -42,6 +42,33 @@ export interface ScoreRun {
   bandChanges: number;
 }
 
+/** Accounts in one band; band null holds the accounts with no data to score. */
+export interface BandCount {
+  band: string | null;
+  accounts: number;
+}
+
+/** Accounts that would go from one band to another; null is "no score". */
+export interface BandMove {
+  from: string | null;
+  to: string | null;
+  accounts: number;
+}
+
+/** How a candidate scorecard would move the book between bands, against the live one, both scored today. */
+export interface ScorecardPreview {
+  day: string;
+  accounts: number;
+  /** Accounts whose band would change (to or from no score included). */
+  changed: number;
+  /** Accounts per band under the live scorecard, lowest band first. */
+  live: BandCount[];
+  /** Accounts per band under the candidate, lowest band first. */
+  candidate: BandCount[];
+  /** The moves, most accounts first. */
+  moves: BandMove[];
+}
+
 export interface AccountHealth {
   accountId: number;
   current:
@@ -64,7 +91,13 @@ export class HealthService {
   private readonly config: JsonConfig<Scorecard>;
 
   constructor(private readonly context: ServiceContext) {
-    this.config = new JsonConfig(context, 'healthScorecard', scorecardSchema, DEFAULT_SCORECARD);
+    this.config = new JsonConfig(
+      context,
+      'healthScorecard',
+      scorecardSchema,
+      DEFAULT_SCORECARD,
+      'health scorecard',
+    );
   }
 
   private get repo() {
@@ -75,9 +108,12 @@ export class HealthService {
     return this.config.read();
   }
 
-  /** Replaces the scorecard; takes effect on the next scoring of each account. */
-  updateScorecard(actor: Actor, input: unknown): Promise<Scorecard> {
-    return this.config.replace(actor, input);
+  /**
+   * Replaces the scorecard; takes effect on the next scoring of each account. `expectedRevision`
+   * (If-Match) refuses a save over someone else's.
+   */
+  updateScorecard(actor: Actor, input: unknown, expectedRevision?: readonly string[]): Promise<Scorecard> {
+    return this.config.replace(actor, input, undefined, expectedRevision);
   }
 
   /** Scores the given accounts (all when omitted) for today and stores the scores. */
@@ -85,27 +121,12 @@ export class HealthService {
     const now = this.context.clock.now();
     const today = dayOf(now.toISOString());
     const scorecard = await this.scorecard();
-    const accountRepo = new AccountRepository(this.context.store.db);
-    const ids = accountIds ?? (await accountRepo.allIds());
-    const withAttributes = readsAttributes(scorecard);
-    const query = factsQuery(
-      scorecard.measures.map((measure) => measure.input),
-      today,
-    );
+    const ids = accountIds ?? (await new AccountRepository(this.context.store.db).allIds());
     const run: ScoreRun = { day: today, scored: 0, withoutData: 0, bandChanges: 0 };
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
-      const facts = await this.repo.signalFacts(chunk, query);
-      const accounts = withAttributes ? await accountRepo.findManyById(chunk) : new Map<number, Account>();
       const rows: (HealthScore & { accountId: number; day: string })[] = [];
-      for (const accountId of chunk) {
-        const accountFacts = facts.get(accountId);
-        const account = accounts.get(accountId);
-        const inputs = {
-          ...(accountFacts ? measureInputs(scorecard.measures, accountFacts, today) : {}),
-          ...(account ? attributeInputs(scorecard.measures, account) : {}),
-        };
-        const health = accountFacts || account ? computeHealth(scorecard, inputs) : null;
+      for (const [accountId, health] of await this.healthOf(scorecard, chunk, today)) {
         if (health) rows.push({ ...health, accountId, day: today });
         else run.withoutData += 1;
       }
@@ -122,6 +143,88 @@ export class HealthService {
       run.scored += rows.length;
     }
     return run;
+  }
+
+  /**
+   * What each of the accounts would score on `today` under `scorecard`, computed and not stored;
+   * null for an account with no data for any of its measures.
+   */
+  private async healthOf(
+    scorecard: Scorecard,
+    accountIds: readonly number[],
+    today: string,
+  ): Promise<Map<number, HealthScore | null>> {
+    const query = factsQuery(
+      scorecard.measures.map((measure) => measure.input),
+      today,
+    );
+    const facts = await this.repo.signalFacts(accountIds, query);
+    const accounts = readsAttributes(scorecard)
+      ? await new AccountRepository(this.context.store.db).findManyById(accountIds)
+      : new Map<number, Account>();
+    const found = new Map<number, HealthScore | null>();
+    for (const accountId of accountIds) {
+      const accountFacts = facts.get(accountId);
+      const account = accounts.get(accountId);
+      const inputs = {
+        ...(accountFacts ? measureInputs(scorecard.measures, accountFacts, today) : {}),
+        ...(account ? attributeInputs(scorecard.measures, account) : {}),
+      };
+      found.set(accountId, accountFacts || account ? computeHealth(scorecard, inputs) : null);
+    }
+    return found;
+  }
+
+  /**
+   * How the book's bands would move if `candidate` replaced the live scorecard: every account scored
+   * today with each, in memory, nothing stored. Bands with no account are listed too.
+   */
+  async previewScorecard(candidate: Scorecard): Promise<ScorecardPreview> {
+    const today = dayOf(this.context.clock.now().toISOString());
+    const live = await this.scorecard();
+    const ids = await new AccountRepository(this.context.store.db).allIds();
+    const counts = (card: Scorecard) =>
+      new Map<string | null, number>([
+        ...[...card.bands].sort((a, b) => a.min - b.min).map((band): [string, number] => [band.name, 0]),
+        [null, 0],
+      ]);
+    const before = counts(live);
+    const after = counts(candidate);
+    const moves = new Map<string, BandMove>();
+    for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
+      const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
+      const nowBands = await this.healthOf(live, chunk, today);
+      const nextBands = await this.healthOf(candidate, chunk, today);
+      for (const accountId of chunk) {
+        const from = nowBands.get(accountId)?.band ?? null;
+        const to = nextBands.get(accountId)?.band ?? null;
+        before.set(from, (before.get(from) ?? 0) + 1);
+        after.set(to, (after.get(to) ?? 0) + 1);
+        if (from === to) continue;
+        const key = JSON.stringify([from, to]);
+        const move = moves.get(key) ?? { from, to, accounts: 0 };
+        move.accounts += 1;
+        moves.set(key, move);
+      }
+    }
+    const list = (map: Map<string | null, number>): BandCount[] =>
+      [...map]
+        .filter(([band, accounts]) => band !== null || accounts > 0)
+        .map(([band, accounts]) => ({ band, accounts }));
+    const moved = [...moves.values()].sort(
+      (a, b) =>
+        b.accounts - a.accounts ||
+        (a.from ?? '').localeCompare(b.from ?? '') ||
+        (a.to ?? '').localeCompare(b.to ?? ''),
+    );
+    return {
+      day: today,
+      accounts: ids.length,
+      changed: moved.reduce((sum, move) => sum + move.accounts, 0),
+      live: list(before),
+      candidate: list(after),
+      moves: moved,
+    };
   }
 
   /** The account's health now, its history and changes, and what drove the change. */

@@ -62,6 +62,7 @@ export class ReportService {
     const reasons = await repo.reasonsOf(rows.map((row) => row.caseId));
     const toCase = (row: TrendCaseRow): ReportCase => ({
       caseId: row.caseId,
+      accountId: row.accountId,
       externalId: row.externalId,
       account: row.accountName,
       owner: row.ownerEmail,
@@ -172,6 +173,30 @@ export class ReportService {
       });
     }
     return result;
+  }
+
+  /**
+   * The name a written report is saved under: "risk-report-smb-east-2026-03.md", the CSV naming its
+   * table ("…-2026-03-lost.csv"). Letters, digits and dashes only, so it goes into a header as it is.
+   */
+  async fileName(
+    teamId: number,
+    month: string,
+    format: 'md' | 'html' | 'csv',
+    table: ReportTable,
+  ): Promise<string> {
+    const team = await this.users.getTeam(teamId);
+    monthRange(month, this.context.clock.now());
+    const slug =
+      team.name
+        .normalize('NFKD')
+        .replace(/\p{M}/gu, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 60)
+        .replace(/-+$/, '') || `team-${team.id}`;
+    return `risk-report-${slug}-${month}${format === 'csv' ? `-${table}` : ''}.${format}`;
   }
 
   /** The report as Markdown. */

@@ -3,9 +3,10 @@
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
-import { parseFilter, readsActivity } from '../domain/segment-filter';
+import { parseFilter, readsActivity, type Filter } from '../domain/segment-filter';
 import { keyFromName } from '../domain/values';
 import { AuditRepository } from '../store/audit.repository';
+import { HealthRepository } from '../store/health.repository';
 import { PlayRepository } from '../store/play.repository';
 import {
   SavedSegmentRepository,
@@ -34,6 +35,11 @@ const segmentPatch = segmentInput.partial().extend({ version: z.number().int().p
 export interface SegmentView extends SavedSegment {
   /** Accounts matching the filter right now. */
   liveCount: number;
+}
+
+/** An account matching a segment, with its latest health score (null before it was first scored). */
+export interface SegmentMember extends SegmentAccount {
+  health: { score: number; band: string } | null;
 }
 
 export interface RefreshResult {
@@ -98,16 +104,31 @@ export class SavedSegmentService {
     };
   }
 
+  /** A page of the accounts matching a filter now, each with its latest health score. */
+  private async matching(
+    filter: Filter,
+    context: FilterContext,
+    page: { limit: number; offset: number },
+  ): Promise<SegmentMember[]> {
+    const accounts = await this.repo.matchingAccounts(filter, context, page);
+    const scores = await new HealthRepository(this.context.store.db).latestScores(
+      accounts.map((account) => account.id),
+      context.now.toISOString().slice(0, 10),
+      { inclusive: true },
+    );
+    return accounts.map((account) => ({ ...account, health: scores.get(account.id) ?? null }));
+  }
+
   /** How many accounts a filter matches now, and the first of them: for writing a filter before saving it. */
   async preview(
     filterText: string,
     page = { limit: 50, offset: 0 },
-  ): Promise<{ count: number; items: SegmentAccount[] }> {
+  ): Promise<{ count: number; items: SegmentMember[] }> {
     const filter = parseFilter(filterText);
     const context = this.filterContext();
     return {
       count: await this.repo.countMatching(filter, context),
-      items: await this.repo.matchingAccounts(filter, context, page),
+      items: await this.matching(filter, context, page),
     };
   }
 
@@ -115,13 +136,13 @@ export class SavedSegmentService {
   async members(
     id: number,
     page: { limit: number; offset: number },
-  ): Promise<{ total: number; items: SegmentAccount[] }> {
+  ): Promise<{ total: number; items: SegmentMember[] }> {
     const segment = await this.require(id);
     const filter = parseFilter(segment.filter);
     const context = this.filterContext();
     return {
       total: await this.repo.countMatching(filter, context),
-      items: await this.repo.matchingAccounts(filter, context, page),
+      items: await this.matching(filter, context, page),
     };
   }
 
@@ -272,6 +293,19 @@ export class SavedSegmentService {
     });
     if (changes.length > 0) for (const listener of this.listeners) await listener(changes);
     return results;
+  }
+
+  /**
+   * Brings one segment's membership up to date now (leads and admins), recording entries and exits;
+   * a filter that no longer reads is refused with its error rather than passed over.
+   */
+  async refreshOne(actor: Actor, id: number): Promise<RefreshResult> {
+    assertCan(actor, 'segments.write');
+    const segment = await this.require(id);
+    parseFilter(segment.filter);
+    const [result] = await this.refresh({ segmentIds: [id] });
+    if (!result) throw new AppError('SEGMENT_NOT_FOUND', `No segment ${id}.`, { segmentId: id });
+    return result;
   }
 
   /** Entries and exits of one segment, newest first. */

@@ -1,9 +1,11 @@
 // Signal ingest: validate a batch, tie each signal to its account, write it once (idempotency keys),
 // and keep the daily rollups and due items current in the same transaction.
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { bareAccount } from '../domain/account';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
+import type { TouchpointInput } from '../domain/touchpoint';
 import {
   dayOf,
   dueItemOf,
@@ -235,6 +237,58 @@ export class SignalService {
       duplicates: result.duplicates,
       createdAccounts: result.createdAccounts,
     };
+  }
+
+  /**
+   * Logs a touchpoint a person had with the account: a `touchpoint` signal written like any other
+   * (rollups, plays on touchpoints, detection after commit), by whoever may work the account's case
+   * (its CSM, their lead, an admin), with an audit entry naming them.
+   */
+  async logTouchpoint(actor: Actor, accountId: number, input: TouchpointInput): Promise<StoredSignal> {
+    const account = await new AccountRepository(this.context.store.db).findById(accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${accountId}.`, { accountId });
+    assertCan(actor, 'case.write', account);
+    const now = this.context.clock.now();
+    const key = `touchpoint:${randomUUID()}`;
+    const parsed = parseSignal({
+      kind: 'touchpoint',
+      account: account.externalId,
+      occurredAt: input.occurredAt ?? now.toISOString(),
+      idempotencyKey: key,
+      data: {
+        channel: input.channel,
+        reason: input.reason,
+        ...(input.outcome !== undefined && { outcome: input.outcome }),
+        ...(input.note !== undefined && input.note.trim() !== '' && { note: input.note.trim() }),
+      },
+    });
+    const issue = parsed.ok ? futureError(parsed.signal, now) : (parsed.issues[0] ?? null);
+    if (!parsed.ok || issue)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${issue?.field ?? 'touchpoint'}: ${issue?.message ?? 'invalid'}`,
+        {
+          field: issue?.field ?? null,
+        },
+      );
+    const signal = parsed.signal;
+    const { written, stored } = await inTransaction(this.context, async (db) => {
+      const written = await writeSignals(db, actor, now, [{ ref: 0, signal }], { source: 'api' });
+      const stored = await new SignalRepository(db).findByKey(key);
+      if (!stored) throw new Error('a touchpoint just written is missing');
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'signal',
+          entityId: stored.id,
+          accountId,
+          action: 'touchpoint_logged',
+          changes: { occurredAt: signal.occurredAt, ...signal.data },
+        },
+      ]);
+      return { written, stored };
+    });
+    await this.notify(written.accountIds);
+    return stored;
   }
 
   async listForAccount(

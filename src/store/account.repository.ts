@@ -1,10 +1,12 @@
 // Accounts and their contacts.
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Account, AccountFields, Contact } from '../domain/account';
 import { accountIssues, assertWithinLimits, contactIssues, preview } from '../domain/input-limits';
+import type { Filter } from '../domain/segment-filter';
 import { accountsWritten } from './account-writes';
 import { parseAttributes } from './json';
 import type { Database } from './schema';
+import { filterCondition, type FilterContext } from './segment-query';
 
 export interface AccountFilter {
   q?: string;
@@ -13,9 +15,28 @@ export interface AccountFilter {
   tier?: string;
   lifecycleStage?: string;
   renewalBefore?: string;
+  /** A parsed segment filter, compiled to SQL as saved segments are. */
+  segment?: { filter: Filter; context: FilterContext };
 }
 
-export type AccountSort = 'name' | 'arr' | 'renewal_date' | 'updated_at';
+export const ACCOUNT_SORTS = [
+  'name',
+  'arr',
+  'renewal_date',
+  'updated_at',
+  'health_score',
+  'owner',
+  'last_activity',
+] as const;
+export type AccountSort = (typeof ACCOUNT_SORTS)[number];
+export type SortDirection = 'asc' | 'desc';
+
+/** The order of an account list; `today` is the day whose latest health score counts. */
+export interface AccountOrder {
+  sort: AccountSort;
+  dir: SortDirection;
+  today: string;
+}
 
 export interface Page {
   limit: number;
@@ -90,15 +111,35 @@ export class AccountRepository {
     return Number(total.n);
   }
 
-  /** One page of the accounts that match `filter`, in `sort` order. */
-  async page(filter: AccountFilter, sort: AccountSort, page: Page): Promise<Account[]> {
-    const rows = await applyAccountFilter(this.selectAccounts(), filter)
-      .orderBy(`accounts.${sort}`, sort === 'arr' || sort === 'updated_at' ? 'desc' : 'asc')
-      .orderBy('accounts.id')
+  /** One page of the accounts that match `filter`, in `order`. */
+  async page(filter: AccountFilter, order: AccountOrder, page: Page): Promise<Account[]> {
+    const rows = await inOrder(applyAccountFilter(this.selectAccounts(), filter), order)
       .limit(page.limit)
       .offset(page.offset)
       .execute();
     return rows.map(toAccount);
+  }
+
+  /** The ids of every account that matches `filter`, in `order`: what an export walks through. */
+  async idsInOrder(filter: AccountFilter, order: AccountOrder): Promise<number[]> {
+    const base = this.db
+      .selectFrom('accounts')
+      .leftJoin('users', 'users.id', 'accounts.owner_id')
+      .select('accounts.id');
+    const rows = await inOrder(applyAccountFilter(base, filter), order).execute();
+    return rows.map((row) => row.id);
+  }
+
+  /** When each of these accounts last sent a signal, keyed by account id (absent: never). */
+  async lastActivity(ids: readonly number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('signals')
+      .select(['signals.account_id', (eb) => eb.fn.max('signals.occurred_at').as('at')])
+      .where('signals.account_id', 'in', ids)
+      .groupBy('signals.account_id')
+      .execute();
+    return new Map(rows.map((row) => [row.account_id, row.at]));
   }
 
   /** Streams every account in id order, in chunks, for exports. */
@@ -330,7 +371,45 @@ function applyAccountFilter<Q extends AccountQuery>(query: Q, filter: AccountFil
   if (filter.lifecycleStage !== undefined)
     q = q.where('accounts.lifecycle_stage', '=', filter.lifecycleStage);
   if (filter.renewalBefore !== undefined) q = q.where('accounts.renewal_date', '<=', filter.renewalBefore);
+  if (filter.segment) q = q.where(filterCondition(filter.segment.filter, filter.segment.context));
   return q as Q;
+}
+
+type OrderedQuery = SelectQueryBuilder<Database, 'accounts' | 'users', object>;
+
+/**
+ * The list in `order`, ties broken by id in the same direction (so the name order walks the
+ * (name, id) index either way). Columns an account may lack (renewal, owner, score, activity) put
+ * those accounts last in both directions, on both stores.
+ */
+function inOrder<Q extends OrderedQuery>(query: Q, order: AccountOrder): Q {
+  const { dir } = order;
+  const q = query as OrderedQuery;
+  const nullable = (value: Expression<unknown>) =>
+    q.orderBy(value, (ob) => (dir === 'asc' ? ob.asc() : ob.desc()).nullsLast());
+  let ordered: OrderedQuery;
+  switch (order.sort) {
+    case 'name':
+    case 'arr':
+    case 'updated_at':
+      ordered = q.orderBy(`accounts.${order.sort}`, dir);
+      break;
+    case 'renewal_date':
+      ordered = nullable(sql.ref('accounts.renewal_date'));
+      break;
+    case 'owner':
+      ordered = nullable(sql.ref('users.name'));
+      break;
+    case 'health_score':
+      ordered = nullable(
+        sql`(select h.score from health_scores h where h.account_id = accounts.id and h.day <= ${order.today} order by h.day desc limit 1)`,
+      );
+      break;
+    case 'last_activity':
+      ordered = nullable(sql`(select max(s.occurred_at) from signals s where s.account_id = accounts.id)`);
+      break;
+  }
+  return ordered.orderBy('accounts.id', dir) as Q;
 }
 
 function toColumns(fields: Partial<AccountFields>) {

@@ -1,8 +1,8 @@
 // Raw signals, the daily rollups kept up to date as signals are written, and due items.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DueItem, RollupOp, SignalKind } from '../domain/signals';
 import { parseJsonObject } from './json';
-import type { Database } from './schema';
+import type { Database, SignalTable } from './schema';
 
 export interface NewSignalRow {
   accountId: number;
@@ -181,6 +181,16 @@ export class SignalRepository {
     }
   }
 
+  /** The signal stored under an idempotency key. */
+  async findByKey(idempotencyKey: string): Promise<StoredSignal | undefined> {
+    const row = await this.db
+      .selectFrom('signals')
+      .selectAll()
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+    return row && toStoredSignal(row);
+  }
+
   /** The account's raw signals, newest first. */
   async listForAccount(
     accountId: number,
@@ -196,17 +206,7 @@ export class SignalRepository {
     if (options.kind) query = query.where('kind', '=', options.kind);
     if (options.before) query = query.where('occurred_at', '<', options.before);
     const rows = await query.execute();
-    return rows.map((row) => ({
-      id: row.id,
-      accountId: row.account_id,
-      kind: row.kind as SignalKind,
-      occurredAt: row.occurred_at,
-      receivedAt: row.received_at,
-      idempotencyKey: row.idempotency_key,
-      value: row.value,
-      data: parseJsonObject(row.data),
-      source: row.source,
-    }));
+    return rows.map(toStoredSignal);
   }
 
   /** Rollup rows of some accounts and metrics between two days, inclusive. */
@@ -267,4 +267,18 @@ export class SignalRepository {
     ]);
     return { signals: Number(signals.n), rollups: Number(rollups.n), dueItems: Number(dueItems.n) };
   }
+}
+
+function toStoredSignal(row: Selectable<SignalTable>): StoredSignal {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    kind: row.kind as SignalKind,
+    occurredAt: row.occurred_at,
+    receivedAt: row.received_at,
+    idempotencyKey: row.idempotency_key,
+    value: row.value,
+    data: parseJsonObject(row.data),
+    source: row.source,
+  };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Account, Contact } from '../../domain/account';
 import { SIGNAL_KINDS } from '../../domain/signals';
 import type { Services } from '../../services';
+import type { AccountListItem } from '../../services/accounts';
 import type { IngestReport } from '../../services/signals';
 import type { AuditEntry } from '../../store/audit.repository';
 import type { RollupRow, StoredSignal } from '../../store/signal.repository';
@@ -31,7 +32,19 @@ export const accountSchema = exactly<Account>()(
     .meta({ id: 'Account' }),
 );
 
-export const accountPageResponse = pageOf(accountSchema).meta({ id: 'AccountPage' });
+export const accountListItemSchema = exactly<AccountListItem>()(
+  accountSchema
+    .extend({
+      health: z
+        .object({ score: z.number(), band: z.string() })
+        .nullable()
+        .describe('The latest health score; null before the account was first scored'),
+      lastActivityAt: timestamp.nullable().describe('When the account last sent a signal; null if never'),
+    })
+    .meta({ id: 'AccountListItem' }),
+);
+
+export const accountPageResponse = pageOf(accountListItemSchema).meta({ id: 'AccountPage' });
 
 export const contactSchema = exactly<Contact>()(
   z

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { scorecardSchema, SENTIMENTS, type Scorecard } from '../../domain/health';
 import type { Services } from '../../services';
 import type { BacktestResult, FitResult } from '../../services/churn-model';
-import type { AccountHealth, ScoreRun } from '../../services/health';
+import type { AccountHealth, ScorecardPreview, ScoreRun } from '../../services/health';
 import { day, exactly, id, listOf, ratio, timestamp, type Answer } from './shared';
 
 const inputValue = z.union([z.number(), z.string()]).nullable().describe('The input read; null without data');
@@ -171,4 +171,30 @@ export const scoreRunSchema = exactly<ScoreRun>()(
       bandChanges: z.number().int(),
     })
     .meta({ id: 'ScoreRun' }),
+);
+
+const bandCount = z.object({
+  band: z.string().nullable().describe('null: accounts with no data to score'),
+  accounts: z.number().int(),
+});
+
+export const scorecardPreviewResponse = exactly<ScorecardPreview>()(
+  z
+    .object({
+      day,
+      accounts: z.number().int().describe('Accounts in the book'),
+      changed: z.number().int().describe('Accounts whose band would change'),
+      live: z.array(bandCount).describe('Accounts per band under the live scorecard, lowest band first'),
+      candidate: z.array(bandCount).describe('Accounts per band under the candidate, lowest band first'),
+      moves: z
+        .array(
+          z.object({
+            from: z.string().nullable().describe('Band under the live scorecard; null: no score'),
+            to: z.string().nullable().describe('Band under the candidate; null: no score'),
+            accounts: z.number().int(),
+          }),
+        )
+        .describe('Moves between bands, most accounts first'),
+    })
+    .meta({ id: 'ScorecardPreview' }),
 );

@@ -1,8 +1,8 @@
 // Saved segments: their live counts, members and entry/exit history.
 import { z } from 'zod';
 import type { Services } from '../../services';
-import type { RefreshResult, SegmentView } from '../../services/saved-segments';
-import type { MembershipEvent, SegmentAccount } from '../../store/saved-segment.repository';
+import type { RefreshResult, SegmentMember, SegmentView } from '../../services/saved-segments';
+import type { MembershipEvent } from '../../store/saved-segment.repository';
 import { day, exactly, id, listOf, pageOf, timestamp, type Answer } from './shared';
 
 export const segmentSchema = exactly<SegmentView>()(
@@ -26,7 +26,7 @@ export const segmentSchema = exactly<SegmentView>()(
 
 export const segmentsResponse = listOf(segmentSchema);
 
-export const segmentAccountSchema = exactly<SegmentAccount>()(
+export const segmentAccountSchema = exactly<SegmentMember>()(
   z
     .object({
       id,
@@ -37,6 +37,10 @@ export const segmentAccountSchema = exactly<SegmentAccount>()(
       renewalDate: day.nullable(),
       ownerEmail: z.string().nullable(),
       teamName: z.string().nullable(),
+      health: z
+        .object({ score: z.number(), band: z.string() })
+        .nullable()
+        .describe('The latest health score; null before the account was first scored'),
     })
     .meta({ id: 'SegmentAccount' }),
 );
@@ -52,17 +56,21 @@ export const segmentMembersResponse = exactly<Answer<Services['segments']['membe
   pageOf(segmentAccountSchema),
 );
 
-export const segmentRefreshResponse = listOf(
-  exactly<RefreshResult>()(
-    z.object({
+const refreshResultSchema = exactly<RefreshResult>()(
+  z
+    .object({
       segmentId: id,
       key: z.string(),
-      entered: z.number().int(),
-      left: z.number().int(),
-      members: z.number().int(),
-    }),
-  ),
+      entered: z.number().int().describe('Accounts that entered with this refresh'),
+      left: z.number().int().describe('Accounts that left with this refresh'),
+      members: z.number().int().describe('Members after it'),
+    })
+    .meta({ id: 'SegmentRefreshResult' }),
 );
+
+export const segmentRefreshResponse = listOf(refreshResultSchema);
+
+export const segmentRefreshOneResponse = refreshResultSchema;
 
 export const membershipEventsResponse = listOf(
   exactly<MembershipEvent>()(

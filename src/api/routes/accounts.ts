@@ -14,6 +14,8 @@ import {
   riskCaseViewsResponse,
 } from '../responses';
 import { INPUT_LIMITS } from '../../domain/input-limits';
+import { MAX_FILTER_LENGTH } from '../../domain/segment-filter';
+import { ACCOUNT_SORTS } from '../../store/account.repository';
 import { attributes, calendarDate, idParams, pageQuery } from '../schemas';
 
 const ACCOUNT = INPUT_LIMITS.account;
@@ -42,6 +44,35 @@ const contactBody = z.object({
   attributes: attributes.optional(),
 });
 
+/** Which accounts a list or an export takes, and in what order. */
+export const accountSelectionQuery = {
+  q: z.string().max(200).optional().describe('Part of the name or external id, ignoring case'),
+  ownerId: z.coerce.number().int().positive().optional(),
+  teamId: z.coerce.number().int().positive().optional(),
+  tier: z.string().max(100).optional(),
+  lifecycleStage: z.string().max(100).optional(),
+  renewalBefore: calendarDate.optional(),
+  filter: z
+    .string()
+    .max(MAX_FILTER_LENGTH)
+    .optional()
+    .describe(
+      'A filter in the segment language, e.g. `tier = "Enterprise" and health.score < 50`; ' +
+        '400 INVALID_FILTER with the position of what does not read',
+    ),
+  dir: z
+    .enum(['asc', 'desc'])
+    .optional()
+    .describe('Default: descending for ARR, last update and last activity, ascending otherwise'),
+};
+
+export const accountSort = z
+  .enum(ACCOUNT_SORTS)
+  .describe(
+    'health_score: the latest score; owner: the owner’s name; last_activity: the latest signal. ' +
+      'Accounts without one come last either way',
+  );
+
 export const accountRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
@@ -57,20 +88,15 @@ export const accountRoutes =
           summary: 'List and search accounts',
           tags: ['accounts'],
           querystring: z.object({
-            q: z.string().max(200).optional(),
-            ownerId: z.coerce.number().int().positive().optional(),
-            teamId: z.coerce.number().int().positive().optional(),
-            tier: z.string().max(100).optional(),
-            lifecycleStage: z.string().max(100).optional(),
-            renewalBefore: calendarDate.optional(),
-            sort: z.enum(['name', 'arr', 'renewal_date', 'updated_at']).default('name'),
+            ...accountSelectionQuery,
+            sort: accountSort.default('name'),
             ...pageQuery,
           }),
         },
       },
       async (request) => {
-        const { sort, limit, offset, ...filter } = request.query;
-        return services.accounts.list(filter, sort, { limit, offset });
+        const { sort, dir, limit, offset, ...selection } = request.query;
+        return services.accounts.list(selection, sort, { limit, offset }, dir);
       },
     );
 

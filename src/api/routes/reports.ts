@@ -57,7 +57,8 @@ export const reportRoutes =
             "A team's monthly risk report: new, saved and lost cases and ARR, top reasons, matrix, cases without a " +
             'current weekly update, KPI cards against target. format=json (default), md, html, or csv with table=' +
             REPORT_TABLES.join('|') +
-            '.',
+            '. The written forms name their file in Content-Disposition: risk-report-<team>-<month>.md or .html, ' +
+            'risk-report-<team>-<month>-<table>.csv.',
           querystring: z.object({
             teamId: z.coerce.number().int().positive(),
             month: z.string().regex(/^\d{4}-\d{2}$/, 'YYYY-MM'),
@@ -68,25 +69,29 @@ export const reportRoutes =
       },
       async (request, reply) => {
         const { teamId, month, format, table } = request.query;
+        if (format === 'json') return services.reports.monthly(teamId, month);
+        const name = await services.reports.fileName(teamId, month, format, table);
         switch (format) {
-          case 'json':
-            return services.reports.monthly(teamId, month);
           case 'md':
             return reply
               .type('text/markdown; charset=utf-8')
+              .header('content-disposition', `attachment; filename="${name}"`)
               .send(await services.reports.markdown(teamId, month));
           case 'html':
-            // A static page: no script at all, its one inline stylesheet allowed.
+            // A static page: no script at all, its one inline stylesheet allowed. Shown in the browser
+            // when opened, saved under its name when downloaded.
             return reply
               .type('text/html; charset=utf-8')
               .header(
                 'content-security-policy',
                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
               )
+              .header('content-disposition', `inline; filename="${name}"`)
               .send(await services.reports.html(teamId, month));
           case 'csv':
             return reply
               .type('text/csv; charset=utf-8')
+              .header('content-disposition', `attachment; filename="${name}"`)
               .send(await services.reports.csv(teamId, month, table));
         }
       },

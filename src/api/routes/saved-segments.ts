@@ -9,6 +9,7 @@ import {
   noContent,
   segmentMembersResponse,
   segmentPreviewResponse,
+  segmentRefreshOneResponse,
   segmentRefreshResponse,
   segmentSchema,
   segmentsResponse,
@@ -88,6 +89,23 @@ export const savedSegmentRoutes =
         },
       },
       async () => ({ items: await services.segments.refresh() }),
+    );
+
+    app.post(
+      '/segments/:id/refresh',
+      {
+        config: { access: 'segments.write' },
+        schema: {
+          operationId: 'refreshSegment',
+          response: { 200: segmentRefreshOneResponse },
+          summary: "Refresh one segment's membership",
+          tags: ['segments'],
+          description:
+            'Bring this segment’s membership up to date now, recording entries and exits (leads and admins).',
+          params: idParams,
+        },
+      },
+      (request) => services.segments.refreshOne(actorOf(request), request.params.id),
     );
 
     app.get(

@@ -1,11 +1,13 @@
 // Signals in (batches of JSON records) and out (an account's raw signals and daily rollups).
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { INPUT_LIMITS } from '../../domain/input-limits';
 import { SIGNAL_KINDS } from '../../domain/signals';
+import { TOUCHPOINT_CHANNELS, TOUCHPOINT_OUTCOMES, TOUCHPOINT_REASONS } from '../../domain/touchpoint';
 import type { Services } from '../../services';
 import { MAX_SIGNAL_BATCH } from '../../services/signals';
 import { actorOf } from '../auth-hook';
-import { ingestReportSchema, rollupsResponse, signalsResponse } from '../responses';
+import { ingestReportSchema, rollupsResponse, signalSchema, signalsResponse } from '../responses';
 import { calendarDate, idParams, queryFlag } from '../schemas';
 
 export const signalRoutes =
@@ -59,6 +61,39 @@ export const signalRoutes =
       async (request) => ({
         items: await services.signals.listForAccount(request.params.id, request.query),
       }),
+    );
+
+    app.post(
+      '/accounts/:id/touchpoints',
+      {
+        config: { access: 'case.write' },
+        schema: {
+          operationId: 'logTouchpoint',
+          response: { 201: signalSchema },
+          summary: 'Log a touchpoint with the account',
+          tags: ['signals'],
+          description:
+            'A meeting, call or message with the customer, written as a `touchpoint` signal (reason "Risk" ' +
+            'counts as a risk touchpoint). For whoever may work the account’s case: its CSM, their lead, an admin.',
+          params: idParams,
+          body: z
+            .object({
+              occurredAt: z.iso
+                .datetime({ offset: true })
+                .optional()
+                .describe('When it happened; now when left out. Not in the future'),
+              channel: z.enum(TOUCHPOINT_CHANNELS),
+              reason: z.enum(TOUCHPOINT_REASONS),
+              outcome: z.enum(TOUCHPOINT_OUTCOMES).optional(),
+              note: z.string().max(INPUT_LIMITS.signal.note).optional(),
+            })
+            .strict(),
+        },
+      },
+      async (request, reply) =>
+        reply
+          .status(201)
+          .send(await services.signals.logTouchpoint(actorOf(request), request.params.id, request.body)),
     );
 
     app.get(

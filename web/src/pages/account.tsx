@@ -3,12 +3,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import { api, query } from '../api/client';
-import { useUpdateCaseDetails } from '../api/hooks';
+import { api, ApiError, query } from '../api/client';
+import { useUsers } from '../api/hooks';
 import type {
   Account,
   AccountHealth,
-  AuditEntry,
+  CaseAuditEntry,
   Contact,
   Items,
   Page,
@@ -18,9 +18,20 @@ import type {
   Task,
   WeeklyUpdate,
 } from '../api/types';
-import { ReasonsEditor, StageSelect, useMayChange } from '../components/case-controls';
+import {
+  MatrixChoice,
+  ReasonsEditor,
+  SeparationSurveyView,
+  StageSelect,
+  useMayChange,
+} from '../components/case-controls';
+import {
+  describeTouchpoint,
+  OpenCaseForm,
+  SentimentCard,
+  TouchpointForm,
+} from '../components/account-actions';
 import { LineChart } from '../components/chart';
-import { SelectField } from '../components/fields';
 import { Queried } from '../components/queried';
 import { ActionError, Empty, ErrorState, Loading } from '../components/states';
 import { TaskList } from '../components/task-list';
@@ -32,13 +43,14 @@ export default function AccountPage() {
     queryKey: ['account', id],
     queryFn: () => api<Account>(`/accounts/${id}`),
   });
+  const users = useUsers();
   if (account.isPending) return <Loading label="Loading the account…" />;
   if (account.isError) return <ErrorState error={account.error} retry={() => void account.refetch()} />;
   const a = account.data;
   return (
     <article className="page account">
       <nav className="crumbs" aria-label="Breadcrumb">
-        <Link to="/">Worklist</Link> / {a.name}
+        <Link to="/accounts">Accounts</Link> / {a.name}
       </nav>
       <header className="account-head">
         <h1>{a.name}</h1>
@@ -47,19 +59,23 @@ export default function AccountPage() {
           <Fact label="ARR" value={formatMoney(a.arr)} />
           <Fact label="Tier" value={a.tier ?? '–'} />
           <Fact label="Renewal" value={a.renewalDate ? formatDate(a.renewalDate) : '–'} />
-          <Fact label="Owner" value={a.ownerEmail ?? 'none'} />
+          <Fact
+            label="Owner"
+            value={users.data?.find((user) => user.id === a.ownerId)?.name ?? a.ownerEmail ?? 'none'}
+          />
           <Fact label="Team" value={a.teamName ?? '–'} />
           <Fact label="Lifecycle" value={a.lifecycleStage ?? '–'} />
         </dl>
       </header>
       <div className="account-grid">
         <div className="col-main">
-          <CaseSection accountId={id} />
+          <CaseSection account={a} />
         </div>
         <div className="col-side">
           <HealthSection accountId={id} />
+          <SentimentCard account={a} />
           <ContactsSection accountId={id} />
-          <SignalsSection accountId={id} />
+          <SignalsSection account={a} />
         </div>
       </div>
     </article>
@@ -181,6 +197,7 @@ function ContactsSection({ accountId }: { accountId: number }) {
 }
 
 function describeSignal(signal: Signal): string {
+  if (signal.kind === 'touchpoint') return describeTouchpoint(signal);
   const data = signal.data;
   const parts = Object.entries(data)
     .filter(([, value]) => value !== null && typeof value !== 'object')
@@ -189,7 +206,8 @@ function describeSignal(signal: Signal): string {
   return parts.join(', ');
 }
 
-function SignalsSection({ accountId }: { accountId: number }) {
+function SignalsSection({ account }: { account: Account }) {
+  const accountId = account.id;
   const signals = useQuery({
     queryKey: ['account', accountId, 'signals'],
     queryFn: () => api<Items<Signal>>(`/accounts/${accountId}/signals?limit=30`),
@@ -197,6 +215,7 @@ function SignalsSection({ accountId }: { accountId: number }) {
   return (
     <section className="card" aria-labelledby="signals-title">
       <h2 id="signals-title">Signals</h2>
+      <TouchpointForm account={account} />
       <Queried
         query={signals}
         isEmpty={(data) => data.items.length === 0}
@@ -218,22 +237,39 @@ function SignalsSection({ accountId }: { accountId: number }) {
   );
 }
 
-function CaseSection({ accountId }: { accountId: number }) {
+function CaseSection({ account }: { account: Account }) {
+  const accountId = account.id;
   const cases = useQuery({
     queryKey: ['account', accountId, 'cases'],
     queryFn: () => api<Items<RiskCase>>(`/accounts/${accountId}/risk-cases`),
   });
   if (cases.isPending) return <Loading label="Loading the risk case…" />;
   if (cases.isError) return <ErrorState error={cases.error} retry={() => void cases.refetch()} />;
-  const current = cases.data.items.find((one) => one.status === 'open') ?? cases.data.items[0];
+  const open = cases.data.items.find((one) => one.status === 'open');
+  const current = open ?? cases.data.items[0];
+  // No open case: say so, offer to open one, and keep the account's tasks in view.
+  const noOpenCase = !open && (
+    <section className="card" aria-labelledby="no-case-title">
+      <h2 id="no-case-title">{current ? 'No open risk case' : 'Risk case'}</h2>
+      <Empty title={current ? 'Its last risk case is closed.' : 'This account has no risk case.'}>
+        It is not at risk, as far as anyone has said.
+      </Empty>
+      <OpenCaseForm account={account} />
+    </section>
+  );
   if (!current)
     return (
-      <section className="card">
-        <h2>Risk case</h2>
-        <Empty title="This account has no risk case.">It is not at risk, as far as anyone has said.</Empty>
-      </section>
+      <>
+        {noOpenCase}
+        <AccountTasks accountId={accountId} />
+      </>
     );
-  return <CaseDetail caseId={current.id} earlier={cases.data.items.filter((one) => one.id !== current.id)} />;
+  return (
+    <>
+      {noOpenCase}
+      <CaseDetail caseId={current.id} earlier={cases.data.items.filter((one) => one.id !== current.id)} />
+    </>
+  );
 }
 
 function CaseDetail({ caseId, earlier }: { caseId: number; earlier: RiskCase[] }) {
@@ -269,6 +305,7 @@ function CaseDetail({ caseId, earlier }: { caseId: number; earlier: RiskCase[] }
         </div>
         <StageTimes riskCase={riskCase} />
         <MatrixEditor riskCase={riskCase} />
+        <SeparationSurveyView riskCase={riskCase} />
         {riskCase.evidence.length > 0 && (
           <>
             <h3>What detection found</h3>
@@ -335,40 +372,13 @@ function StageTimes({ riskCase }: { riskCase: RiskCaseDetail }) {
   );
 }
 
-const tri = (value: boolean | null) => (value === null ? '' : value ? 'yes' : 'no');
-const fromTri = (value: string) => (value === '' ? null : value === 'yes');
-
 function MatrixEditor({ riskCase }: { riskCase: RiskCaseDetail }) {
-  const update = useUpdateCaseDetails();
-  const mayChange = useMayChange(riskCase);
-  const change = (field: 'expected' | 'avoidable', value: string) =>
-    update.mutate({ id: riskCase.id, [field]: fromTri(value), version: riskCase.version });
   return (
     <div className="matrix-editor">
       <h3>At-Risk Matrix</h3>
       <div className="case-row">
-        <SelectField
-          label="Expected?"
-          value={tri(riskCase.matrix.expected)}
-          disabled={!mayChange || update.isPending}
-          options={[
-            { value: 'yes', label: 'Expected' },
-            { value: 'no', label: 'Unexpected' },
-          ]}
-          anyLabel="Not decided"
-          onChange={(value) => change('expected', value)}
-        />
-        <SelectField
-          label="Avoidable?"
-          value={tri(riskCase.matrix.avoidable)}
-          disabled={!mayChange || update.isPending}
-          options={[
-            { value: 'yes', label: 'Avoidable' },
-            { value: 'no', label: 'Unavoidable' },
-          ]}
-          anyLabel="Not decided"
-          onChange={(value) => change('avoidable', value)}
-        />
+        <MatrixChoice riskCase={riskCase} field="expected" />
+        <MatrixChoice riskCase={riskCase} field="avoidable" />
         <dl className="facts">
           <Fact
             label="Quadrant"
@@ -385,7 +395,6 @@ function MatrixEditor({ riskCase }: { riskCase: RiskCaseDetail }) {
           />
         </dl>
       </div>
-      <ActionError error={update.error} />
     </div>
   );
 }
@@ -397,17 +406,34 @@ function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
   const mayChange = useMayChange(riskCase);
   const [form, setForm] = useState({ background: '', doneSoFar: '', nextSteps: '' });
   const [showAll, setShowAll] = useState(false);
+  // The newest update the writer had read when they began, so that an update someone else posts
+  // meanwhile is shown to them before theirs goes in beside it.
+  const [seen, setSeen] = useState<number | null | undefined>(undefined);
+  const [meanwhile, setMeanwhile] = useState<WeeklyUpdate[]>([]);
   const write = useMutation({
-    mutationFn: () => api<WeeklyUpdate>(`/risk-cases/${riskCase.id}/updates`, { method: 'POST', body: form }),
+    mutationFn: (previousUpdateId: number | null) =>
+      api<WeeklyUpdate>(`/risk-cases/${riskCase.id}/updates`, {
+        method: 'POST',
+        body: { ...form, previousUpdateId },
+      }),
     onSuccess: () => {
       setForm({ background: '', doneSoFar: '', nextSteps: '' });
+      setSeen(undefined);
+      setMeanwhile([]);
       void client.invalidateQueries({ queryKey: ['case', riskCase.id] });
       void client.invalidateQueries({ queryKey: ['risk-cases'] });
     },
+    onError: (error) => {
+      if (error instanceof ApiError && error.code === 'VERSION_CONFLICT') {
+        setMeanwhile((error.details?.meanwhile as WeeklyUpdate[] | undefined) ?? []);
+        void client.invalidateQueries({ queryKey: ['case', riskCase.id] });
+      }
+    },
   });
+  const newest = riskCase.updates[0]?.id ?? null;
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    write.mutate();
+    write.mutate(seen === undefined ? newest : seen);
   };
   const field = (key: keyof typeof form, label: string) => (
     <label>
@@ -416,7 +442,10 @@ function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
         required
         rows={3}
         value={form[key]}
-        onChange={(event) => setForm((current) => ({ ...current, [key]: event.target.value }))}
+        onChange={(event) => {
+          if (seen === undefined) setSeen(newest);
+          setForm((current) => ({ ...current, [key]: event.target.value }));
+        }}
       />
     </label>
   );
@@ -431,10 +460,57 @@ function WeeklyUpdates({ riskCase }: { riskCase: RiskCaseDetail }) {
           {field('background', 'Background')}
           {field('doneSoFar', "What we've done so far")}
           {field('nextSteps', 'Next steps')}
-          <ActionError error={write.error} />
-          <button type="submit" className="primary" disabled={write.isPending}>
-            {write.isPending ? 'Saving…' : 'Save update'}
-          </button>
+          {meanwhile.length > 0 ? (
+            <div className="notice warn" role="alert">
+              <p>
+                {meanwhile.length === 1
+                  ? 'Someone wrote an update'
+                  : `${meanwhile.length} updates were written`}{' '}
+                while you were writing yours:
+              </p>
+              {meanwhile.map((update) => (
+                <blockquote key={update.id}>
+                  <p className="muted small">
+                    {formatDateTime(update.at)} · {update.authorEmail ?? 'system'}
+                  </p>
+                  <p>{update.background}</p>
+                  <p>{update.doneSoFar}</p>
+                  <p>{update.nextSteps}</p>
+                </blockquote>
+              ))}
+              <p>
+                Yours is kept in the form. Change it if theirs says the same, then save it, or discard it.
+              </p>
+              <div className="actions">
+                <button
+                  type="button"
+                  className="primary small"
+                  disabled={write.isPending}
+                  onClick={() => write.mutate(meanwhile[0]?.id ?? newest)}
+                >
+                  Save mine as well
+                </button>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => {
+                    setForm({ background: '', doneSoFar: '', nextSteps: '' });
+                    setSeen(undefined);
+                    setMeanwhile([]);
+                  }}
+                >
+                  Discard mine
+                </button>
+              </div>
+            </div>
+          ) : (
+            <>
+              <ActionError error={write.error} />
+              <button type="submit" className="primary" disabled={write.isPending}>
+                {write.isPending ? 'Saving…' : 'Save update'}
+              </button>
+            </>
+          )}
         </form>
       )}
       {riskCase.updates.length === 0 ? (
@@ -486,26 +562,10 @@ function AccountTasks({ accountId }: { accountId: number }) {
   );
 }
 
-function describeChange(entry: AuditEntry): string {
-  const changes = entry.changes;
-  const stage = changes.stage as { from?: string; to?: string } | undefined;
-  if (stage?.to) return `stage ${humanize(stage.from ?? '–')} → ${humanize(stage.to)}`;
-  const added = changes.added as string[] | undefined;
-  const removed = changes.removed as string[] | undefined;
-  if (added || removed)
-    return [
-      added?.length ? `added ${added.map(humanize).join(', ')}` : '',
-      removed?.length ? `removed ${removed.map(humanize).join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('; ');
-  return '';
-}
-
 function AuditTrail({ caseId }: { caseId: number }) {
   const audit = useQuery({
     queryKey: ['case', caseId, 'audit'],
-    queryFn: () => api<Items<AuditEntry>>(`/risk-cases/${caseId}/audit`),
+    queryFn: () => api<Items<CaseAuditEntry>>(`/risk-cases/${caseId}/audit`),
   });
   return (
     <section className="card" aria-labelledby="audit-title">
@@ -520,10 +580,9 @@ function AuditTrail({ caseId }: { caseId: number }) {
           <ol className="timeline audit" tabIndex={0} aria-label="Audit trail entries, newest first">
             {[...data.items].reverse().map((entry) => (
               <li key={entry.id}>
-                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>{' '}
-                <strong>{humanize(entry.action)}</strong>{' '}
-                <span className="small">{describeChange(entry)}</span>{' '}
-                <span className="muted small">by {entry.actor}</span>
+                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> <strong>{entry.title}</strong>{' '}
+                <span className="small">{entry.summary}</span>{' '}
+                <span className="muted small">by {entry.actorName}</span>
               </li>
             ))}
           </ol>
