@@ -1,6 +1,7 @@
 // KPI scorecards: a card is a segment, a metric over it, a display format and an optional target.
 // Values are snapshotted daily, so a card's trend shows what was true on each day.
 import { z } from 'zod';
+import type { Filter } from './segment-filter';
 
 export const KPI_METRICS = [
   /** Accounts in the segment. */
@@ -192,3 +193,69 @@ export const STATUS_TEXT: Record<TargetStatus, string> = {
   no_target: '',
   no_data: 'no data',
 };
+
+/**
+ * Which accounts a card derived from case history counts on a past day: every account, or those
+ * with a risk case open at the end of that day.
+ */
+export type HistoryScope = 'book' | 'open_cases';
+
+export type CaseHistoryDerivation =
+  { derivable: true; scope: HistoryScope } | { derivable: false; reason: string };
+
+/** Whether a filter says no more than "has an open risk case" (`risk.stage is not empty`). */
+export function isOpenCaseFilter(filter: Filter): boolean {
+  switch (filter.kind) {
+    case 'not':
+      return (
+        filter.item.kind === 'empty' &&
+        filter.item.field.kind === 'risk' &&
+        filter.item.field.name === 'stage'
+      );
+    case 'and':
+    case 'or':
+      return filter.items.length > 0 && filter.items.every(isOpenCaseFilter);
+    case 'compare':
+    case 'in':
+    case 'within':
+    case 'empty':
+      return false;
+  }
+}
+
+const CASE_METRICS: readonly KpiMetric[] = ['arr_at_risk', 'avg_days_to_resolve', 'save_rate'];
+
+/**
+ * Whether a card's value on a past day can be derived from case history: when each case opened and
+ * closed, how it ended and its ARR at risk. That holds for accounts at risk, ARR at risk, days to
+ * resolve and save rate, over every account or over a segment that only says "has an open risk
+ * case". Anything else read as of a past day would be today's data passed off as history: account
+ * ARR and the account list (arr, share_of_base, gross_revenue_churn, and account_count over every
+ * account), and segments reading health scores, signals, renewals, account fields or a particular
+ * stage, reason or track, none of which are kept day by day. `filter` is the card's segment filter,
+ * null for a card without a segment.
+ */
+export function caseHistoryDerivation(card: KpiCard, filter: Filter | null): CaseHistoryDerivation {
+  const openCases = filter !== null && isOpenCaseFilter(filter);
+  if (card.segment !== null && !openCases)
+    return {
+      derivable: false,
+      reason:
+        'Its segment reads more than whether an account has an open risk case, and the rest is not ' +
+        'kept day by day, so its history starts with the first daily snapshot.',
+    };
+  if (card.metric === 'account_count' && openCases) return { derivable: true, scope: 'open_cases' };
+  if (CASE_METRICS.includes(card.metric))
+    return { derivable: true, scope: openCases ? 'open_cases' : 'book' };
+  return {
+    derivable: false,
+    reason:
+      'It depends on account ARR or the list of accounts, which are not kept day by day, so its ' +
+      'history starts with the first daily snapshot.',
+  };
+}
+
+/** Why a team's view has no derived history: past team membership is not kept. */
+export const TEAM_HISTORY_REASON =
+  'Which team each account belonged to on past days is not kept, so the team view’s history starts ' +
+  'with its first daily snapshot.';

@@ -1,10 +1,12 @@
 // The daily run, once a day after the configured hour (UTC): re-score every account, evaluate every
 // detection rule, bring every saved segment's membership up to date, snapshot every KPI card and
-// forget play events handled more than a month ago.
+// forget play events handled more than a month ago; tell owners of weekly updates gone overdue and
+// delete read notifications older than 90 days.
 // The day is claimed in the store, so with several server processes on one PostgreSQL store exactly
 // one of them does the work and a restart does not repeat it; a claim that never finished (the
 // process died) is taken over after an hour.
 import type { Kysely } from 'kysely';
+import { SYSTEM_ACTOR } from '../domain/policy';
 import type { Services } from '../services';
 import type { DetectionRun } from '../services/detection';
 import type { ScoreRun } from '../services/health';
@@ -21,6 +23,10 @@ export interface DailyRunResult {
   segments: RefreshResult[];
   kpis: { day: string; values: number };
   eventsPruned: number;
+  /** Owners told of a weekly update gone overdue (once per case per overdue period). */
+  overdueNotified: number;
+  /** Read notifications older than 90 days, deleted. */
+  notificationsPruned: number;
   ms: number;
 }
 
@@ -115,8 +121,21 @@ export class DailyRunner {
     const eventsPruned = await new PlayRepository(this.services.store.db).pruneEvents(
       new Date(now.getTime() - 30 * 86_400_000),
     );
+    const overdueNotified = await this.services.notifications.raiseOverdueUpdates(SYSTEM_ACTOR);
+    // An inbox stays bounded: read notifications are deleted after 90 days, unread ones kept.
+    const notificationsPruned = await this.services.notifications.prune();
     await finishDay(this.services.store.db, day, this.services.clock.now());
-    const result = { day, scoring, detection, segments, kpis, eventsPruned, ms: Date.now() - started };
+    const result = {
+      day,
+      scoring,
+      detection,
+      segments,
+      kpis,
+      eventsPruned,
+      overdueNotified,
+      notificationsPruned,
+      ms: Date.now() - started,
+    };
     this.options.onRun?.(result);
     return result;
   }

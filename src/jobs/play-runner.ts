@@ -37,6 +37,7 @@ import type { User } from '../domain/user';
 import { UserRepository } from '../store/user.repository';
 import { playActor, type CaseActions } from '../services/case-actions';
 import { inTransaction, type ServiceContext } from '../services/context';
+import { notifyIn, taskNotification } from '../services/notifications';
 import {
   deliveryFailure,
   httpWebhookClient,
@@ -409,6 +410,7 @@ export class PlayRunner {
         const fields = templateFields(facts);
         const assigneeId = assigneeOf(facts, step.assignee);
         const actor = await this.actorOf(run.playId);
+        const playName = (await this.repo.find(run.playId))?.name ?? actor.label;
         await inTransaction(this.context, async (db) => {
           const repo = new PlayRepository(db);
           const task = {
@@ -434,6 +436,22 @@ export class PlayRunner {
                 changes: { title: task.title, assigneeId, dueAt: task.dueAt },
               },
             ]);
+          // One notice per task: a play that waits on it needs the assignee, else it is a new task.
+          if (taskId !== null)
+            await notifyIn(
+              db,
+              actor,
+              now,
+              taskNotification({
+                taskId,
+                title: task.title,
+                assigneeId,
+                accountId: run.accountId,
+                accountName: facts.account?.name ?? `account ${run.accountId}`,
+                caseId: run.caseId,
+                play: { name: playName, waits: step.waitForCompletion },
+              }),
+            );
           failpoint('before-task-commit');
           await advance(repo, { taskId, assigneeId });
         });

@@ -1,21 +1,26 @@
 // KPI scorecards: each card's value now (for the book or one team), its status against target, and
-// its trend from daily snapshots, which the daily run takes so history is never recomputed.
+// its trend from daily snapshots, which the daily run takes so recorded history is never
+// recomputed. The days before a store's first snapshot are backfilled from case history for the
+// cards it can answer for (see caseHistoryDerivation), once, and marked as such.
 import { AppError } from '../domain/errors';
 import { daysBefore } from '../domain/health';
 import {
+  caseHistoryDerivation,
   defaultKpiCards,
   grossRevenueChurn,
   kpiCardsSchema,
   meanDays,
   saveRate,
   targetStatus,
+  TEAM_HISTORY_REASON,
+  type CaseHistoryDerivation,
   type KpiCard,
   type TargetStatus,
 } from '../domain/kpi';
 import type { Actor } from '../domain/policy';
-import { parseFilter } from '../domain/segment-filter';
+import { parseFilter, type Filter } from '../domain/segment-filter';
 import { DEFAULT_SETTINGS } from '../domain/settings';
-import { KpiRepository, type KpiScope } from '../store/kpi.repository';
+import { KpiRepository, type HistoryDay, type KpiScope, type SnapshotRow } from '../store/kpi.repository';
 import { SavedSegmentRepository } from '../store/saved-segment.repository';
 import type { ServiceContext } from './context';
 import { JsonConfig } from './json-config';
@@ -23,6 +28,20 @@ import type { RiskConfigService } from './risk-config';
 import type { UserService } from './users';
 
 const TREND_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** What a backfill from case history did. */
+export interface KpiBackfill {
+  /** The first and last day derived (the oldest case's day to yesterday); null without cases. */
+  from: string | null;
+  to: string | null;
+  /** Values stored; days that already had a snapshot are left as they were. */
+  stored: number;
+  /** The cards derived from case history, in card order. */
+  cards: string[];
+  /** The cards case history cannot answer for, which get no backfill. */
+  skipped: string[];
+}
 
 export interface KpiValue {
   key: string;
@@ -36,8 +55,16 @@ export interface KpiValue {
   value: number | null;
   target: KpiCard['target'];
   status: TargetStatus;
-  /** Daily snapshots of the last 30 days, oldest first, then today's value. */
-  series: { day: string; value: number | null }[];
+  /**
+   * Daily snapshots of the last 30 days, oldest first, then today's value; `backfilled` marks the
+   * days derived afterwards from case history rather than recorded on the day.
+   */
+  series: { day: string; value: number | null; backfilled: boolean }[];
+  /**
+   * Whether this view's past days can be derived from case history (and are backfilled before the
+   * first daily snapshot); when not, why its history starts with the first daily snapshot.
+   */
+  history: { derivable: boolean; reason: string | null };
   /** Change against the snapshot 30 days ago, when there is one. */
   change: number | null;
 }
@@ -55,8 +82,12 @@ export class KpiService {
       'kpiCards',
       kpiCardsSchema,
       defaultKpiCards(DEFAULT_SETTINGS.annualAttritionTargetPercent),
+      'KPI cards',
     );
   }
+
+  /** Set once the book is known to have history, so reads stop checking for it. */
+  private historySettled = false;
 
   private get repo() {
     return new KpiRepository(this.context.store.db);
@@ -67,20 +98,39 @@ export class KpiService {
   }
 
   /** Replaces the card list (admins); every card's segment must exist. */
-  updateCards(actor: Actor, input: unknown): Promise<KpiCard[]> {
-    return this.config.replace(actor, input, async (cards) => {
-      const segments = new SavedSegmentRepository(this.context.store.db);
-      for (const card of cards)
-        if (card.segment !== null && !(await segments.findByKey(card.segment)))
-          throw new AppError(
-            'SEGMENT_NOT_FOUND',
-            `Card "${card.key}" names segment "${card.segment}", which does not exist.`,
-            {
-              card: card.key,
-              segment: card.segment,
-            },
-          );
-    });
+  updateCards(actor: Actor, input: unknown, expectedRevision?: readonly string[]): Promise<KpiCard[]> {
+    return this.config.replace(
+      actor,
+      input,
+      async (cards) => {
+        const segments = new SavedSegmentRepository(this.context.store.db);
+        for (const card of cards)
+          if (card.segment !== null && !(await segments.findByKey(card.segment)))
+            throw new AppError(
+              'SEGMENT_NOT_FOUND',
+              `Card "${card.key}" names segment "${card.segment}", which does not exist.`,
+              {
+                card: card.key,
+                segment: card.segment,
+              },
+            );
+      },
+      expectedRevision,
+    );
+  }
+
+  /** The card's segment filter: null without a segment, undefined when the segment is gone. */
+  private async filterOf(card: KpiCard): Promise<Filter | null | undefined> {
+    if (card.segment === null) return null;
+    const segment = await new SavedSegmentRepository(this.context.store.db).findByKey(card.segment);
+    return segment ? parseFilter(segment.filter) : undefined;
+  }
+
+  private async derivationOf(card: KpiCard): Promise<CaseHistoryDerivation> {
+    const filter = await this.filterOf(card);
+    return filter === undefined
+      ? { derivable: false, reason: 'Its segment no longer exists.' }
+      : caseHistoryDerivation(card, filter);
   }
 
   private async scopeOf(card: KpiCard, teamId: number | null): Promise<KpiScope | null> {
@@ -135,6 +185,7 @@ export class KpiService {
     const teamId = options.teamId ?? null;
     if (teamId !== null) await this.users.getTeam(teamId);
     const today = this.context.clock.now().toISOString().slice(0, 10);
+    await this.backfillWithoutHistory(today);
     const cards = await this.cards();
     return Promise.all(
       cards.map(async (card): Promise<KpiValue> => {
@@ -145,6 +196,7 @@ export class KpiService {
           daysBefore(today, TREND_DAYS),
           daysBefore(today, 1),
         );
+        const derivation = await this.derivationOf(card);
         const monthAgo = history.find((point) => point.day === daysBefore(today, TREND_DAYS));
         // A per-team target ("fewer than 10 per team") means nothing for the whole book.
         const target = card.perTeam && teamId === null ? null : card.target;
@@ -159,14 +211,97 @@ export class KpiService {
           value,
           target,
           status: targetStatus(target, value),
-          series: [...history.map(({ day, value: v }) => ({ day, value: v })), { day: today, value }],
+          series: [
+            ...history.map(({ day, value: v, backfilled }) => ({ day, value: v, backfilled })),
+            { day: today, value, backfilled: false },
+          ],
           change:
             monthAgo && monthAgo.value !== null && value !== null
               ? Math.round((value - monthAgo.value) * 10) / 10
               : null,
+          history: !derivation.derivable
+            ? { derivable: false, reason: derivation.reason }
+            : teamId !== null
+              ? { derivable: false, reason: TEAM_HISTORY_REASON }
+              : { derivable: true, reason: null },
         };
       }),
     );
+  }
+
+  /**
+   * Backfills once, on the first read of a book without history: when the whole book has no
+   * snapshot, recorded or backfilled, before today (a fresh install, or one whose first daily
+   * snapshot is today's).
+   */
+  private async backfillWithoutHistory(today: string): Promise<void> {
+    if (this.historySettled) return;
+    if (!(await this.repo.hasBookHistoryBefore(today))) await this.backfill();
+    // Without cases there is nothing to derive yet; a later read tries again.
+    this.historySettled = await this.repo.hasBookHistoryBefore(today);
+  }
+
+  /**
+   * Derives the whole book's value of every card case history can answer for, as of the end of
+   * each day from the oldest case's day to yesterday, and stores them marked backfilled where a day
+   * has no snapshot; recorded snapshots are never overwritten, so running it again adds nothing.
+   * One statement per card (per year of days), not one per day. Team views are not backfilled:
+   * which team an account belonged to on a past day is not kept.
+   */
+  async backfill(): Promise<KpiBackfill> {
+    const now = this.context.clock.now();
+    const today = now.toISOString().slice(0, 10);
+    const cards = await this.cards();
+    const derivable: { card: KpiCard; scope: 'book' | 'open_cases' }[] = [];
+    const skipped: string[] = [];
+    for (const card of cards) {
+      const derivation = await this.derivationOf(card);
+      if (derivation.derivable) derivable.push({ card, scope: derivation.scope });
+      else skipped.push(card.key);
+    }
+    const result = { cards: derivable.map(({ card }) => card.key), skipped };
+    const oldest = await this.repo.oldestCaseOpenedAt();
+    const from = oldest?.slice(0, 10) ?? null;
+    const to = daysBefore(today, 1);
+    if (from === null || from > to) return { from: null, to: null, stored: 0, ...result };
+    const dayList: string[] = [];
+    for (let day = from; day <= to; day = daysBefore(day, -1)) dayList.push(day);
+    const daysFor = (periodDays: number): HistoryDay[] =>
+      dayList.map((day) => {
+        const end = Date.parse(`${day}T00:00:00.000Z`) + DAY_MS;
+        return {
+          day,
+          end: new Date(end).toISOString(),
+          windowStart: new Date(end - periodDays * DAY_MS).toISOString(),
+        };
+      });
+
+    const rows: SnapshotRow[] = [];
+    let open: Awaited<ReturnType<KpiRepository['openOnDays']>> | null = null;
+    for (const { card, scope } of derivable) {
+      const days = daysFor(card.periodDays);
+      const valueOn = new Map<string, number | null>();
+      if (card.metric === 'account_count' || card.metric === 'arr_at_risk') {
+        open ??= await this.repo.openOnDays(days);
+        for (const [day, figures] of open)
+          valueOn.set(day, card.metric === 'account_count' ? figures.accounts : figures.arrAtRisk);
+      } else {
+        const closed = await this.repo.closedInWindows(days, scope, this.context.store.kind === 'postgres');
+        for (const [day, figures] of closed)
+          valueOn.set(
+            day,
+            card.metric === 'save_rate'
+              ? saveRate(figures.recovered, figures.lost)
+              : figures.closed === 0
+                ? null
+                : Math.round((figures.totalMs / DAY_MS / figures.closed) * 10) / 10,
+          );
+      }
+      for (const day of dayList)
+        rows.push({ cardKey: card.key, teamId: 0, day, value: valueOn.get(day) ?? null });
+    }
+    const stored = await this.repo.insertBackfilled(rows, now);
+    return { from, to, stored, ...result };
   }
 
   /** Stores every card's value for today, for the book and for each team. */

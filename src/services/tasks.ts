@@ -3,13 +3,16 @@
 // the offered ones the assignee accepts) and lets a run waiting on the task go on.
 import { z } from 'zod';
 import { AppError } from '../domain/errors';
-import { playActionSchema, type PlayAction } from '../domain/playbook';
-import { can, type Actor } from '../domain/policy';
+import { addDays, playActionSchema, type PlayAction } from '../domain/playbook';
+import { assertCan, can, type Actor } from '../domain/policy';
+import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
 import { PlayRepository, type TaskRecord } from '../store/play.repository';
+import { UserRepository } from '../store/user.repository';
 import type { ActionResult, CaseActions } from './case-actions';
 import { inTransaction, type ServiceContext } from './context';
 import { validationFailed } from './json-config';
+import { notifyIn, taskNotification } from './notifications';
 
 const completion = z
   .object({
@@ -23,6 +26,15 @@ export type TaskState = 'open' | 'due' | 'overdue' | 'done' | 'all';
 
 export interface TaskView extends TaskRecord {
   overdue: boolean;
+}
+
+/** A task a person gives someone by hand, on an account (and its open case, if it has one). */
+export interface NewTaskInput {
+  accountId: number;
+  assigneeId: number;
+  title: string;
+  description?: string;
+  dueInDays: number;
 }
 
 export class TaskService {
@@ -58,6 +70,72 @@ export class TaskService {
       page.offset,
     );
     return { total: result.total, items: result.items.map((task) => withOverdue(task, now)) };
+  }
+
+  /**
+   * Gives a task to someone on an account the actor may work on; the assignee is notified in the
+   * same transaction.
+   */
+  async create(actor: Actor, input: NewTaskInput): Promise<TaskView> {
+    const db = this.context.store.db;
+    const [account, assignee] = await Promise.all([
+      new AccountRepository(db).findById(input.accountId),
+      new UserRepository(db).findUser(input.assigneeId),
+    ]);
+    if (!account)
+      throw new AppError('ACCOUNT_NOT_FOUND', `No account ${input.accountId}.`, {
+        accountId: input.accountId,
+      });
+    assertCan(actor, 'case.write', account);
+    if (!assignee || !assignee.active)
+      throw new AppError('VALIDATION_FAILED', `assigneeId: no active user ${input.assigneeId}.`, {
+        field: 'assigneeId',
+      });
+    const now = this.context.clock.now();
+    const id = await inTransaction(this.context, async (tx) => {
+      const repo = new PlayRepository(tx);
+      const caseId = (await repo.openCases([account.id])).get(account.id) ?? null;
+      const task = {
+        runId: null,
+        stepIndex: null,
+        accountId: account.id,
+        caseId,
+        assigneeId: assignee.id,
+        title: input.title,
+        description: input.description ?? '',
+        dueAt: addDays(now, input.dueInDays),
+        actions: [],
+        actionsMode: null,
+      };
+      const taskId = await repo.insertTask(task, now);
+      if (taskId === null) throw new Error('the task was not written');
+      await new AuditRepository(tx).append(actor, now, [
+        {
+          entityType: 'task',
+          entityId: taskId,
+          accountId: account.id,
+          action: 'created',
+          changes: { title: task.title, assigneeId: assignee.id, dueAt: task.dueAt },
+        },
+      ]);
+      // Giving yourself a task needs no notice.
+      if (assignee.id !== actor.userId)
+        await notifyIn(
+          tx,
+          actor,
+          now,
+          taskNotification({
+            taskId,
+            title: task.title,
+            assigneeId: assignee.id,
+            accountId: account.id,
+            accountName: account.name,
+            caseId,
+          }),
+        );
+      return taskId;
+    });
+    return this.get(id);
   }
 
   async get(id: number): Promise<TaskView> {

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { Actor } from '../../src/domain/policy';
 import { generateDemoBook } from '../../src/services/demo';
 import { createTestStore, forEachStore, type TestStore } from '../helpers/stores';
 
@@ -84,5 +85,82 @@ forEachStore('demo book', (current) => {
     );
     const signals = await t.services.signals.listForAccount(open.items[0]!.accountId, { limit: 100 });
     expect(new Set(signals.map((signal) => signal.kind))).toContain('usage');
+  });
+
+  it('reads like a real book: tasks from plays, varied LTV, reasons, updates and last activity', async () => {
+    const t = current();
+    await generateDemoBook(t.services, { accounts: 1000, seed: 11, password: 'demo-password' });
+    const admin = (await t.services.users.listUsers()).find((user) => user.role === 'admin');
+    if (!admin) throw new Error('the demo has an admin');
+    const actor: Actor = { userId: admin.id, role: 'admin', teamId: null, label: admin.email };
+    const open = (await t.services.riskCases.worklist({ limit: 500 })).items;
+
+    // Plays ran over the book's history: every CSM with open cases has something open in the
+    // inbox, some tasks are done and some are overdue.
+    const owners = new Set(
+      open.flatMap((item) => (item.account.ownerId === null ? [] : [item.account.ownerId])),
+    );
+    const page = { limit: 1, offset: 0 };
+    for (const owner of owners) {
+      const inbox = await t.services.tasks.inbox(actor, { assignee: owner, state: 'open' }, page);
+      expect.soft(inbox.total, `open tasks of user ${owner}`).toBeGreaterThan(0);
+    }
+    const allDone = await Promise.all(
+      [...owners].map((owner) => t.services.tasks.inbox(actor, { assignee: owner, state: 'done' }, page)),
+    );
+    expect.soft(allDone.reduce((sum, inbox) => sum + inbox.total, 0)).toBeGreaterThan(0);
+    const allOverdue = await Promise.all(
+      [...owners].map((owner) => t.services.tasks.inbox(actor, { assignee: owner, state: 'overdue' }, page)),
+    );
+    expect.soft(allOverdue.reduce((sum, inbox) => sum + inbox.total, 0)).toBeGreaterThan(0);
+
+    // LTV follows each account's own figures, not one multiple of ARR.
+    const ratios = open.map((item) => item.ltv / item.arrAtRisk);
+    expect.soft(new Set(ratios.map((ratio) => ratio.toFixed(2))).size).toBeGreaterThanOrEqual(30);
+    expect.soft(Math.min(...ratios)).toBeGreaterThanOrEqual(1.5);
+    expect.soft(Math.max(...ratios)).toBeLessThanOrEqual(8);
+
+    // Weekly updates differ from week to week and from case to case.
+    const texts = new Set<string>();
+    const sentences = new Set<string>();
+    for (const item of open) {
+      const detail = await t.services.riskCases.get(item.id);
+      const said = detail.updates.map(
+        (update) => `${update.background}|${update.doneSoFar}|${update.nextSteps}`,
+      );
+      for (let i = 1; i < said.length; i += 1) expect.soft(said[i], `case ${item.id}`).not.toBe(said[i - 1]);
+      for (const text of said) texts.add(text);
+      for (const update of detail.updates) sentences.add(update.doneSoFar).add(update.nextSteps);
+    }
+    expect.soft(texts.size).toBeGreaterThanOrEqual(150);
+    // Dozens of distinct sentences, not the same handful everywhere.
+    expect.soft(sentences.size).toBeGreaterThanOrEqual(100);
+
+    // Days since last activity varies: mostly within a month, some longer, never all the same.
+    const accounts = (await t.services.accounts.list({}, 'arr', { limit: 1000, offset: 0 })).items;
+    const days: number[] = [];
+    for (const account of accounts.filter((_, i) => i % 5 === 0)) {
+      const health = await t.services.health.accountHealth(account.id);
+      const value = health.current?.components.find((part) => part.key === 'days_since_activity')?.value;
+      if (typeof value === 'number') days.push(value);
+    }
+    expect.soft(days.length).toBeGreaterThan(150);
+    expect.soft(days.filter((value) => value >= 0 && value <= 30).length / days.length).toBeGreaterThan(0.8);
+    expect.soft(days.some((value) => value > 30)).toBe(true);
+    expect.soft(new Set(days).size).toBeGreaterThan(5);
+
+    // The day's detection run (as the server does on start) leaves a mix of reasons like a real book:
+    // none on more than ~40% of open cases, every reason in use, some cases with two or three.
+    await t.services.detection.evaluate();
+    const after = (await t.services.riskCases.worklist({ limit: 500 })).items;
+    const share = new Map<string, number>();
+    for (const item of after)
+      for (const reason of item.reasons)
+        share.set(reason.name, (share.get(reason.name) ?? 0) + 1 / after.length);
+    const reasons = await t.services.config.listReasons();
+    expect.soft([...share.keys()].sort()).toEqual(reasons.map((reason) => reason.name).sort());
+    for (const [name, part] of share) expect.soft(part, name).toBeLessThanOrEqual(0.4);
+    expect.soft(after.filter((item) => item.reasons.length >= 2).length).toBeGreaterThan(after.length * 0.15);
+    expect.soft(after.some((item) => item.reasons.length === 3)).toBe(true);
   });
 });

@@ -59,9 +59,9 @@ forEachStore('KPI scorecards', (current) => {
     const trendOf = async (teamId: number | null = null) =>
       (await t.services.kpis.scorecard({ teamId })).find((card) => card.key === 'at_risk_trend')?.series;
     expect(await trendOf()).toEqual([
-      { day: '2026-03-16', value: 3 },
-      { day: '2026-03-17', value: 2 },
-      { day: '2026-03-18', value: 3 },
+      { day: '2026-03-16', value: 3, backfilled: false },
+      { day: '2026-03-17', value: 2, backfilled: false },
+      { day: '2026-03-18', value: 3, backfilled: false },
     ]);
 
     // Later the same day everything changes; the days before stay as they were recorded.
@@ -73,17 +73,17 @@ forEachStore('KPI scorecards', (current) => {
     await t.services.accounts.update(SYSTEM_ACTOR, fjord.id, { teamId: teams.a });
     t.clock.set('2026-03-19T15:00:00Z');
     expect(await trendOf()).toEqual([
-      { day: '2026-03-16', value: 3 },
-      { day: '2026-03-17', value: 2 },
-      { day: '2026-03-18', value: 3 },
-      { day: '2026-03-19', value: 1 },
+      { day: '2026-03-16', value: 3, backfilled: false },
+      { day: '2026-03-17', value: 2, backfilled: false },
+      { day: '2026-03-18', value: 3, backfilled: false },
+      { day: '2026-03-19', value: 1, backfilled: false },
     ]);
     // The team view has its own history: team A had 3, 2, 2 (B-3 was team B then).
     expect(await trendOf(teams.a)).toEqual([
-      { day: '2026-03-16', value: 3 },
-      { day: '2026-03-17', value: 2 },
-      { day: '2026-03-18', value: 2 },
-      { day: '2026-03-19', value: 1 },
+      { day: '2026-03-16', value: 3, backfilled: false },
+      { day: '2026-03-17', value: 2, backfilled: false },
+      { day: '2026-03-18', value: 2, backfilled: false },
+      { day: '2026-03-19', value: 1, backfilled: false },
     ]);
   });
 

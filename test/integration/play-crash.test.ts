@@ -59,6 +59,12 @@ forEachStore('a play run survives its worker being killed', (current) => {
     const first = await worker(0, 'before-task-commit');
     expect(first.code).toBeNull(); // killed
     expect(await repo.countTasks()).toBe(0); // the task step's transaction never committed
+    // The owner's notice of the task was in that transaction too: neither exists without the other.
+    const taskNotices = async () =>
+      (await t.services.notifications.inbox(book.actors.csmA, {}, { limit: 50, offset: 0 })).items.filter(
+        (item) => item.taskId !== null,
+      );
+    expect(await taskNotices()).toHaveLength(0);
 
     const second = await worker(10, 'after-action');
     expect(second.code).toBeNull();
@@ -81,6 +87,9 @@ forEachStore('a play run survives its worker being killed', (current) => {
     ).toEqual(['ana@birch.example', 'ben@birch.example']);
     expect(sinks.hooks().received.map((h) => h.body)).toEqual([{ text: 'Save attempt for Birch Bakery' }]);
     expect(await repo.countTasks()).toBe(1);
+    expect((await taskNotices()).map((item) => [item.kind, item.title])).toEqual([
+      ['task_assigned', 'New task on Birch Bakery'],
+    ]);
     const detail = await t.services.riskCases.get(opened.id);
     expect(detail.stageHistory.map((h) => `${h.from ?? ''}>${h.to}`)).toEqual(['>at_risk', 'at_risk>saving']);
     const [run] = (await t.services.playbooks.runs({ play: play.id }, { limit: 10, offset: 0 })).items;

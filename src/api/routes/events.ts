@@ -6,6 +6,7 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import type { ChangeEntry } from '../../services/change-feed';
+import { NOTIFICATION_ENTITY } from '../../services/notifications';
 import { actorOf, credentialStillValid } from '../auth-hook';
 import { eventStreamResponse } from '../responses';
 import { queryFlag } from '../schemas';
@@ -43,7 +44,11 @@ export const eventRoutes =
         },
       },
       async (request, reply) => {
-        actorOf(request);
+        const { userId } = actorOf(request);
+        // A change to someone's inbox goes to that user's streams only.
+        const mayKnow = (change: ChangeEntry) =>
+          change.entityType !== NOTIFICATION_ENTITY ||
+          (userId !== null && change.entityId === String(userId));
         const lastEventId = Number(request.headers['last-event-id']);
         const after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
         const raw = reply.raw;
@@ -64,7 +69,7 @@ export const eventRoutes =
         };
         const send = (changes: readonly ChangeEntry[], already?: ReadonlySet<number>) => {
           for (const change of changes)
-            if (!already?.has(change.id))
+            if (!already?.has(change.id) && mayKnow(change))
               write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
         };
         if (!request.query.follow) {

@@ -3,7 +3,8 @@ import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services';
 import { actorOf } from '../auth-hook';
-import { kpiCardsResponse, kpiSnapshotResponse, kpiValuesResponse } from '../responses';
+import { ifMatch, ifMatchHeader, itemsWithRevision } from '../revision';
+import { kpiBackfillResponse, kpiCardsResponse, kpiSnapshotResponse, kpiValuesResponse } from '../responses';
 
 export const kpiRoutes =
   (services: Services): FastifyPluginCallbackZod =>
@@ -38,9 +39,7 @@ export const kpiRoutes =
           description: 'The KPI card definitions.',
         },
       },
-      async () => ({
-        items: await services.kpis.cards(),
-      }),
+      async (_request, reply) => itemsWithRevision(reply, await services.kpis.cards()),
     );
 
     app.put(
@@ -49,6 +48,7 @@ export const kpiRoutes =
         config: { access: 'config.write' },
         schema: {
           operationId: 'replaceKpiCards',
+          headers: ifMatchHeader,
           response: { 200: kpiCardsResponse },
           summary: 'Replace the KPI cards',
           tags: ['kpis'],
@@ -59,7 +59,11 @@ export const kpiRoutes =
           body: z.array(z.unknown()).max(50),
         },
       },
-      async (request) => ({ items: await services.kpis.updateCards(actorOf(request), request.body) }),
+      async (request, reply) =>
+        itemsWithRevision(
+          reply,
+          await services.kpis.updateCards(actorOf(request), request.body, ifMatch(request)),
+        ),
     );
 
     app.post(
@@ -75,6 +79,26 @@ export const kpiRoutes =
         },
       },
       () => services.kpis.snapshot(),
+    );
+
+    app.post(
+      '/kpis/backfill',
+      {
+        config: { access: 'config.write' },
+        schema: {
+          operationId: 'backfillKpis',
+          response: { 200: kpiBackfillResponse },
+          summary: 'Backfill KPI history from case history',
+          tags: ['kpis'],
+          description:
+            'Derive the whole book’s past values of the cards case history can answer for (accounts at risk, ' +
+            'ARR at risk, days to resolve and save rate, over every account or the open-case segment), as of ' +
+            'the end of each day from the oldest case to yesterday, and store them marked backfilled on days ' +
+            'without a snapshot. Recorded snapshots are never overwritten; running it again adds nothing. The ' +
+            'scorecard does this by itself on its first read when the book has no history.',
+        },
+      },
+      () => services.kpis.backfill(),
     );
     done();
   };

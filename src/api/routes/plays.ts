@@ -269,6 +269,35 @@ export const playRoutes =
       },
     );
 
+    app.post(
+      '/tasks',
+      {
+        config: { access: 'case.write' },
+        schema: {
+          operationId: 'createTask',
+          response: { 201: taskSchema },
+          summary: 'Give someone a task',
+          tags: ['tasks'],
+          description:
+            'A task by hand on an account you may work on (and its open case, if any), for an active user, ' +
+            'due in `dueInDays`. The assignee is notified.',
+          body: z
+            .object({
+              accountId: z.number().int().positive(),
+              assigneeId: z.number().int().positive(),
+              title: z.string().trim().min(1).max(200),
+              description: z.string().max(4000).optional(),
+              dueInDays: z.number().int().min(0).max(365).default(7),
+            })
+            .strict(),
+        },
+      },
+      async (request, reply) => {
+        const task = await services.tasks.create(actorOf(request), request.body);
+        return reply.code(201).send(task);
+      },
+    );
+
     app.get(
       '/tasks/:id',
       {

@@ -51,20 +51,34 @@ export function LineChart({ x, series, height = 240, label, yRange }: ChartProps
   return <div ref={box} className="chart" role="img" aria-label={label} />;
 }
 
-/** A trend line without axes, for KPI cards. */
+/**
+ * A trend line without axes, for KPI cards. Points marked in `backfilled` (derived afterwards rather
+ * than recorded on the day) are drawn dashed and lighter, the rest solid.
+ */
 export function Sparkline({
   values,
   label,
   color = '#1f5f8b',
+  backfilled,
 }: {
   values: (number | null)[];
   label: string;
   color?: string;
+  backfilled?: readonly boolean[];
 }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
     if (!element) return;
+    const derived = (index: number) => backfilled?.[index] ?? false;
+    const anyDerived = values.some((_, index) => derived(index));
+    // The dashed line runs through the backfilled points and on to the first recorded one after
+    // them, so the two lines join.
+    const dashedValues = values.map((value, index) =>
+      derived(index) || (index > 0 && derived(index - 1)) ? value : null,
+    );
+    const solidValues = values.map((value, index) => (derived(index) ? null : value));
+    const solid = { stroke: color, width: 2, fill: `${color}22`, points: { show: values.length === 1 } };
     const plot = new uPlot(
       {
         width: element.clientWidth || 160,
@@ -73,12 +87,16 @@ export function Sparkline({
         cursor: { show: false },
         scales: { x: { time: false } },
         axes: [{ show: false }, { show: false }],
-        series: [{}, { stroke: color, width: 2, fill: `${color}22`, points: { show: values.length === 1 } }],
+        series: anyDerived
+          ? [{}, { stroke: `${color}99`, width: 2, dash: [4, 3], points: { show: false } }, solid]
+          : [{}, solid],
       },
-      [values.map((_, index) => index), values],
+      anyDerived
+        ? [values.map((_, index) => index), dashedValues, solidValues]
+        : [values.map((_, index) => index), values],
       element,
     );
     return () => plot.destroy();
-  }, [values, color]);
+  }, [values, color, backfilled]);
   return <div ref={box} className="sparkline" role="img" aria-label={label} />;
 }
