@@ -2,19 +2,37 @@
 // worklist can be worked from the keyboard alone.
 import AxeBuilder from '@axe-core/playwright';
 import { openCases } from './api';
-import { expect, logIn, test } from './fixtures';
+import { docsScreenshot, expect, logIn, test } from './fixtures';
 
 const SCREENS = {
   worklist: '/',
+  accounts: '/accounts',
   matrix: '/matrix',
   scorecard: '/scorecard',
   'risk trends': '/trends',
   huddle: '/huddle',
   tasks: '/tasks',
   playbooks: '/playbooks',
+  segments: '/segments',
+  reports: '/reports',
+  'churn analysis': '/reports/churn',
+  'health score backtest': '/reports/health-backtest',
   settings: '/settings',
+  notifications: '/notifications',
+  'set password': '/set-password?token=rp_not-a-real-token',
   'account page': null,
 };
+
+/** Screens whose docs screenshot is taken where a spec shows them at work (e2e/screens.spec.ts). */
+const SHOWN_ELSEWHERE = new Set([
+  'worklist',
+  'matrix',
+  'scorecard',
+  'risk trends',
+  'huddle',
+  'playbooks',
+  'account page',
+]);
 
 // One test per screen, so each gets its own time and a failure names the screen.
 for (const [screen, screenPath] of Object.entries(SCREENS))
@@ -34,6 +52,7 @@ for (const [screen, screenPath] of Object.entries(SCREENS))
         `${path}: ${violation.id} (${violation.nodes.length}) ${violation.nodes[0]?.target.join(' ')}`,
     );
     expect(found).toEqual([]);
+    if (!SHOWN_ELSEWHERE.has(screen)) await docsScreenshot(page, screen.replace(/ /g, '-'));
   });
 
 test('the worklist works from the keyboard', async ({ page }) => {

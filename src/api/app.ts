@@ -17,6 +17,7 @@ import {
 import type { Services } from '../services';
 import { publicScope, registerAuth, requireDeclaredAccess, type DeclaredRoute } from './auth-hook';
 import { registerErrorHandling } from './errors';
+import { loggedRequest } from './log-redaction';
 import { registerNulGuard } from './nul-guard';
 import { finishDocument, OPENAPI_BASE } from './openapi';
 import { accountRoutes } from './routes/accounts';
@@ -27,6 +28,7 @@ import { detectionRoutes } from './routes/detection';
 import { emailRoutes } from './routes/email';
 import { healthRoutes } from './routes/health';
 import { healthScoreRoutes } from './routes/health-scores';
+import { notificationRoutes } from './routes/notifications';
 import { playRoutes } from './routes/plays';
 import { riskCaseRoutes } from './routes/risk-cases';
 import { riskConfigRoutes } from './routes/risk-config';
@@ -37,6 +39,7 @@ import { riskTrendRoutes } from './routes/risk-trends';
 import { reportRoutes } from './routes/reports';
 import { signalRoutes } from './routes/signals';
 import { userRoutes } from './routes/users';
+import { worklistViewRoutes } from './routes/worklist-views';
 
 export interface AppOptions {
   logger?: boolean;
@@ -81,6 +84,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       ? {
           level: 'info',
           redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]'],
+          serializers: { req: loggedRequest },
         }
       : false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -150,6 +154,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(accountRoutes(services), { prefix: '/api/v1' });
   await app.register(riskConfigRoutes(services), { prefix: '/api/v1' });
   await app.register(riskCaseRoutes(services), { prefix: '/api/v1' });
+  await app.register(worklistViewRoutes(services), { prefix: '/api/v1' });
   await app.register(dataRoutes(services, { importLimit: options.importLimit ?? DEFAULT_IMPORT_LIMIT }), {
     prefix: '/api/v1',
   });
@@ -162,6 +167,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await app.register(kpiRoutes(services), { prefix: '/api/v1' });
   await app.register(riskTrendRoutes(services), { prefix: '/api/v1' });
   await app.register(reportRoutes(services), { prefix: '/api/v1' });
+  await app.register(notificationRoutes(services), { prefix: '/api/v1' });
   await app.register(eventRoutes(services), { prefix: '/api/v1' });
   await app.register(emailRoutes(services));
   // The web app's files as they are, or pre-compressed copies when the browser takes them.

@@ -22,6 +22,10 @@ export const ERROR_STATUS = {
   CSRF_TOKEN_INVALID: 403,
   FORBIDDEN: 403,
   LOGIN_THROTTLED: 429,
+  /** A set-password link that is unknown, used or expired: which of them is not said. */
+  PASSWORD_LINK_INVALID: 400,
+  /** Too many set-password attempts from one client. */
+  PASSWORD_LINK_THROTTLED: 429,
   NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,
   CONTACT_NOT_FOUND: 404,
@@ -34,19 +38,31 @@ export const ERROR_STATUS = {
   SEGMENT_NOT_FOUND: 404,
   PLAY_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  NOTIFICATION_NOT_FOUND: 404,
   IMPORT_MAPPING_NOT_FOUND: 404,
+  WORKLIST_VIEW_NOT_FOUND: 404,
   ACCOUNT_EXTERNAL_ID_TAKEN: 409,
   CONTACT_EMAIL_TAKEN: 409,
   USER_EMAIL_TAKEN: 409,
   TEAM_NAME_TAKEN: 409,
+  WORKLIST_VIEW_NAME_TAKEN: 409,
   RISK_STAGE_KEY_TAKEN: 409,
   RISK_REASON_KEY_TAKEN: 409,
   SEGMENT_KEY_TAKEN: 409,
   PLAY_KEY_TAKEN: 409,
   TASK_ALREADY_DONE: 409,
+  PRECONDITION_FAILED: 412,
   RISK_CASE_ALREADY_OPEN: 409,
   RISK_CASE_SAME_STAGE: 409,
   RISK_STAGE_IN_USE: 409,
+  /** A stage order that is not every stage once, with the closed stages last. */
+  RISK_STAGE_ORDER_INVALID: 400,
+  /** The change would leave Retain with no active admin. */
+  LAST_ADMIN: 409,
+  /** An invitation for a user who has set a password already. */
+  USER_ALREADY_SET_UP: 409,
+  /** A link for a deactivated user. */
+  USER_DEACTIVATED: 409,
   VERSION_CONFLICT: 409,
   IMPORT_INVALID: 422,
   /** The file's bytes are not in the encoding the import was told (UTF-8 unless named). */

@@ -2,6 +2,7 @@
 import type { Store } from '../store/db';
 import { AccountService } from './accounts';
 import { AuthService } from './auth';
+import { BulkCaseService } from './bulk-cases';
 import { CaseActions } from './case-actions';
 import { ChangeFeed } from './change-feed';
 import { ChurnAnalysisService } from './churn-analysis';
@@ -16,6 +17,9 @@ import { HuddleService } from './huddles';
 import { ImportService } from './imports';
 import { ImportMappingService } from './import-mappings';
 import { KpiService } from './kpis';
+import { mailerFromEnv } from './messaging';
+import { NotificationService } from './notifications';
+import { PasswordLinkService, type PasswordLinkDelivery } from './password-links';
 import { PlaybookService } from './playbooks';
 import { ReportService } from './reports';
 import { RiskCaseService } from './risk-cases';
@@ -27,9 +31,21 @@ import { EmailPreferenceService } from './email-preferences';
 import { SignalService } from './signals';
 import { TaskService } from './tasks';
 import { UserService } from './users';
+import { WorklistViewService } from './worklist-views';
 
-export function createServices(store: Store, clock: Clock = systemClock) {
+/**
+ * How set-password links go out. By default: e-mail by SMTP_URL (not configured when unset), and
+ * links pointing at RETAIN_PUBLIC_URL, else where the admin's request reached Retain.
+ */
+export type ServiceOptions = Partial<PasswordLinkDelivery>;
+
+export function createServices(store: Store, clock: Clock = systemClock, options: ServiceOptions = {}) {
   const context: ServiceContext = { store, clock };
+  const passwordLinks = new PasswordLinkService(context, {
+    mailer: options.mailer ?? mailerFromEnv(),
+    publicUrl: options.publicUrl !== undefined ? options.publicUrl : process.env.RETAIN_PUBLIC_URL || null,
+    ...(options.onDeliveryFailure && { onDeliveryFailure: options.onDeliveryFailure }),
+  });
   const config = new RiskConfigService(context);
   const riskCases = new RiskCaseService(context, config);
   const signals = new SignalService(context);
@@ -38,9 +54,10 @@ export function createServices(store: Store, clock: Clock = systemClock) {
   // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
   // ingest call returns.
   const segments = new SavedSegmentService(context);
-  const users = new UserService(context);
+  const users = new UserService(context, passwordLinks);
   const kpis = new KpiService(context, config, users);
   const caseActions = new CaseActions(context, riskCases, config);
+  const accounts = new AccountService(context);
   signals.onIngested(async (accountIds) => {
     await health.score([...accountIds]);
     await detection.evaluate([...accountIds]);
@@ -51,10 +68,13 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     store,
     clock,
     config,
-    accounts: new AccountService(context),
+    accounts,
     users,
+    passwordLinks,
     auth: new AuthService(context, config),
     riskCases,
+    bulkCases: new BulkCaseService(context, riskCases, accounts, config),
+    worklistViews: new WorklistViewService(context),
     imports: new ImportService(context, signals, config),
     importMappings: new ImportMappingService(context),
     signals,
@@ -73,6 +93,7 @@ export function createServices(store: Store, clock: Clock = systemClock) {
     changes: new ChangeFeed(context),
     playbooks: new PlaybookService(context, config, detection),
     tasks: new TaskService(context, caseActions),
+    notifications: new NotificationService(context, config),
     configTransfer: new ConfigTransferService(context, config, health, detection),
     exports: new ExportService(context, riskCases),
   };

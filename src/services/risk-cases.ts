@@ -2,6 +2,9 @@
 // write weekly updates, and list the worklist in priority order.
 import type { Kysely } from 'kysely';
 import type { Account } from '../domain/account';
+import { actionName, actorName, auditSummary, type AuditNames } from '../domain/audit-summary';
+import { z } from 'zod';
+import { DEFAULT_RULES } from '../domain/detection';
 import { AppError } from '../domain/errors';
 import { assertWithinLimits, INPUT_LIMITS, lengthIssue, type LimitIssue } from '../domain/input-limits';
 import {
@@ -45,8 +48,11 @@ import {
   type CaseWithAccount,
   type RiskCaseChanges,
 } from '../store/risk-case.repository';
+import { RiskConfigRepository } from '../store/risk-config.repository';
 import type { Database } from '../store/schema';
+import { UserRepository } from '../store/user.repository';
 import { inTransaction, type ServiceContext } from './context';
+import { caseOpenedNotification, notifyIn } from './notifications';
 import type { RiskConfigService } from './risk-config';
 
 export interface OpenCaseInput {
@@ -69,10 +75,26 @@ export interface CaseDetailsInput {
   version?: number;
 }
 
+/** What the audit trail needs of the stored detection rules: their names. */
+const RULE_NAMES = z.array(z.object({ key: z.string(), name: z.string() }));
+
+/** An audit entry of a case, with its heading, its actor's name and a sentence on what changed. */
+export interface DescribedAuditEntry extends AuditEntry {
+  title: string;
+  actorName: string;
+  summary: string;
+}
+
 export interface WeeklyUpdateInput {
   background: string;
   doneSoFar: string;
   nextSteps: string;
+  /**
+   * The newest update the writer had seen (null: none). When given and someone has written one
+   * since, the update is refused as VERSION_CONFLICT with the updates written meanwhile, so that
+   * two people writing this week's update at once each see the other's.
+   */
+  previousUpdateId?: number | null;
 }
 
 export type WorklistSort = 'priority' | 'time_in_stage' | 'arr_at_risk' | 'ltv' | 'opened_at' | 'last_update';
@@ -387,13 +409,27 @@ export class RiskCaseService {
 
   /** Writes the weekly update: Background / What we've done so far / Next steps. */
   async addUpdate(actor: Actor, id: number, input: WeeklyUpdateInput): Promise<WeeklyUpdate> {
-    checkTexts({ ...input });
+    const { previousUpdateId, ...texts } = input;
+    checkTexts({ ...texts });
     const now = this.now();
     return inTransaction(this.context, async (db) => {
       const { record } = await this.loadForWrite(db, actor, id);
       const cases = new RiskCaseRepository(db);
-      const updateId = await cases.insertUpdate(id, input, actor.userId, now);
+      // The case row is written first: on PostgreSQL that holds its lock, so a second writer of
+      // the same case waits here and then sees the first one's update.
       await cases.update(id, { lastUpdateAt: now.toISOString() }, now);
+      if (previousUpdateId !== undefined) {
+        const recent = await cases.updatesOf(id, 20);
+        const seen = previousUpdateId === null ? -1 : recent.findIndex((u) => u.id === previousUpdateId);
+        const meanwhile = seen === -1 ? recent : recent.slice(0, seen);
+        if (meanwhile.length > 0)
+          throw new AppError(
+            'VERSION_CONFLICT',
+            `Someone wrote an update on risk case ${id} since you opened it; read it and send yours again.`,
+            { caseId: id, meanwhile },
+          );
+      }
+      const updateId = await cases.insertUpdate(id, texts, actor.userId, now);
       await new AuditRepository(db).append(actor, now, [
         {
           entityType: 'risk_case',
@@ -419,9 +455,37 @@ export class RiskCaseService {
     return new RiskCaseRepository(this.context.store.db).updatesOf(id);
   }
 
-  async auditTrail(id: number): Promise<AuditEntry[]> {
+  /** The case's audit trail, each entry with who made it and what it changed, in words. */
+  async auditTrail(id: number): Promise<DescribedAuditEntry[]> {
     await this.requireCase(id);
-    return new AuditRepository(this.context.store.db).historyOfEntity('risk_case', id);
+    const db = this.context.store.db;
+    const [entries, stages, reasons, settings, plays, users] = await Promise.all([
+      new AuditRepository(db).historyOfEntity('risk_case', id),
+      this.config.listStages(),
+      this.config.listReasons(),
+      new RiskConfigRepository(db).readSettings(),
+      new PlayRepository(db).list(),
+      new UserRepository(db).listUsers(),
+    ]);
+    const lookup = (items: readonly { key: string; name: string }[]) => {
+      const byKey = new Map(items.map((item) => [item.key, item.name]));
+      return (key: string) => byKey.get(key) ?? key.replace(/_/g, ' ');
+    };
+    const stored = RULE_NAMES.safeParse(settings.detectionRules);
+    const userNames = new Map(users.map((user) => [user.id, user.name]));
+    const names: AuditNames = {
+      stage: lookup(stages),
+      reason: lookup(reasons),
+      rule: lookup(stored.success ? stored.data : DEFAULT_RULES),
+      play: lookup(plays),
+      user: (userId) => userNames.get(userId),
+    };
+    return entries.map((entry) => ({
+      ...entry,
+      actorName: actorName(entry, names),
+      title: actionName(entry.action),
+      summary: auditSummary(entry, names),
+    }));
   }
 
   /** The worklist: cases filtered, sorted (priority by default) and paged. */
@@ -729,6 +793,13 @@ export async function openCaseIn(
       },
     },
   ]);
+  // The owner hears of it in the same transaction, so there is never a case without its notice.
+  await notifyIn(
+    db,
+    actor,
+    now,
+    await caseOpenedNotification(db, actor, { caseId, account, reasons, source: context.source }),
+  );
   // A reason a case opens with counts as added, so "reason added" plays also start on new cases.
   await new PlayRepository(db).recordEvents(
     [
@@ -757,4 +828,35 @@ function checkTexts(texts: Record<string, string | undefined>): void {
     .map(([field, text]) => lengthIssue(field, text, INPUT_LIMITS.text.note))
     .filter((issue): issue is LimitIssue => issue !== null);
   assertWithinLimits(issues, 'The');
+}
+
+/**
+ * The worklist query for a scope: the caller's own cases (`mine`), their team's (`team`) or every
+ * case (`all`, the default). An owner or team filter that contradicts the scope is refused rather
+ * than quietly ignored.
+ */
+export function scopedWorklistQuery(
+  actor: Actor,
+  scope: 'mine' | 'team' | 'all' | undefined,
+  query: WorklistQuery,
+): WorklistQuery {
+  if (scope === 'mine') {
+    if (actor.userId === null)
+      throw new AppError('VALIDATION_FAILED', 'scope: "mine" needs a signed-in user.', { field: 'scope' });
+    if (query.ownerId !== undefined && query.ownerId !== actor.userId)
+      throw new AppError('VALIDATION_FAILED', 'ownerId: "My cases" lists your own cases; use scope=all.', {
+        field: 'ownerId',
+      });
+    return { ...query, ownerId: actor.userId };
+  }
+  if (scope === 'team') {
+    if (actor.teamId === null)
+      throw new AppError('VALIDATION_FAILED', 'scope: you are in no team.', { field: 'scope' });
+    if (query.teamId !== undefined && query.teamId !== actor.teamId)
+      throw new AppError('VALIDATION_FAILED', 'teamId: "My team" lists your team\'s cases; use scope=all.', {
+        field: 'teamId',
+      });
+    return { ...query, teamId: actor.teamId };
+  }
+  return query;
 }

@@ -32,6 +32,10 @@ import * as accountNameOrder from './migrations/014-account-name-order';
 import * as segmentUsers from './migrations/015-segment-users';
 import * as emailSuppressions from './migrations/016-email-suppressions';
 import * as importMappings from './migrations/017-import-mappings';
+import * as passwordLinks from './migrations/018-password-links';
+import * as savedViews from './migrations/020-saved-views';
+import * as notifications from './migrations/019-notifications';
+import * as kpiBackfill from './migrations/021-kpi-backfill';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -86,6 +90,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '015-segment-users': segmentUsers,
   '016-email-suppressions': emailSuppressions,
   '017-import-mappings': importMappings,
+  '018-password-links': passwordLinks,
+  '020-saved-views': savedViews,
+  '019-notifications': notifications,
+  '021-kpi-backfill': kpiBackfill,
 };
 
 /** The migrations this version of Retain knows, by name. */

@@ -23,6 +23,19 @@ export interface UserTable {
   active: Defaulted<Flag>;
   created_at: string;
   updated_at: string;
+  last_login_at: string | null;
+}
+
+/** A set-password link: an invitation or a reset, used once, until it expires. */
+export interface PasswordLinkTable {
+  id: Id;
+  user_id: number;
+  /** `invitation` or `reset`. */
+  purpose: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }
 
 export interface SessionTable {
@@ -275,6 +288,22 @@ export interface ImportMappingTable {
   version: ColumnType<number, number | undefined, number>;
 }
 
+export interface WorklistViewTable {
+  id: Id;
+  user_id: number;
+  /** The team it is shared with, or null for its owner only. */
+  team_id: number | null;
+  name: string;
+  /** `mine`, `team` or `all`, read for whoever opens the view. */
+  scope: string;
+  /** JSON object of the worklist's filters. */
+  filters: string;
+  sort: string;
+  sort_order: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface EmailSuppressionTable {
   email: string;
   /** How the address asked: `one_click` (the mail client's button) or `page` (the unsubscribe page). */
@@ -336,6 +365,8 @@ export interface KpiSnapshotTable {
   day: string;
   value: number | null;
   taken_at: string;
+  /** 1 when derived afterwards from case history rather than recorded on the day. */
+  backfilled: Defaulted<Flag>;
 }
 
 export interface HuddleTable {
@@ -438,6 +469,22 @@ export interface TaskTable {
   completed_by_user_id: number | null;
 }
 
+/** One entry in a user's inbox; `dedupe_key` names the event, once per user. */
+export interface NotificationTable {
+  id: Id;
+  user_id: number;
+  /** `case_opened`, `update_overdue`, `task_assigned` or `play_needs_you`. */
+  kind: string;
+  dedupe_key: string;
+  title: string;
+  summary: string;
+  account_id: number | null;
+  case_id: number | null;
+  task_id: number | null;
+  created_at: string;
+  read_at: string | null;
+}
+
 export interface OutboxMessageTable {
   id: Id;
   key: string;
@@ -460,6 +507,7 @@ export interface Database {
   teams: TeamTable;
   users: UserTable;
   sessions: SessionTable;
+  password_links: PasswordLinkTable;
   api_tokens: ApiTokenTable;
   login_throttle: LoginThrottleTable;
   login_trusted_clients: LoginTrustedClientTable;
@@ -484,6 +532,7 @@ export interface Database {
   ingest_rejections: IngestRejectionTable;
   email_suppressions: EmailSuppressionTable;
   import_mappings: ImportMappingTable;
+  worklist_views: WorklistViewTable;
   server_secrets: ServerSecretTable;
   saved_segments: SavedSegmentTable;
   segment_members: SegmentMemberTable;
@@ -498,6 +547,7 @@ export interface Database {
   play_step_log: PlayStepLogTable;
   tasks: TaskTable;
   outbox_messages: OutboxMessageTable;
+  notifications: NotificationTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -890,6 +890,7 @@ describe('HTTP API', () => {
         'GET /api/health',
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/logout',
+        'POST /api/v1/auth/set-password',
         'GET /email/unsubscribe',
         'POST /email/unsubscribe',
       ];
@@ -965,6 +966,8 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/settings', '/api/v1/settings'],
     ['/api/v1/risk-cases', '/api/v1/risk-cases'],
     ['/api/v1/risk-cases/matrix', '/api/v1/risk-cases/matrix'],
+    ['/api/v1/risk-cases/export', '/api/v1/risk-cases/export?scope=all'],
+    ['/api/v1/worklist-views', '/api/v1/worklist-views'],
     ['/api/v1/risk-cases/:id', `/api/v1/risk-cases/${atRisk}`],
     ['/api/v1/risk-cases/:id/updates', `/api/v1/risk-cases/${atRisk}/updates`],
     ['/api/v1/risk-cases/:id/audit', `/api/v1/risk-cases/${atRisk}/audit`],
@@ -997,6 +1000,7 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
     ['/api/v1/plays/:ref/effectiveness', '/api/v1/plays/champion_loss/effectiveness'],
     ['/api/v1/tasks', '/api/v1/tasks'],
     ['/api/v1/events', '/api/v1/events?follow=false&after=0'],
+    ['/api/v1/notifications', '/api/v1/notifications?unread=true'],
   ];
   const entries: SweepEntry[] = reads.map(([route, url]) => ({
     method: 'GET',
@@ -1043,6 +1047,19 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       route: '/api/v1/users/:id',
       url: `/api/v1/users/${book.users.csmA.id}`,
       body: { name: 'Renamed' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/users/:id/invitation',
+      url: `/api/v1/users/${book.users.csmA.id}/invitation`,
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/users/:id/password-reset',
+      url: `/api/v1/users/${book.users.csmA2.id}/password-reset`,
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
@@ -1097,7 +1114,15 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       method: 'POST',
       route: '/api/v1/risk-stages',
       url: '/api/v1/risk-stages',
-      body: { key: 'escalated', name: 'Escalated', position: 25 },
+      body: { key: 'escalated', name: 'Escalated' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
+      method: 'PUT',
+      route: '/api/v1/risk-stages/order',
+      url: '/api/v1/risk-stages/order',
+      body: { keys: ['plan_in_place', 'at_risk', 'saving', 'escalated', 'closed_recovered', 'closed_lost'] },
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
@@ -1166,6 +1191,37 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['csmB', 'viewer', 'ingest'],
       allow: 'csmA',
     },
+    // Bulk case actions: per row the service decides; viewers never get in. A stale version is refused row by row.
+    {
+      method: 'POST',
+      route: '/api/v1/risk-cases/bulk',
+      url: '/api/v1/risk-cases/bulk',
+      body: { action: 'add_reason', reason: 'poor_engagement', cases: [{ id: atRisk, version: 999 }] },
+      deny: ['viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    // Saved worklist views: any signed-in user, on their own views.
+    {
+      method: 'POST',
+      route: '/api/v1/worklist-views',
+      url: '/api/v1/worklist-views',
+      body: { name: 'Sweep view', scope: 'all' },
+      deny: ['ingest'],
+      allow: 'viewer',
+    },
+    {
+      method: 'PATCH',
+      route: '/api/v1/worklist-views/:id',
+      url: '/api/v1/worklist-views/1',
+      body: { name: 'Renamed view' },
+      deny: ['ingest'],
+    },
+    {
+      method: 'DELETE',
+      route: '/api/v1/worklist-views/:id',
+      url: '/api/v1/worklist-views/1',
+      deny: ['ingest'],
+    },
     {
       method: 'POST',
       route: '/api/v1/risk-cases/:id/updates',
@@ -1181,6 +1237,15 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       url: `/api/v1/accounts/${acme}/sentiment`,
       body: { sentiment: 'yellow', note: 'Quiet month' },
       deny: ['csmB', 'viewer', 'ingest'],
+      allow: 'csmA',
+    },
+    // Touchpoints: whoever works the account's case.
+    {
+      method: 'POST',
+      route: '/api/v1/accounts/:id/touchpoints',
+      url: `/api/v1/accounts/${acme}/touchpoints`,
+      body: { channel: 'call', reason: 'Risk', note: 'Went through the renewal' },
+      deny: ['csmB', 'csmA2', 'viewer', 'ingest'],
       allow: 'csmA',
     },
     {
@@ -1355,6 +1420,13 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },
+    {
+      method: 'POST',
+      route: '/api/v1/kpis/backfill',
+      url: '/api/v1/kpis/backfill',
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
     // Segments: anyone previews; leads and admins save, change, refresh and delete.
     {
       method: 'POST',
@@ -1384,6 +1456,13 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       method: 'POST',
       route: '/api/v1/segments/refresh',
       url: '/api/v1/segments/refresh',
+      deny: ['csmA', 'viewer', 'ingest'],
+      allow: 'leadA',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/segments/:id/refresh',
+      url: '/api/v1/segments/1/refresh',
       deny: ['csmA', 'viewer', 'ingest'],
       allow: 'leadA',
     },
@@ -1433,6 +1512,28 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       deny: ['viewer', 'ingest'],
     },
     {
+      method: 'POST',
+      route: '/api/v1/tasks',
+      url: '/api/v1/tasks',
+      body: { accountId: delta, assigneeId: book.users.csmB.id, title: 'Call the sponsor' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'csmB',
+    },
+    // Notifications: anyone signed in, on their own inbox only.
+    {
+      method: 'POST',
+      route: '/api/v1/notifications/read-all',
+      url: '/api/v1/notifications/read-all',
+      deny: ['ingest'],
+      allow: 'viewer',
+    },
+    {
+      method: 'POST',
+      route: '/api/v1/notifications/:id/read',
+      url: '/api/v1/notifications/1/read',
+      deny: ['ingest'],
+    },
+    {
       method: 'GET',
       route: '/api/v1/outbox',
       url: '/api/v1/outbox?status=unconfirmed',
@@ -1472,6 +1573,15 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       route: '/api/v1/health/fit',
       url: '/api/v1/health/fit?label=churned&testShare=0',
       csv: tinyChurnCsv(),
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    // A candidate scorecard's band changes are previewed by those who may apply it.
+    {
+      method: 'POST',
+      route: '/api/v1/health/scorecard/preview',
+      url: '/api/v1/health/scorecard/preview',
+      body: { scorecard: DEFAULT_SCORECARD },
       deny: ['leadA', 'csmA', 'viewer', 'ingest'],
       allow: 'admin',
     },

@@ -26,8 +26,11 @@ function invalidate(client: QueryClient, changes: readonly Change[]): void {
   if (kinds.has('risk_reason')) stale.push('reasons');
   if (kinds.has('settings')) stale.push('settings', 'risk-cases');
   if (kinds.has('play')) stale.push('plays');
+  if (kinds.has('segment')) stale.push('segments');
   if (kinds.has('user') || kinds.has('team')) stale.push('users', 'teams');
   if (kinds.has('api_token')) stale.push('tokens');
+  // The server sends a user the changes to their own inbox only.
+  if (kinds.has('notification')) stale.push('notifications');
   for (const key of new Set(stale)) void client.invalidateQueries({ queryKey: [key] });
   for (const accountId of new Set(changes.map((change) => change.accountId)))
     if (accountId !== null) void client.invalidateQueries({ queryKey: ['account', accountId] });

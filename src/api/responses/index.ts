@@ -6,6 +6,7 @@ export * from './accounts';
 export * from './configuration';
 export * from './data';
 export * from './health';
+export * from './notifications';
 export * from './playbooks';
 export * from './reports';
 export * from './risk-cases';

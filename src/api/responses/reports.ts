@@ -30,9 +30,23 @@ export const kpiValuesResponse = listOf(
         target: kpiTargetSchema.nullable(),
         status: z.enum(['on_target', 'off_target', 'no_target', 'no_data']),
         series: z
-          .array(z.object({ day, value: z.number().nullable() }))
+          .array(
+            z.object({
+              day,
+              value: z.number().nullable(),
+              backfilled: z
+                .boolean()
+                .describe('Derived afterwards from case history, not recorded on the day'),
+            }),
+          )
           .describe('Daily snapshots of the last 30 days, oldest first, then today’s value'),
         change: z.number().nullable().describe('Against the snapshot 30 days ago, when there is one'),
+        history: z
+          .object({
+            derivable: z.boolean().describe('Whether past days can be derived from case history'),
+            reason: z.string().nullable().describe('When not, why history starts with the first snapshot'),
+          })
+          .describe('Whether this view’s past days are backfilled from case history'),
       })
       .meta({ id: 'KpiValue' }),
   ),
@@ -40,6 +54,18 @@ export const kpiValuesResponse = listOf(
 
 export const kpiSnapshotResponse = exactly<Answer<Services['kpis']['snapshot']>>()(
   z.object({ day, values: z.number().int().describe('Card values stored') }),
+);
+
+export const kpiBackfillResponse = exactly<Answer<Services['kpis']['backfill']>>()(
+  z
+    .object({
+      from: day.nullable().describe('The first day derived: the day the oldest case opened'),
+      to: day.nullable().describe('The last day derived: yesterday'),
+      stored: z.number().int().describe('Values stored; days with a snapshot are left as they were'),
+      cards: z.array(z.string()).describe('Cards derived from case history'),
+      skipped: z.array(z.string()).describe('Cards case history cannot answer for'),
+    })
+    .meta({ id: 'KpiBackfill' }),
 );
 
 export const huddleResponse = exactly<Huddle>()(
@@ -77,6 +103,7 @@ export const huddleHeldResponse = exactly<Answer<Services['huddles']['markHeld']
 
 const reportCase = {
   caseId: id,
+  accountId: id,
   externalId: z.string(),
   account: z.string(),
   owner: z.string().nullable(),

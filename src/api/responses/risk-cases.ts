@@ -3,7 +3,20 @@ import { z } from 'zod';
 import { QUADRANTS } from '../../domain/matrix';
 import { separationSurveySchema, type CaseAccountFacts, type WeeklyUpdate } from '../../domain/risk-case';
 import type { Services } from '../../services';
-import type { RiskCaseDetail, RiskCaseView, WorklistItem } from '../../services/risk-cases';
+import type { BulkRowResult } from '../../services/bulk-cases';
+import type {
+  DescribedAuditEntry,
+  RiskCaseDetail,
+  RiskCaseView,
+  WorklistItem,
+} from '../../services/risk-cases';
+import { auditEntrySchema } from './accounts';
+import {
+  WORKLIST_SCOPES,
+  WORKLIST_SORTS,
+  worklistFiltersSchema,
+  type WorklistView,
+} from '../../services/worklist-views';
 import { day, exactly, id, listOf, timestamp, type Answer } from './shared';
 
 const caseAccountSchema = exactly<CaseAccountFacts>()(
@@ -141,3 +154,57 @@ export const riskMatrixResponse = exactly<{ cells: Answer<Services['riskCases'][
     })
     .meta({ id: 'RiskMatrix' }),
 );
+
+export const bulkCaseResultsResponse = exactly<{ results: BulkRowResult[] }>()(
+  z
+    .object({
+      results: z.array(
+        z.object({
+          caseId: id,
+          ok: z.boolean(),
+          error: z
+            .object({ code: z.string(), message: z.string() })
+            .optional()
+            .describe('Why the row was refused: VERSION_CONFLICT when it changed since it was read'),
+        }),
+      ),
+    })
+    .meta({ id: 'BulkCaseResults' }),
+);
+
+export const worklistViewSchema = exactly<WorklistView>()(
+  z
+    .object({
+      id,
+      name: z.string(),
+      scope: z.enum(WORKLIST_SCOPES),
+      filters: worklistFiltersSchema,
+      sort: z.enum(WORKLIST_SORTS),
+      order: z.enum(['asc', 'desc']).nullable(),
+      shared: z.boolean().describe("Shared with the owner's team"),
+      ownerId: id,
+      ownerName: z.string(),
+      mine: z.boolean().describe("The caller's own view, theirs to change"),
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    })
+    .meta({ id: 'WorklistView' }),
+);
+
+export const worklistViewsResponse = listOf(worklistViewSchema);
+
+export const caseAuditEntrySchema = exactly<DescribedAuditEntry>()(
+  auditEntrySchema
+    .extend({
+      title: z.string().describe('The action as a heading ("Stage changed")'),
+      actorName: z.string().describe('Who made the change, by name: a person, a play, or Retain'),
+      summary: z
+        .string()
+        .describe(
+          'What changed, in words, with stage, reason and rule names (empty when the title says it all)',
+        ),
+    })
+    .meta({ id: 'CaseAuditEntry' }),
+);
+
+export const caseAuditResponse = listOf(caseAuditEntrySchema);

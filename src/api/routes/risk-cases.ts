@@ -1,13 +1,20 @@
 // Risk cases: the worklist, opening, stages, reasons, matrix, weekly updates and audit trail.
+import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { separationSurveySchema } from '../../domain/risk-case';
 import { QUADRANTS } from '../../domain/matrix';
 import type { Services } from '../../services';
+import { BULK_LIMIT, bulkCaseInput } from '../../services/bulk-cases';
+import { worklistCsv } from '../../services/exports';
+import { scopedWorklistQuery } from '../../services/risk-cases';
+import { WORKLIST_SCOPES, WORKLIST_SORTS } from '../../services/worklist-views';
 import { INPUT_LIMITS } from '../../domain/input-limits';
 import { actorOf } from '../auth-hook';
 import {
-  auditEntriesResponse,
+  caseAuditResponse,
+  bulkCaseResultsResponse,
+  exportResponse,
   riskCaseSchema,
   riskMatrixResponse,
   weeklyUpdateSchema,
@@ -17,6 +24,29 @@ import {
 import { idParams, pageQuery, queryFlag, reasonKey } from '../schemas';
 
 const version = z.number().int().positive().optional();
+
+/** What selects and orders the worklist: its filters, the caller's scope and the sort. */
+const worklistQuery = {
+  scope: z
+    .enum(WORKLIST_SCOPES)
+    .optional()
+    .describe('mine: cases on accounts the caller owns; team: on their team; all (the default): every case'),
+  status: z.enum(['open', 'closed', 'all']).default('open'),
+  stage: z
+    .string()
+    .max(500)
+    .transform((value) => value.split(',').filter(Boolean))
+    .optional(),
+  ownerId: z.coerce.number().int().positive().optional(),
+  teamId: z.coerce.number().int().positive().optional(),
+  reason: reasonKey.optional(),
+  overdue: queryFlag.optional(),
+  track: z.enum(['human', 'digital']).optional(),
+  quadrant: z.enum(QUADRANTS).optional(),
+  q: z.string().max(200).optional(),
+  sort: z.enum(WORKLIST_SORTS).default('priority'),
+  order: z.enum(['asc', 'desc']).optional(),
+};
 const text = z.string().trim().min(1).max(INPUT_LIMITS.text.note);
 
 export const riskCaseRoutes =
@@ -33,32 +63,62 @@ export const riskCaseRoutes =
           tags: ['risk cases'],
           description:
             'The worklist: open cases by priority unless told otherwise. `overdue=true` lists cases whose weekly update is overdue.',
-          querystring: z.object({
-            status: z.enum(['open', 'closed', 'all']).default('open'),
-            stage: z
-              .string()
-              .max(500)
-              .transform((value) => value.split(',').filter(Boolean))
-              .optional(),
-            ownerId: z.coerce.number().int().positive().optional(),
-            teamId: z.coerce.number().int().positive().optional(),
-            reason: reasonKey.optional(),
-            overdue: queryFlag.optional(),
-            track: z.enum(['human', 'digital']).optional(),
-            quadrant: z.enum(QUADRANTS).optional(),
-            q: z.string().max(200).optional(),
-            sort: z
-              .enum(['priority', 'time_in_stage', 'arr_at_risk', 'ltv', 'opened_at', 'last_update'])
-              .default('priority'),
-            order: z.enum(['asc', 'desc']).optional(),
-            ...pageQuery,
-          }),
+          querystring: z.object({ ...worklistQuery, ...pageQuery }),
         },
       },
       (request) => {
-        const { stage, ...query } = request.query;
-        return services.riskCases.worklist({ ...query, stages: stage });
+        const { stage, scope, ...query } = request.query;
+        return services.riskCases.worklist(
+          scopedWorklistQuery(actorOf(request), scope, { ...query, stages: stage }),
+        );
       },
+    );
+
+    app.get(
+      '/risk-cases/export',
+      {
+        config: { access: 'read' },
+        schema: {
+          operationId: 'exportWorklist',
+          response: { 200: exportResponse },
+          summary: 'The worklist as a CSV file',
+          tags: ['risk cases'],
+          description:
+            "The cases the worklist's filters, scope and sort select, on every page and in its order, as people " +
+            'read them: account, stage, reason and owner names. Cells that would start a spreadsheet formula get ' +
+            "a leading '. The machine-readable export of every case is GET /exports/cases.",
+          querystring: z.object(worklistQuery),
+        },
+      },
+      (request, reply) => {
+        const { stage, scope, ...query } = request.query;
+        const scoped = scopedWorklistQuery(actorOf(request), scope, { ...query, stages: stage });
+        void reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="worklist.csv"');
+        return Readable.from(worklistCsv(services.context, services.riskCases, scoped));
+      },
+    );
+
+    app.post(
+      '/risk-cases/bulk',
+      {
+        config: { access: 'case.write' },
+        schema: {
+          operationId: 'bulkChangeRiskCases',
+          response: { 200: bulkCaseResultsResponse },
+          summary: 'Assign an owner, move to a stage or add a reason on many cases',
+          tags: ['risk cases'],
+          description:
+            `Up to ${BULK_LIMIT} cases, each with the version it was read at. Each case is changed on its own, ` +
+            "with the caller's rights: the answer says per case whether it was done or why it was refused " +
+            '(VERSION_CONFLICT when it changed since it was read, FORBIDDEN when it is not yours to change); ' +
+            'a refusal leaves the other cases done. Closing stages are refused as a whole: a case closes one ' +
+            'by one, with its note and survey.',
+          body: bulkCaseInput,
+        },
+      },
+      (request) => services.bulkCases.apply(actorOf(request), request.body),
     );
 
     app.get(
@@ -218,9 +278,17 @@ export const riskCaseRoutes =
           response: { 201: weeklyUpdateSchema },
           summary: 'Record a weekly update',
           tags: ['risk cases'],
-          description: "The weekly update: Background / What we've done so far / Next steps.",
+          description:
+            "The weekly update: Background / What we've done so far / Next steps. Send `previousUpdateId`, the " +
+            'newest update you had read (null for none), to be told (409 VERSION_CONFLICT, with the updates ' +
+            'written meanwhile) when someone else wrote one since.',
           params: idParams,
-          body: z.object({ background: text, doneSoFar: text, nextSteps: text }),
+          body: z.object({
+            background: text,
+            doneSoFar: text,
+            nextSteps: text,
+            previousUpdateId: z.number().int().positive().nullable().optional(),
+          }),
         },
       },
       async (request, reply) =>
@@ -235,7 +303,7 @@ export const riskCaseRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getRiskCaseAudit',
-          response: { 200: auditEntriesResponse },
+          response: { 200: caseAuditResponse },
           summary: "A case's audit trail",
           tags: ['risk cases'],
           params: idParams,

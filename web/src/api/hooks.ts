@@ -38,7 +38,7 @@ export const useSettings = () =>
   useQuery({ queryKey: ['settings'], queryFn: () => api<Settings>('/settings'), staleTime: CONFIG_STALE_MS });
 
 /** After a case changes: every view of cases is stale. */
-function useCaseChanged() {
+export function useCaseChanged() {
   const client = useQueryClient();
   return (updated: RiskCaseDetail) => {
     client.setQueryData(['case', updated.id], updated);

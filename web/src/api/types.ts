@@ -23,15 +23,28 @@ import type { KpiValue } from '../../../src/services/kpis';
 import type { DryRun, PlayView } from '../../../src/services/playbooks';
 import type { RiskCaseDetail, RiskCaseView, WorklistItem } from '../../../src/services/risk-cases';
 import type { RiskTrends } from '../../../src/services/risk-trends';
-import type { SegmentView } from '../../../src/services/saved-segments';
+import type { RefreshResult, SegmentMember, SegmentView } from '../../../src/services/saved-segments';
 import type { TaskView } from '../../../src/services/tasks';
+import type { Notification, NotificationInbox } from '../../../src/services/notifications';
 import type { DetectionRule } from '../../../src/domain/detection';
 import type { AuditEntry, ChangeEntry } from '../../../src/store/audit.repository';
+import type { DescribedAuditEntry as CaseAuditEntry } from '../../../src/services/risk-cases';
 import type { ApiToken } from '../../../src/store/user.repository';
+import type { PasswordLinkSent, PasswordSet } from '../../../src/services/password-links';
+import type { CreatedUser } from '../../../src/services/users';
 import type { StoredSignal } from '../../../src/store/signal.repository';
+import type { MembershipEvent } from '../../../src/store/saved-segment.repository';
+import type { KpiCard } from '../../../src/domain/kpi';
+import type { BulkRowResult } from '../../../src/services/bulk-cases';
+import type { WorklistFilters, WorklistScope, WorklistView } from '../../../src/services/worklist-views';
 
 export type {
   Account,
+  BulkRowResult,
+  WorklistFilters,
+  WorklistScope,
+  WorklistView,
+  CaseAuditEntry,
   AccountHealth,
   ApiToken,
   AuditEntry,
@@ -40,15 +53,23 @@ export type {
   DryRun,
   EffectivenessReport,
   Huddle,
+  KpiCard,
+  MembershipEvent,
+  Notification,
+  NotificationInbox,
   PlayAction,
   PlayStep,
   PlayTrigger,
   RiskCaseDetail,
   RiskTrends,
   Role,
+  SegmentMember,
   TaskAssignee,
   Team,
   TrendCase,
+  CreatedUser,
+  PasswordLinkSent,
+  PasswordSet,
   User,
   WeeklyUpdate,
   WorklistItem,
@@ -63,6 +84,7 @@ export type Play = PlayView;
 export type Task = TaskView;
 export type Signal = StoredSignal;
 export type Segment = SegmentView;
+export type SegmentRefresh = RefreshResult;
 export type Quadrant = MatrixQuadrant;
 /** A definition as the builder edits it: defaults may be left out, the API fills them in. */
 export type PlayDefinition = PlayDefinitionInput;
@@ -90,3 +112,15 @@ export interface MatrixCell {
   arrAtRisk: number;
   ltv: number;
 }
+
+// The Reports screens: the monthly risk report, the churn analysis, backtests and fits of the score.
+export type { MonthlyRiskReport, ReportCase } from '../../../src/domain/monthly-report';
+export type { Bucket } from '../../../src/domain/churn-analysis';
+export type { AttritionLine, ChurnAnalysis } from '../../../src/services/churn-analysis';
+export type { HealthMeasure, MeasureInput, Scorecard } from '../../../src/domain/health';
+export type { BacktestReport } from '../../../src/domain/churn-model/backtest';
+export type { BacktestResult, FitResult } from '../../../src/services/churn-model';
+export type { BandCount, BandMove, ScorecardPreview, ScoreRun } from '../../../src/services/health';
+
+/** A row of the account list: the account with its latest score and last activity. */
+export type { AccountListItem } from '../../../src/services/accounts';
