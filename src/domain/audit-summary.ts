@@ -60,6 +60,8 @@ export function actorName(entry: Pick<Entry, 'actor' | 'actorId'>, names: AuditN
     if (name) return name;
   }
   if (entry.actor.startsWith('play:')) return `the play “${names.play(entry.actor.slice('play:'.length))}”`;
+  if (entry.actor.startsWith('rule:'))
+    return `detection (rule “${names.rule(entry.actor.slice('rule:'.length))}”)`;
   if (entry.actor === 'system') return 'Retain';
   return entry.actor;
 }
