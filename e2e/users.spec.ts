@@ -26,6 +26,8 @@ async function setPasswordAndLogIn(browser: Browser, url: string, email: string,
   const page = await context.newPage();
   await page.goto(url);
   await expect(page.getByRole('heading', { name: 'Choose your password' })).toBeVisible();
+  // The token leaves the address bar (and the history) as soon as the page has it.
+  await expect(page).toHaveURL(/\/set-password$/);
   await expect(page.getByText('At least 10 characters')).toBeVisible();
   await page.getByLabel('New password', { exact: true }).fill(password);
   await page.getByLabel('Repeat the new password').fill(`${password}x`);
@@ -133,8 +135,14 @@ test("an admin changes a user's role and team, deactivates them and sends a rese
   // Reactivated, then sent a password reset: the new link sets a new password.
   await page.getByRole('button', { name: 'Reactivate Omar Oak' }).click();
   await expect(row.getByText('Active', { exact: true })).toBeVisible();
+  // A reset asks first: the old password stops working at once.
   await page.getByRole('button', { name: 'Send password reset to Omar Oak' }).click();
+  await page
+    .getByRole('group', { name: 'Send a password reset to Omar Oak?' })
+    .getByRole('button', { name: 'Yes, send the reset' })
+    .click();
   const reset = await shownLink(page, 'Password reset for Omar Oak', 'Password reset link');
+  await expect(row.getByText('Password reset sent', { exact: true })).toBeVisible();
   const again = await setPasswordAndLogIn(browser, reset, 'omar.oak@retain.demo', 'omar-second-password');
   await again.context.close();
 });

@@ -7,8 +7,11 @@ export interface Team {
   createdAt: string;
 }
 
-/** Where a user stands: can log in, has an invitation but no password yet, or was deactivated. */
-export type UserStatus = 'active' | 'invited' | 'deactivated';
+/**
+ * Where a user stands: can log in; has an invitation but no password yet; was sent a password
+ * reset (the old password no longer works); or was deactivated.
+ */
+export type UserStatus = 'active' | 'invited' | 'password_reset' | 'deactivated';
 
 export interface User {
   id: number;
@@ -24,8 +27,21 @@ export interface User {
   updatedAt: string;
 }
 
-/** A user's status from whether they are active and have a password. */
-export function userStatus(active: boolean, hasPassword: boolean): UserStatus {
+/**
+ * A user as another user sees them: an admin sees where each user stands and when they last
+ * logged in; everyone else sees who their colleagues are, and whether they are active.
+ */
+export type UserAsSeen = Omit<User, 'status' | 'lastLoginAt'> & Partial<Pick<User, 'status' | 'lastLoginAt'>>;
+
+export function userAsSeenBy(viewer: { role: Role }, user: User): UserAsSeen {
+  if (viewer.role === 'admin') return user;
+  const { status: _status, lastLoginAt: _lastLoginAt, ...seen } = user;
+  return seen;
+}
+
+/** A user's status from whether they are active, have a password, and were sent a reset. */
+export function userStatus(active: boolean, hasPassword: boolean, resetPending: boolean): UserStatus {
   if (!active) return 'deactivated';
-  return hasPassword ? 'active' : 'invited';
+  if (hasPassword) return 'active';
+  return resetPending ? 'password_reset' : 'invited';
 }

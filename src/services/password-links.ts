@@ -14,7 +14,7 @@ import { LoginThrottleRepository } from '../store/login-throttle.repository';
 import { PasswordLinkRepository } from '../store/password-link.repository';
 import { UserRepository } from '../store/user.repository';
 import { inTransaction, type ServiceContext } from './context';
-import { deliveryFailure, type DeliveryFailureCategory, type Mailer } from './messaging';
+import { deliveryFailure, unconfiguredMailer, type DeliveryFailureCategory, type Mailer } from './messaging';
 import { checkPasswordRules, hashPassword } from './passwords';
 
 /** How set-password links reach people: the mailer, and the address users open Retain at. */
@@ -37,8 +37,12 @@ export interface PasswordLinkSent {
   url: string;
   expiresAt: string;
   emailed: boolean;
-  /** Why it was not e-mailed: `not_configured` when SMTP is not set up, else the failure's category. */
-  emailFailure: DeliveryFailureCategory | null;
+  /**
+   * Why it was not e-mailed: `not_configured` when SMTP is not set up, `no_public_url` when
+   * RETAIN_PUBLIC_URL is not set (a link built from a request's Host header is never e-mailed),
+   * else the failure's category.
+   */
+  emailFailure: DeliveryFailureCategory | 'no_public_url' | null;
 }
 
 /** What setting a password by a link answers: whose password it was, for the login form. */
@@ -66,7 +70,10 @@ export class PasswordLinkService {
     return this.send(actor, userId, 'invitation', origin);
   }
 
-  /** Sends a password reset; the user's sessions end now, and earlier links stop working. */
+  /**
+   * Sends a password reset: the user's password and sessions end now, and earlier links stop
+   * working. Their API tokens are not touched (revoke those in Settings → API tokens).
+   */
   async reset(actor: Actor, userId: number, origin: string): Promise<PasswordLinkSent> {
     assertCan(actor, 'users.manage');
     return this.send(actor, userId, 'reset', origin);
@@ -78,6 +85,8 @@ export class PasswordLinkService {
    * per client address like logins.
    */
   async setPassword(token: string, password: string, client: { address: string }): Promise<PasswordSet> {
+    // A password that breaks the rules is refused before it costs an attempt.
+    checkPasswordRules(password);
     const now = this.context.clock.now();
     const nowMs = now.getTime();
     const throttle = new LoginThrottleRepository(this.context.store.db);
@@ -99,7 +108,6 @@ export class PasswordLinkService {
         retryAfterSeconds: retryAfter,
       });
     }
-    checkPasswordRules(password);
     const passwordHash = await hashPassword(password);
     const user = await inTransaction(this.context, async (db) => {
       const link = await new PasswordLinkRepository(db).use(sha256(token), now);
@@ -155,7 +163,12 @@ export class PasswordLinkService {
       const links = new PasswordLinkRepository(db);
       await links.withdrawPending(userId);
       const id = await links.insert({ userId, purpose, tokenHash: sha256(token), now, expiresAt });
-      if (purpose === 'reset') await users.deleteSessionsOfUser(userId);
+      if (purpose === 'reset') {
+        // The old password stops working now, not when the new one is chosen: a reset is sent
+        // when a password is forgotten or may be known to someone else.
+        await users.clearPasswordForReset(userId, now);
+        await users.deleteSessionsOfUser(userId);
+      }
       await new AuditRepository(db).append(actor, now, [
         {
           entityType: 'user',
@@ -168,7 +181,14 @@ export class PasswordLinkService {
       return { user: found, linkId: id };
     });
     const url = `${(this.delivery.publicUrl ?? origin).replace(/\/+$/, '')}/set-password?token=${token}`;
-    const emailFailure = await this.email(user, purpose, url, expiresAt, actor, linkId);
+    // Without RETAIN_PUBLIC_URL the link points where the admin's request said it reached Retain;
+    // that is shown to the admin, who sees the address, but never mailed to someone who cannot.
+    const emailFailure =
+      this.delivery.mailer === unconfiguredMailer
+        ? 'not_configured'
+        : this.delivery.publicUrl === null
+          ? 'no_public_url'
+          : await this.email(user, purpose, url, expiresAt, actor, linkId);
     return { purpose, url, expiresAt: expiresAt.toISOString(), emailed: emailFailure === null, emailFailure };
   }
 

@@ -36,6 +36,7 @@ import * as passwordLinks from './migrations/018-password-links';
 import * as savedViews from './migrations/020-saved-views';
 import * as notifications from './migrations/019-notifications';
 import * as kpiBackfill from './migrations/021-kpi-backfill';
+import * as passwordReset from './migrations/022-password-reset';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -94,6 +95,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '020-saved-views': savedViews,
   '019-notifications': notifications,
   '021-kpi-backfill': kpiBackfill,
+  '022-password-reset': passwordReset,
 };
 
 /** The migrations this version of Retain knows, by name. */

@@ -24,6 +24,8 @@ export interface UserTable {
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
+  /** When an admin last sent a password reset that the user has not yet used; null otherwise. */
+  password_reset_at: Generated<string | null>;
 }
 
 /** A set-password link: an invitation or a reset, used once, until it expires. */

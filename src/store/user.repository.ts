@@ -61,7 +61,8 @@ export class UserRepository {
   }
 
   /**
-   * The active admins other than `exceptId`. On PostgreSQL their rows stay locked until the
+   * The active admins other than `exceptId` who can log in (an invited admin, or one sent a
+   * reset, cannot until they choose a password). On PostgreSQL their rows stay locked until the
    * transaction ends, so two admins demoting each other at once cannot both succeed.
    */
   async otherActiveAdmins(exceptId: number, postgres: boolean): Promise<number[]> {
@@ -70,6 +71,7 @@ export class UserRepository {
       .select('id')
       .where('role', '=', 'admin')
       .where('active', '=', 1)
+      .where('password_hash', 'is not', null)
       .orderBy('id');
     if (postgres) query = query.forUpdate();
     const rows = await query.execute();
@@ -84,6 +86,15 @@ export class UserRepository {
       .where('id', '=', id)
       .executeTakeFirst();
     return (row?.password_hash ?? null) !== null;
+  }
+
+  /** Ends the user's password: they choose a new one by the reset link. */
+  async clearPasswordForReset(id: number, now: Date): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: null, password_reset_at: now.toISOString(), updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   async recordLogin(id: number, now: Date): Promise<void> {
@@ -131,7 +142,7 @@ export class UserRepository {
         ...(fields.role !== undefined && { role: fields.role }),
         ...(fields.teamId !== undefined && { team_id: fields.teamId }),
         ...(fields.active !== undefined && { active: fields.active ? 1 : 0 }),
-        ...(passwordHash !== undefined && { password_hash: passwordHash }),
+        ...(passwordHash !== undefined && { password_hash: passwordHash, password_reset_at: null }),
         updated_at: now.toISOString(),
       })
       .where('id', '=', id)
@@ -240,7 +251,7 @@ function toUser(row: UserRow): User {
     role: row.role as Role,
     teamId: row.team_id,
     active: row.active === 1,
-    status: userStatus(row.active === 1, row.password_hash !== null),
+    status: userStatus(row.active === 1, row.password_hash !== null, row.password_reset_at !== null),
     lastLoginAt: row.last_login_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

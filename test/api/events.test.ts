@@ -155,6 +155,36 @@ forEachStore('change feed', (current) => {
     expect(anonymous.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
   });
 
+  it('tells only admins of sign-ins, users and API tokens', async () => {
+    const w = await apiWorld(current(), { cases: true });
+    cleanups.push(() => w.app.close());
+    // A failed login from an address, a login, a new user and a reset.
+    await w.login('csm.a@example.com', 'not-the-password');
+    await w.login('lead.a@example.com');
+    await w.as('admin', {
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { email: 'nora@example.com', name: 'Nora North', role: 'viewer' },
+    });
+    await w.as('admin', { method: 'POST', url: `/api/v1/users/${w.book.users.viewer.id}/password-reset` });
+    const kinds = async (who: 'admin' | 'leadA' | 'csmA' | 'viewer') => {
+      const backlog = await w.as(who, { method: 'GET', url: '/api/v1/events?follow=false&after=0' });
+      return new Set(
+        [...backlog.body.matchAll(/^data: (.*)$/gm)].map(
+          (match) => (JSON.parse(match[1] ?? '{}') as Change).entityType,
+        ),
+      );
+    };
+    const admin = await kinds('admin');
+    expect(admin.has('user')).toBe(true);
+    expect(admin.has('auth')).toBe(true);
+    for (const who of ['leadA', 'csmA', 'viewer'] as const) {
+      const seen = await kinds(who);
+      expect(seen.has('risk_case')).toBe(true);
+      expect([...seen].filter((kind) => ['auth', 'user', 'api_token'].includes(kind))).toEqual([]);
+    }
+  });
+
   it('ends the stream of a revoked token, a logged-out session and a deactivated user, and sends them nothing after', async () => {
     const w = await apiWorld(current(), { cases: true });
     const base = await listen(w.app);

@@ -104,6 +104,14 @@ forEachStore('invitations', (current) => {
     await w.login('nora@example.com', NEW_PASSWORD);
     const listed = await w.as('admin', { method: 'GET', url: `${V1}/users/${id}` });
     expect(listed.json()).toMatchObject({ status: 'active', lastLoginAt: t.clock.now().toISOString() });
+    // Colleagues see who Nora is, not when she logs in nor whether she has a password.
+    for (const who of ['viewer', 'csmA', 'leadA'] as const) {
+      const seen = await w.as(who, { method: 'GET', url: `${V1}/users` });
+      const nora = seen.json<{ items: Record<string, unknown>[] }>().items.find((user) => user.id === id);
+      expect(nora).toMatchObject({ name: 'Nora <North>', active: true });
+      expect(nora).not.toHaveProperty('lastLoginAt');
+      expect(nora).not.toHaveProperty('status');
+    }
     // The token is not kept, nor written to the audit log.
     const dump =
       JSON.stringify(await t.store.db.selectFrom('audit_log').selectAll().execute()) +
@@ -133,11 +141,14 @@ forEachStore('invitations', (current) => {
     expect((await w.login('first@example.com', 'another-long-password')).response.statusCode).toBe(401);
   });
 
-  it('applies the password rules before using the link up', async () => {
+  it('applies the password rules before using the link up, or an attempt', async () => {
     const w = (open = await apiWorld(current()));
     const { url } = await invite(w);
     const short = await setPassword(w, tokenOf(url), 'short');
     expect(refusal(short)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    // Too short a password, however often, costs none of the attempts the address has.
+    for (let attempt = 0; attempt < 12; attempt += 1)
+      expect(errorCode(await setPassword(w, tokenOf(url), 'short'))).toBe('VALIDATION_FAILED');
     expect((await setPassword(w, tokenOf(url))).statusCode).toBe(200);
   });
 
@@ -188,12 +199,36 @@ forEachStore('invitations', (current) => {
       await app.close();
     }
   });
+
+  it('never e-mails a link built from the Host header when RETAIN_PUBLIC_URL is not set', async () => {
+    const t = current();
+    const w = (open = await apiWorld(t));
+    const sink = sinks.smtp();
+    const mailing = createServices(t.store, t.clock, {
+      mailer: smtpMailer(sink.url, 'Retain <retain@example.com>'),
+      publicUrl: null,
+    });
+    const app = await buildApp(mailing, { webRoot: false });
+    try {
+      const created = await app.inject({
+        method: 'POST',
+        url: `${V1}/users`,
+        headers: { authorization: `Bearer ${w.tokens.admin}`, host: 'attacker.example' },
+        payload: { email: 'nora@example.com', name: 'Nora North', role: 'viewer' },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ invitation: { emailed: false, emailFailure: 'no_public_url' } });
+      expect(sink.received).toHaveLength(0);
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 const sinks = useSinks();
 
 forEachStore('password resets and deactivation', (current) => {
-  it('a reset ends the sessions; its link sets a new password and the old one stops working', async () => {
+  it('a reset ends the sessions and the old password at once; its link sets a new password', async () => {
     const t = current();
     const w = (open = await apiWorld(t));
     const session = await w.login('csm.a@example.com');
@@ -209,7 +244,13 @@ forEachStore('password resets and deactivation', (current) => {
     expect(sent.purpose).toBe('reset');
     expect(sent.expiresAt).toBe(new Date(t.clock.now().getTime() + 86_400_000).toISOString());
     expect((await check()).statusCode).toBe(401);
+    // Someone who knows the old password cannot use it while the reset is pending.
+    expect((await w.login('csm.a@example.com')).response.statusCode).toBe(401);
+    const status = async () =>
+      (await t.services.users.listUsers()).find((user) => user.email === 'csm.a@example.com')?.status;
+    expect(await status()).toBe('password_reset');
     expect((await setPassword(w, tokenOf(sent.url))).json()).toEqual({ email: 'csm.a@example.com' });
+    expect(await status()).toBe('active');
     expect((await w.login('csm.a@example.com')).response.statusCode).toBe(401);
     expect((await w.login('csm.a@example.com', NEW_PASSWORD)).response.statusCode).toBe(200);
   });
@@ -235,17 +276,18 @@ forEachStore('password resets and deactivation', (current) => {
       method: 'POST',
       url: `${V1}/users/${w.book.users.csmB.id}/password-reset`,
     });
-    const after = await w.login('csm.b@example.com');
     const deactivated = await w.as('admin', {
       method: 'PATCH',
       url: `${V1}/users/${w.book.users.csmB.id}`,
       payload: { active: false },
     });
     expect(deactivated.json()).toMatchObject({ active: false, status: 'deactivated' });
-    for (const cookie of [session.cookie, after.cookie]) {
-      const check = await w.app.inject({ method: 'GET', url: `${V1}/auth/session`, headers: { cookie } });
-      expect(check.statusCode).toBe(401);
-    }
+    const check = await w.app.inject({
+      method: 'GET',
+      url: `${V1}/auth/session`,
+      headers: { cookie: session.cookie },
+    });
+    expect(check.statusCode).toBe(401);
     expect(refusal((await w.login('csm.b@example.com')).response)).toMatchObject({
       status: 401,
       code: 'INVALID_CREDENTIALS',
@@ -266,7 +308,14 @@ forEachStore('password resets and deactivation', (current) => {
       url: `${V1}/users/${w.book.users.csmB.id}`,
       payload: { active: true },
     });
-    expect((await w.login('csm.b@example.com', PASSWORD)).response.statusCode).toBe(200);
+    // Reactivated, they still owe the reset (the old password ended with it): a new link works.
+    expect((await w.login('csm.b@example.com', PASSWORD)).response.statusCode).toBe(401);
+    const again = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/users/${w.book.users.csmB.id}/password-reset`,
+    });
+    expect((await setPassword(w, tokenOf(again.json<{ url: string }>().url))).statusCode).toBe(200);
+    expect((await w.login('csm.b@example.com', NEW_PASSWORD)).response.statusCode).toBe(200);
   });
 
   it('changes role and team', async () => {
@@ -323,6 +372,24 @@ forEachStore('password resets and deactivation', (current) => {
     await expect(
       t.services.users.update(SYSTEM_ACTOR, w.book.users.leadA.id, { role: 'csm' }),
     ).rejects.toMatchObject({ code: 'LAST_ADMIN' });
+  });
+
+  it('counts only admins who can log in: an invited admin, or one sent a reset, does not keep another from being the last', async () => {
+    const w = (open = await apiWorld(current()));
+    const admin = w.book.users.admin.id;
+    const invited = await invite(w, 'second.admin@example.com', 'admin');
+    const stepDown = () =>
+      w.as('admin', { method: 'PATCH', url: `${V1}/users/${admin}`, payload: { role: 'lead' } });
+    expect(errorCode(await stepDown())).toBe('LAST_ADMIN');
+    // Once the invited admin has chosen a password, the first one may step down.
+    expect((await setPassword(w, tokenOf(invited.url))).statusCode).toBe(200);
+    const reset = await w.as('admin', { method: 'POST', url: `${V1}/users/${invited.id}/password-reset` });
+    expect(reset.statusCode).toBe(201);
+    expect(errorCode(await stepDown())).toBe('LAST_ADMIN');
+    expect(
+      (await setPassword(w, tokenOf(reset.json<{ url: string }>().url), 'another-new-password')).statusCode,
+    ).toBe(200);
+    expect((await stepDown()).statusCode).toBe(200);
   });
 
   it('viewers, CSMs and leads cannot invite, reset or change users', async () => {

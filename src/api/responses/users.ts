@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ROLES } from '../../domain/policy';
 import { PASSWORD_LINK_PURPOSES } from '../../domain/password-link';
-import type { Team, User } from '../../domain/user';
+import type { Team, User, UserAsSeen } from '../../domain/user';
 import type { Services } from '../../services';
 import type { PasswordLinkSent, PasswordSet } from '../../services/password-links';
 import type { CreatedUser } from '../../services/users';
@@ -20,8 +20,10 @@ export const userSchema = exactly<User>()(
       teamId: id.nullable(),
       active: z.boolean(),
       status: z
-        .enum(['active', 'invited', 'deactivated'])
-        .describe('invited: added, and has not chosen a password yet'),
+        .enum(['active', 'invited', 'password_reset', 'deactivated'])
+        .describe(
+          'invited: added, and has not chosen a password yet; password_reset: sent a reset, the old password no longer works',
+        ),
       lastLoginAt: timestamp.nullable().describe('null: never logged in'),
       createdAt: timestamp,
       updatedAt: timestamp,
@@ -29,7 +31,15 @@ export const userSchema = exactly<User>()(
     .meta({ id: 'User' }),
 );
 
-export const usersResponse = listOf(userSchema);
+/** A user as a colleague sees them: status and last login are for admins' eyes only. */
+export const userAsSeenSchema = exactly<UserAsSeen>()(
+  userSchema
+    .partial({ status: true, lastLoginAt: true })
+    .describe('status and lastLoginAt are answered to admins only')
+    .meta({ id: 'UserAsSeen' }),
+);
+
+export const usersResponse = listOf(userAsSeenSchema);
 
 export const passwordLinkSentSchema = exactly<PasswordLinkSent>()(
   z
@@ -48,10 +58,13 @@ export const passwordLinkSentSchema = exactly<PasswordLinkSent>()(
           'http_error',
           'rejected',
           'not_configured',
+          'no_public_url',
           'error',
         ])
         .nullable()
-        .describe('Why it was not e-mailed: not_configured when SMTP is not set up'),
+        .describe(
+          'Why it was not e-mailed: not_configured when SMTP is not set up; no_public_url when RETAIN_PUBLIC_URL is not set',
+        ),
     })
     .meta({ id: 'PasswordLinkSent' }),
 );

@@ -13,6 +13,9 @@ import { queryFlag } from '../schemas';
 
 const HEARTBEAT_MS = 25_000;
 
+/** Changes only admins are told of: sign-in events, users and API tokens. */
+const ADMIN_ONLY_ENTITIES = new Set(['auth', 'user', 'api_token']);
+
 export const eventRoutes =
   (services: Services): FastifyPluginCallbackZod =>
   (app, _options, done) => {
@@ -44,11 +47,14 @@ export const eventRoutes =
         },
       },
       async (request, reply) => {
-        const { userId } = actorOf(request);
-        // A change to someone's inbox goes to that user's streams only.
-        const mayKnow = (change: ChangeEntry) =>
-          change.entityType !== NOTIFICATION_ENTITY ||
-          (userId !== null && change.entityId === String(userId));
+        const { userId, role } = actorOf(request);
+        // A change to someone's inbox goes to that user's streams only; sign-ins, users and
+        // API tokens (who logged in, from which address) to admins only.
+        const mayKnow = (change: ChangeEntry) => {
+          if (change.entityType === NOTIFICATION_ENTITY)
+            return userId !== null && change.entityId === String(userId);
+          return role === 'admin' || !ADMIN_ONLY_ENTITIES.has(change.entityType);
+        };
         const lastEventId = Number(request.headers['last-event-id']);
         const after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
         const raw = reply.raw;

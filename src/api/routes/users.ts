@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { userAsSeenBy } from '../../domain/user';
 import type { Services } from '../../services';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords';
 import { actorOf } from '../auth-hook';
@@ -10,6 +11,7 @@ import {
   passwordLinkSentSchema,
   teamSchema,
   teamsResponse,
+  userAsSeenSchema,
   userSchema,
   usersResponse,
 } from '../responses';
@@ -66,8 +68,8 @@ export const userRoutes =
           tags: ['users'],
         },
       },
-      async () => ({
-        items: await services.users.listUsers(),
+      async (request) => ({
+        items: (await services.users.listUsers()).map((user) => userAsSeenBy(actorOf(request), user)),
       }),
     );
 
@@ -77,13 +79,13 @@ export const userRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'getUser',
-          response: { 200: userSchema },
+          response: { 200: userAsSeenSchema },
           summary: 'Get a user',
           tags: ['users'],
           params: idParams,
         },
       },
-      (request) => services.users.get(request.params.id),
+      async (request) => userAsSeenBy(actorOf(request), await services.users.get(request.params.id)),
     );
 
     app.post(

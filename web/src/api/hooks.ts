@@ -2,7 +2,7 @@
 // event can refresh them by kind (see live.tsx).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
-import type { Items, Reason, RiskCaseDetail, Settings, Stage, Team, User } from './types';
+import type { Items, Reason, RiskCaseDetail, Settings, Stage, Team, UserAsSeen } from './types';
 
 const CONFIG_STALE_MS = 5 * 60_000;
 
@@ -23,7 +23,7 @@ export const useReasons = () =>
 export const useUsers = () =>
   useQuery({
     queryKey: ['users'],
-    queryFn: () => api<Items<User>>('/users').then((data) => data.items),
+    queryFn: () => api<Items<UserAsSeen>>('/users').then((data) => data.items),
     staleTime: CONFIG_STALE_MS,
   });
 

@@ -16,7 +16,7 @@ import type { RiskStage } from '../../../src/domain/risk-lifecycle';
 import type { TrendCase } from '../../../src/domain/risk-trends';
 import type { RiskReason } from '../../../src/domain/risk-reason';
 import type { RetainSettings } from '../../../src/domain/settings';
-import type { Team, User } from '../../../src/domain/user';
+import type { Team, User, UserAsSeen } from '../../../src/domain/user';
 import type { AccountHealth } from '../../../src/services/health';
 import type { Huddle } from '../../../src/services/huddles';
 import type { KpiValue } from '../../../src/services/kpis';
@@ -71,6 +71,7 @@ export type {
   PasswordLinkSent,
   PasswordSet,
   User,
+  UserAsSeen,
   WeeklyUpdate,
   WorklistItem,
 };

@@ -1,6 +1,6 @@
 // Choosing a password from an invitation or reset link (/set-password?token=…), without a session:
 // the new password twice, the rules shown, then on to the login screen with the e-mail filled in.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import {
   MAX_PASSWORD_LENGTH,
@@ -31,7 +31,12 @@ export function SetPasswordPage() {
   const location = useLocation();
   const navigate = useNavigate();
   const { user, logout } = useSession();
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+  // The token is kept in memory and taken out of the address at once, so it stays out of the
+  // browser's history and of anything that reads the address later.
+  const [token] = useState(() => new URLSearchParams(location.search).get('token') ?? '');
+  useEffect(() => {
+    if (new URLSearchParams(location.search).has('token')) void navigate('/set-password', { replace: true });
+  }, [location.search, navigate]);
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [problem, setProblem] = useState<string | null>(null);

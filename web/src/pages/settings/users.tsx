@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../../api/client';
 import { useTeams, useUsers } from '../../api/hooks';
-import type { CreatedUser, PasswordLinkSent, Role, Team, User } from '../../api/types';
+import type { CreatedUser, PasswordLinkSent, Role, Team, User, UserAsSeen } from '../../api/types';
 import { SelectField, TextField } from '../../components/fields';
 import { Queried } from '../../components/queried';
 import { ActionError } from '../../components/states';
@@ -20,14 +20,23 @@ const ROLE_OPTIONS = (Object.keys(ROLE_NAMES) as Role[]).map((role) => ({
 const STATUS_NAMES: Record<User['status'], string> = {
   active: 'Active',
   invited: 'Invited',
+  password_reset: 'Password reset sent',
   deactivated: 'Deactivated',
 };
 
+/** The list answers status and last login to admins, who alone open this screen. */
+const asAdminSees = (user: UserAsSeen): User => ({
+  status: user.active ? 'active' : 'deactivated',
+  lastLoginAt: null,
+  ...user,
+});
+
 /** Why a link was not e-mailed, in words. */
 function unsentReason(link: PasswordLinkSent): string {
-  return link.emailFailure === 'not_configured'
-    ? 'E-mail is not set up for Retain, so nothing was sent.'
-    : 'The e-mail could not be sent.';
+  if (link.emailFailure === 'not_configured') return 'E-mail is not set up for Retain, so nothing was sent.';
+  if (link.emailFailure === 'no_public_url')
+    return 'Retain does not know its public address (RETAIN_PUBLIC_URL), so the link was not e-mailed.';
+  return 'The e-mail could not be sent.';
 }
 
 /** A link that was just sent (or could not be): what happened, and the link to copy. */
@@ -90,13 +99,14 @@ function UserRow({
 }) {
   const me = useUser();
   const client = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
+  /** The change waiting for the admin's yes: each ends the user's sessions at once. */
+  const [confirming, setConfirming] = useState<'deactivate' | 'reset' | null>(null);
   const refresh = () => void client.invalidateQueries({ queryKey: ['users'] });
   const change = useMutation({
     mutationFn: (changes: { role?: Role; teamId?: number | null; active?: boolean }) =>
       api<User>(`/users/${user.id}`, { method: 'PATCH', body: changes }),
     onSuccess: () => {
-      setConfirming(false);
+      setConfirming(null);
       refresh();
     },
     onError: refresh,
@@ -105,6 +115,7 @@ function UserRow({
     mutationFn: (what: 'invitation' | 'password-reset') =>
       api<PasswordLinkSent>(`/users/${user.id}/${what}`, { method: 'POST' }),
     onSuccess: (link) => {
+      setConfirming(null);
       onSent({ user, link });
       refresh();
     },
@@ -151,7 +162,7 @@ function UserRow({
       </td>
       <td>{user.lastLoginAt ? formatDateTime(user.lastLoginAt) : 'Never'}</td>
       <td>
-        {confirming ? (
+        {confirming === 'deactivate' ? (
           <div className="inline-form" role="group" aria-label={`Deactivate ${user.name}?`}>
             <span>Deactivate {user.name}? They are logged out now and cannot log in until reactivated.</span>
             <button
@@ -162,7 +173,25 @@ function UserRow({
             >
               Yes, deactivate
             </button>
-            <button type="button" className="small" onClick={() => setConfirming(false)}>
+            <button type="button" className="small" onClick={() => setConfirming(null)}>
+              Cancel
+            </button>
+          </div>
+        ) : confirming === 'reset' ? (
+          <div className="inline-form" role="group" aria-label={`Send a password reset to ${user.name}?`}>
+            <span>
+              Send {user.name} a password reset? Their password stops working now and they are logged out
+              until they choose a new one. Their API tokens keep working.
+            </span>
+            <button
+              type="button"
+              className="small"
+              disabled={send.isPending}
+              onClick={() => send.mutate('password-reset')}
+            >
+              Yes, send the reset
+            </button>
+            <button type="button" className="small" onClick={() => setConfirming(null)}>
               Cancel
             </button>
           </div>
@@ -183,18 +212,28 @@ function UserRow({
               <button
                 type="button"
                 className="small"
-                disabled={send.isPending}
-                onClick={() => send.mutate('password-reset')}
+                onClick={() => setConfirming('reset')}
                 aria-label={`Send password reset to ${user.name}`}
               >
                 Send password reset
+              </button>
+            )}
+            {user.status === 'password_reset' && (
+              <button
+                type="button"
+                className="small"
+                disabled={send.isPending}
+                onClick={() => send.mutate('password-reset')}
+                aria-label={`Resend password reset to ${user.name}`}
+              >
+                Resend password reset
               </button>
             )}
             {user.active ? (
               <button
                 type="button"
                 className="small"
-                onClick={() => setConfirming(true)}
+                onClick={() => setConfirming('deactivate')}
                 aria-label={`Deactivate ${user.name}`}
               >
                 Deactivate
@@ -350,7 +389,7 @@ export function UsersAndTeams() {
             </thead>
             <tbody>
               {data.map((one) => (
-                <UserRow key={one.id} user={one} teams={teams.data ?? []} onSent={setSent} />
+                <UserRow key={one.id} user={asAdminSees(one)} teams={teams.data ?? []} onSent={setSent} />
               ))}
             </tbody>
           </table>
