@@ -20,6 +20,9 @@ export function itemsWithRevision<T>(reply: FastifyReply, items: T[]): { items: 
 /**
  * The revisions an If-Match header accepts: undefined when there is none or it is `*` (any
  * revision will do). A header that is not a list of quoted entity tags is refused, not ignored.
+ * A weak tag (W/"…") is taken as its revision, a departure from RFC 9110's strong comparison: a
+ * revision names the document's content, not the bytes of one answer, and a proxy that compresses
+ * answers (nginx's gzip, for one) weakens the ETag the browser then sends back.
  */
 export function ifMatch(request: FastifyRequest): string[] | undefined {
   const header = request.headers['if-match'];

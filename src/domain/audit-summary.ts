@@ -116,6 +116,11 @@ export function auditSummary(entry: Entry, names: AuditNames): string {
           })
           .join('; '),
       );
+    case 'owner_changed': {
+      const { from, to } = (changes.owner ?? {}) as { from?: unknown; to?: unknown };
+      const person = (id: unknown) => (typeof id === 'number' ? (names.user(id) ?? `user ${id}`) : 'nobody');
+      return sentence(`owner: ${person(from)} → ${person(to)}`);
+    }
     case 'weekly_update':
       return typeof changes.nextSteps === 'string' ? `Next steps: “${changes.nextSteps}”` : '';
     default:
@@ -135,6 +140,7 @@ export function actionName(action: string): string {
     reasons_changed: 'Reasons changed',
     details_changed: 'Matrix and value changed',
     weekly_update: 'Weekly update',
+    owner_changed: 'Owner changed',
   };
   return words[action] ?? sentence(action.replace(/_/g, ' ')).slice(0, -1);
 }

@@ -169,38 +169,52 @@ export class AccountService {
     version?: number,
   ): Promise<Account> {
     const now = this.context.clock.now();
-    await inTransaction(this.context, async (db) => {
-      const repo = new AccountRepository(db);
-      const before = await repo.findById(id);
-      if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
-      assertCan(actor, 'account.write', before);
-      // Moving an account to another team or owner needs the right over the destination too.
-      assertCan(actor, 'account.write', {
-        ownerId: changes.ownerId ?? before.ownerId,
-        teamId: changes.teamId ?? before.teamId,
-      });
-      await checkOwnerAndTeam(db, changes, actor);
-      const diff = diffFields<AccountFields>(before, changes);
-      if (Object.keys(diff).length === 0) return;
-      const updated = await repo.update(id, changes, now, version).catch((error: unknown) => {
-        if (isUniqueViolation(error)) throw externalIdTaken(changes.externalId ?? '');
-        throw error;
-      });
-      if (!updated) {
-        throw new AppError(
-          'VERSION_CONFLICT',
-          `Account ${id} was changed by someone else; reload and try again.`,
-          {
-            accountId: id,
-            currentVersion: before.version,
-          },
-        );
-      }
-      await new AuditRepository(db).append(actor, now, [
-        { entityType: 'account', entityId: id, accountId: id, action: 'updated', changes: diff },
-      ]);
-    });
+    await inTransaction(this.context, (db) => this.updateIn(db, actor, id, changes, now, version));
     return this.get(id);
+  }
+
+  /**
+   * Changes an account inside the caller's transaction, with the same checks as `update`; answers
+   * the account as it was and what changed (nothing when the changes were already so).
+   */
+  async updateIn(
+    db: Kysely<Database>,
+    actor: Actor,
+    id: number,
+    changes: Partial<AccountFields>,
+    now: Date,
+    version?: number,
+  ): Promise<{ before: Account; diff: Record<string, { from: unknown; to: unknown }> }> {
+    const repo = new AccountRepository(db);
+    const before = await repo.findById(id);
+    if (!before) throw new AppError('ACCOUNT_NOT_FOUND', `No account ${id}.`, { accountId: id });
+    assertCan(actor, 'account.write', before);
+    // Moving an account to another team or owner needs the right over the destination too.
+    assertCan(actor, 'account.write', {
+      ownerId: changes.ownerId ?? before.ownerId,
+      teamId: changes.teamId ?? before.teamId,
+    });
+    await checkOwnerAndTeam(db, changes, actor);
+    const diff = diffFields<AccountFields>(before, changes);
+    if (Object.keys(diff).length === 0) return { before, diff };
+    const updated = await repo.update(id, changes, now, version).catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw externalIdTaken(changes.externalId ?? '');
+      throw error;
+    });
+    if (!updated) {
+      throw new AppError(
+        'VERSION_CONFLICT',
+        `Account ${id} was changed by someone else; reload and try again.`,
+        {
+          accountId: id,
+          currentVersion: before.version,
+        },
+      );
+    }
+    await new AuditRepository(db).append(actor, now, [
+      { entityType: 'account', entityId: id, accountId: id, action: 'updated', changes: diff },
+    ]);
+    return { before, diff };
   }
 
   async delete(actor: Actor, id: number): Promise<void> {

@@ -6,8 +6,9 @@ import { AppError, isAppError } from '../domain/errors';
 import type { Actor } from '../domain/policy';
 import { RiskCaseRepository } from '../store/risk-case.repository';
 import type { AccountService } from './accounts';
-import type { ServiceContext } from './context';
-import type { RiskCaseService } from './risk-cases';
+import { AuditRepository } from '../store/audit.repository';
+import { inTransaction, type ServiceContext } from './context';
+import { stageToEnter, type RiskCaseService } from './risk-cases';
 import type { RiskConfigService } from './risk-config';
 
 export const BULK_LIMIT = 200;
@@ -61,14 +62,41 @@ export class BulkCaseService {
     return { results };
   }
 
+  /**
+   * Gives a case's account to another owner, in one transaction with the check that the case is
+   * as the caller saw it; the case's own trail records it, and its version moves on.
+   */
+  private async assignOwner(
+    actor: Actor,
+    row: { id: number; version: number },
+    ownerId: number,
+  ): Promise<void> {
+    const now = this.context.clock.now();
+    await inTransaction(this.context, async (db) => {
+      const cases = new RiskCaseRepository(db);
+      const record = await cases.findById(row.id);
+      if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${row.id}.`, { caseId: row.id });
+      if (record.version !== row.version) throw stale(row.id);
+      const { diff } = await this.accounts.updateIn(db, actor, record.accountId, { ownerId }, now);
+      const owner = diff.ownerId;
+      if (!owner) return;
+      if (!(await cases.update(row.id, {}, now, row.version))) throw stale(row.id);
+      await new AuditRepository(db).append(actor, now, [
+        {
+          entityType: 'risk_case',
+          entityId: row.id,
+          accountId: record.accountId,
+          action: 'owner_changed',
+          changes: { owner },
+        },
+      ]);
+    });
+  }
+
   /** What is wrong with the whole request is said once, before any case changes. */
   private async checkRequest(request: BulkCaseInput): Promise<void> {
     if (request.action === 'move_stage') {
-      const stage = (await this.config.listStages()).find((candidate) => candidate.key === request.stage);
-      if (!stage)
-        throw new AppError('RISK_STAGE_NOT_FOUND', `No risk stage "${request.stage}".`, {
-          stage: request.stage,
-        });
+      const stage = stageToEnter(await this.config.listStages(), request.stage);
       if (stage.isEnd)
         throw new AppError(
           'VALIDATION_FAILED',
@@ -96,13 +124,9 @@ export class BulkCaseService {
         await this.riskCases.setReasons(actor, row.id, [...keys, request.reason], row.version);
         return;
       }
-      case 'assign_owner': {
-        const record = await new RiskCaseRepository(this.context.store.db).findById(row.id);
-        if (!record) throw new AppError('RISK_CASE_NOT_FOUND', `No risk case ${row.id}.`, { caseId: row.id });
-        if (record.version !== row.version) throw stale(row.id);
-        await this.accounts.update(actor, record.accountId, { ownerId: request.ownerId });
+      case 'assign_owner':
+        await this.assignOwner(actor, row, request.ownerId);
         return;
-      }
     }
   }
 }

@@ -176,7 +176,7 @@ export class RiskCaseService {
     if (reasons.length === 0) {
       throw new AppError('VALIDATION_FAILED', 'A risk case needs at least one reason.', { field: 'reasons' });
     }
-    const stage = input.stage ? stageByKey(stages, input.stage) : initialStage(stages);
+    const stage = input.stage ? stageToEnter(stages, input.stage) : initialStage(stages);
     if (stage.isEnd) {
       throw new AppError('VALIDATION_FAILED', 'A case opens in an open stage, not an end stage.', {
         field: 'stage',
@@ -245,7 +245,7 @@ export class RiskCaseService {
   ): Promise<RiskCaseDetail> {
     checkTexts({ note: input.note });
     const stages = await this.config.listStages();
-    const target = stageByKey(stages, input.stage);
+    const target = stageToEnter(stages, input.stage);
     const now = this.now();
     if (input.survey) {
       if (!target.isEnd || target.outcome !== 'lost')
@@ -680,6 +680,18 @@ function stageByKey(stages: readonly RiskStage[], key: string): RiskStage {
       known: stages.map((candidate) => candidate.key),
     });
   }
+  return stage;
+}
+
+/** A stage a case may be put in: a retired stage keeps the cases it holds but takes no more. */
+export function stageToEnter(stages: readonly RiskStage[], key: string): RiskStage {
+  const stage = stageByKey(stages, key);
+  if (!stage.active)
+    throw new AppError(
+      'RISK_STAGE_RETIRED',
+      `The stage "${stage.name}" is retired: it takes no more cases. Choose another stage, or tick “In use” for it in Settings → Stages.`,
+      { stage: key },
+    );
   return stage;
 }
 

@@ -262,7 +262,9 @@ export class SignalService {
         ...(input.note !== undefined && input.note.trim() !== '' && { note: input.note.trim() }),
       },
     });
-    const issue = parsed.ok ? futureError(parsed.signal, now) : (parsed.issues[0] ?? null);
+    const issue = parsed.ok
+      ? (futureError(parsed.signal, now) ?? tooOldForHand(parsed.signal, now))
+      : (parsed.issues[0] ?? null);
     if (!parsed.ok || issue)
       throw new AppError(
         'VALIDATION_FAILED',
@@ -330,4 +332,17 @@ export function batchInvalid(
       (first ? ` (first: ${names.list}[${first.index}].${first.field}: ${first.message}).` : '.'),
     { errors: sorted.slice(0, 1000), errorCount: sorted.length },
   );
+}
+
+/** How far back a touchpoint may be logged by hand; older history comes in as imported signals. */
+const HAND_LOGGED_MAX_AGE_DAYS = 366;
+
+function tooOldForHand(signal: { occurredAt: string }, now: Date): { field: string; message: string } | null {
+  const ageMs = now.getTime() - new Date(signal.occurredAt).getTime();
+  return ageMs > HAND_LOGGED_MAX_AGE_DAYS * 86_400_000
+    ? {
+        field: 'occurredAt',
+        message: `a touchpoint logged by hand is at most a year old; import older history as signals (${signal.occurredAt})`,
+      }
+    : null;
 }

@@ -230,6 +230,14 @@ forEachStore('touchpoints', (current) => {
     });
     expect(future.statusCode).toBe(400);
     expect(errorCode(future)).toBe('VALIDATION_FAILED');
+    // Nor more than a year back: a typed 1900 is a slip, not a meeting.
+    const ancient = await w.as('csmA', {
+      method: 'POST',
+      url: `${V1}/accounts/${acme.id}/touchpoints`,
+      payload: { channel: 'call', reason: 'Risk', occurredAt: '1900-01-01T00:00:00Z' },
+    });
+    expect(ancient.statusCode).toBe(400);
+    expect(ancient.json<{ error: { message: string } }>().error.message).toContain('at most a year old');
     const unknownReason = await w.as('csmA', {
       method: 'POST',
       url: `${V1}/accounts/${acme.id}/touchpoints`,

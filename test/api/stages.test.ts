@@ -101,6 +101,34 @@ forEachStore('stage creation and order', (current) => {
     expect(await keys(w)).toEqual(['saving', 'at_risk', 'plan_in_place', 'closed_lost', 'closed_recovered']);
   });
 
+  it('keeps a retired stage on the cases in it, and puts no more cases in it, one by one or in bulk', async () => {
+    const t = current();
+    const w = (open = await apiWorld(t));
+    const retired = await w.as('admin', {
+      method: 'PATCH',
+      url: `${V1}/risk-stages/saving`,
+      payload: { active: false },
+    });
+    expect(retired.statusCode).toBe(200);
+    const inSaving = await t.services.riskCases.get(w.book.cases.saving ?? 0);
+    expect(inSaving.stage.key).toBe('saving');
+    const fresh = await t.services.riskCases.get(w.book.cases.at_risk ?? 0);
+    const moved = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/risk-cases/${fresh.id}/stage`,
+      payload: { stage: 'saving', version: fresh.version },
+    });
+    expect(moved.statusCode).toBe(409);
+    expect(errorCode(moved)).toBe('RISK_STAGE_RETIRED');
+    const bulk = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/risk-cases/bulk`,
+      payload: { action: 'move_stage', stage: 'saving', cases: [{ id: fresh.id, version: fresh.version }] },
+    });
+    expect(errorCode(bulk)).toBe('RISK_STAGE_RETIRED');
+    expect((await t.services.riskCases.get(fresh.id)).stage.key).toBe('at_risk');
+  });
+
   it('lets only admins add or order stages', async () => {
     const w = (open = await apiWorld(current()));
     for (const who of ['leadA', 'csmA', 'viewer'] as const) {

@@ -251,6 +251,13 @@ describe('the worklist of the day', () => {
         ],
       });
       expect((await t.services.accounts.get(accounts[0]?.id ?? 0)).ownerId).toBe(users.csmA2.id);
+      // The case's own trail says so, by name, and the case's version moved on with it.
+      const trail = await w.as('leadA', { method: 'GET', url: `${V1}/risk-cases/${atRisk}/audit` });
+      expect(trail.json<{ items: { title: string; summary: string }[] }>().items.at(-1)).toMatchObject({
+        title: 'Owner changed',
+        summary: `Owner: ${users.csmA.name} → ${users.csmA2.name}.`,
+      });
+      expect((await caseRow(w, atRisk)).version).toBeGreaterThan(current2(atRisk).version);
       expect((await t.services.accounts.get(accounts[5]?.id ?? 0)).ownerId).toBe(users.csmB.id);
       const csmAssigns = await w.as('csmA', {
         method: 'POST',
