@@ -173,25 +173,23 @@ function authorize(request: FastifyRequest, access: RouteAccess): void {
 }
 
 /**
- * Whether the credential a request came with still holds: the token not revoked, the session not
- * ended, the user still active. For long-lived responses (the event stream) that outlive the check
- * made when they began. Reading it is not activity, so it does not extend a session.
+ * Who the caller is now, by the credential the request came with: null once that token is revoked,
+ * that session ended or that user deactivated. The role is the user's current one, so a long-lived
+ * request (an event stream) follows a change of role.
  */
-export async function credentialStillValid(request: FastifyRequest, services: Services): Promise<boolean> {
+export async function currentActor(request: FastifyRequest, services: Services): Promise<Actor | null> {
   const via = request.auth?.via;
   try {
     if (via === 'token') {
       const token = bearerOrBasicToken(request.headers.authorization ?? '');
-      if (!token) return false;
-      await services.auth.authenticateToken(token);
-      return true;
+      if (!token) return null;
+      return (await services.auth.authenticateToken(token)).actor;
     }
     const cookie = request.cookies[SESSION_COOKIE];
-    if (via !== 'session' || cookie === undefined) return false;
-    await services.auth.authenticateSession(cookie, { touch: false });
-    return true;
+    if (via !== 'session' || cookie === undefined) return null;
+    return (await services.auth.authenticateSession(cookie, { touch: false })).actor;
   } catch (error) {
-    if (error instanceof AppError) return false;
+    if (error instanceof AppError) return null;
     throw error;
   }
 }

@@ -116,7 +116,14 @@ export class AuthService {
     const expiresAt = new Date(now.getTime() + settings.sessionIdleHours * 3_600_000);
     const trustedUntilMs = nowMs + LOGIN_TRUST_MS;
     const userId = found.user.id;
-    await inTransaction(this.context, async (db) => {
+    const stillValid = await inTransaction(this.context, async (db) => {
+      // The password was checked outside the transaction (it is slow on purpose): a reset, a
+      // password change or a deactivation committed meanwhile refuses the login.
+      const current = await new UserRepository(db).findUserForLogin(
+        email,
+        this.context.store.kind === 'postgres',
+      );
+      if (!current?.user.active || current.passwordHash !== found.passwordHash) return false;
       const trusted = new LoginThrottleRepository(db);
       await trusted.trust(userId, 'address', client.address, trustedUntilMs);
       // Device cookies are only ever ones Retain issued: each login replaces the one presented.
@@ -132,7 +139,12 @@ export class AuthService {
         expiresAt,
       });
       await users.recordLogin(userId, now);
+      return true;
     });
+    if (!stillValid) {
+      await this.audit(found.user, email, 'login_failed', { address: client.address });
+      throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong.');
+    }
     await this.audit(found.user, email, 'login', { address: client.address });
     return {
       sessionToken,

@@ -137,6 +137,14 @@ export class PasswordLinkService {
     return { email: user.email };
   }
 
+  /**
+   * Where links lead: RETAIN_PUBLIC_URL, else the origin the admin's request reached (refused with
+   * BAD_REQUEST when its Host header is not a plain host). Checked before anything is written.
+   */
+  linkBase(origin: string): string {
+    return (this.delivery.publicUrl ?? plainOrigin(origin)).replace(/\/+$/, '');
+  }
+
   private async send(
     actor: Actor,
     userId: number,
@@ -163,6 +171,19 @@ export class PasswordLinkService {
       const links = new PasswordLinkRepository(db);
       await links.withdrawPending(userId);
       const id = await links.insert({ userId, purpose, tokenHash: sha256(token), now, expiresAt });
+      if (
+        purpose === 'reset' &&
+        found.role === 'admin' &&
+        (await users.hasPassword(userId)) &&
+        (await users.otherActiveAdmins(userId, this.context.store.kind === 'postgres')).length === 0
+      )
+        throw new AppError(
+          'LAST_ADMIN',
+          actor.userId === userId
+            ? 'You are the only admin who can log in: a reset would leave nobody to log in as an admin. Change your password instead, or make someone else an admin first.'
+            : `${found.name} is the only admin who can log in: make someone else an admin first.`,
+          { userId },
+        );
       if (purpose === 'reset') {
         // The old password stops working now, not when the new one is chosen: a reset is sent
         // when a password is forgotten or may be known to someone else.
@@ -180,7 +201,7 @@ export class PasswordLinkService {
       ]);
       return { user: found, linkId: id };
     });
-    const url = `${(this.delivery.publicUrl ?? origin).replace(/\/+$/, '')}/set-password?token=${token}`;
+    const url = `${this.linkBase(origin)}/set-password?token=${token}`;
     // Without RETAIN_PUBLIC_URL the link points where the admin's request said it reached Retain;
     // that is shown to the admin, who sees the address, but never mailed to someone who cannot.
     const emailFailure =
@@ -225,6 +246,28 @@ export class PasswordLinkService {
       return category;
     }
   }
+}
+
+/**
+ * The origin a request reached Retain at, when it is one: a Host header that reads as something
+ * else (`retain.example@evil.example` is a user name at evil.example) is refused, not linked to.
+ */
+function plainOrigin(origin: string): string {
+  const parsed = URL.canParse(origin) ? new URL(origin) : null;
+  if (
+    !parsed ||
+    parsed.username !== '' ||
+    parsed.password !== '' ||
+    parsed.pathname !== '/' ||
+    parsed.search !== '' ||
+    parsed.hash !== ''
+  )
+    throw new AppError(
+      'BAD_REQUEST',
+      'The Host header is not a plain host name: set RETAIN_PUBLIC_URL to the address users open Retain at.',
+      { header: 'Host' },
+    );
+  return parsed.origin;
 }
 
 function anonymous(address: string): Actor {

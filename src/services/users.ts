@@ -89,6 +89,8 @@ export class UserService {
   async create(actor: Actor, input: NewUserInput, origin = DEFAULT_ORIGIN): Promise<CreatedUser> {
     assertCan(actor, 'users.manage');
     if (input.password !== undefined) checkPasswordRules(input.password);
+    // An invitation's link must be one to send before the user is added.
+    else this.links.linkBase(origin);
     const email = input.email.trim().toLowerCase();
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
     const now = this.context.clock.now();
@@ -143,8 +145,8 @@ export class UserService {
         throw new AppError(
           'LAST_ADMIN',
           actor.userId === id
-            ? 'You are the only active admin: make someone else an admin first.'
-            : `${user.name} is the only active admin: make someone else an admin first.`,
+            ? 'You are the only active admin who can log in: make someone else an admin first.'
+            : `${user.name} is the only active admin who can log in: make someone else an admin first.`,
           { userId: id },
         );
       }

@@ -54,9 +54,18 @@ export class UserRepository {
     return row && toUser(row);
   }
 
-  /** The user with this email and the stored password hash, for login. */
-  async findUserForLogin(email: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  /**
+   * The user with this email and the stored password hash, for login. `lock` (PostgreSQL) holds
+   * the row until the transaction ends, so a reset or deactivation waits for the session to exist
+   * and then ends it, or commits first and is seen.
+   */
+  async findUserForLogin(
+    email: string,
+    lock = false,
+  ): Promise<{ user: User; passwordHash: string | null } | undefined> {
+    let query = this.db.selectFrom('users').selectAll().where('email', '=', email);
+    if (lock) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
     return row && { user: toUser(row), passwordHash: row.password_hash };
   }
 

@@ -4,6 +4,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
 import { createServices } from '../../src/services';
+import { AuditRepository } from '../../src/store/audit.repository';
 import { openStore, type Store } from '../../src/store/db';
 import { PASSWORD } from '../helpers/book';
 import { forEachStore } from '../helpers/stores';
@@ -183,6 +184,66 @@ forEachStore('change feed', (current) => {
       expect(seen.has('risk_case')).toBe(true);
       expect([...seen].filter((kind) => ['auth', 'user', 'api_token'].includes(kind))).toEqual([]);
     }
+  });
+
+  it('stops telling an admin of sign-ins on an open stream once they are no longer an admin', async () => {
+    const w = await apiWorld(current(), { cases: true });
+    const base = await listen(w.app);
+    const promote = (role: string) =>
+      w.as('admin', { method: 'PATCH', url: `/api/v1/users/${w.book.users.leadA.id}`, payload: { role } });
+    expect((await promote('admin')).statusCode).toBe(200);
+    const stream = await follow(base, w.tokens.leadA);
+    await w.login('csm.a@example.com', 'a-wrong-password');
+    await stream.next((change) => change.entityType === 'auth');
+    expect((await promote('lead')).statusCode).toBe(200);
+    await w.login('csm.b@example.com', 'a-wrong-password');
+    const moved = await w.as('admin', {
+      method: 'POST',
+      url: `/api/v1/risk-cases/${w.book.cases.at_risk}/stage`,
+      payload: { stage: 'plan_in_place' },
+    });
+    expect(moved.statusCode).toBe(200);
+    await stream.next((change) => change.action === 'stage_changed');
+    expect(
+      stream.seen.filter((change) => change.entityType === 'auth').map((change) => change.entityId),
+    ).toEqual(['csm.a@example.com']);
+  });
+
+  it('reads past a long run of changes a caller may not see, and moves their Last-Event-ID on', async () => {
+    const t = current();
+    const w = await apiWorld(t, { cases: true });
+    cleanups.push(() => w.app.close());
+    const before = await w.as('leadA', { method: 'GET', url: '/api/v1/events?follow=false&after=0' });
+    const last = Math.max(...[...before.body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1])));
+    // 1,200 sign-in failures in a row (by many addresses), then one change a lead may see.
+    await new AuditRepository(t.store.db).append(
+      { userId: null, role: 'viewer', teamId: null, label: '203.0.113.9' },
+      t.clock.now(),
+      Array.from({ length: 1200 }, (_, index) => ({
+        entityType: 'auth',
+        entityId: `guess${index}@example.com`,
+        accountId: null,
+        action: 'login_failed',
+        changes: {},
+      })),
+    );
+    const hiddenOnly = await w.as('leadA', {
+      method: 'GET',
+      url: `/api/v1/events?follow=false&after=${last}`,
+    });
+    expect(hiddenOnly.body).not.toContain('event: change');
+    const movedOn = Math.max(
+      ...[...hiddenOnly.body.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1])),
+    );
+    expect(movedOn).toBeGreaterThanOrEqual(last + 1200);
+    await w.as('leadA', {
+      method: 'POST',
+      url: `/api/v1/risk-cases/${w.book.cases.at_risk}/stage`,
+      payload: { stage: 'plan_in_place' },
+    });
+    const after = await w.as('leadA', { method: 'GET', url: `/api/v1/events?follow=false&after=${last}` });
+    expect(after.body).toContain('"action":"stage_changed"');
+    expect(after.body).not.toContain('login_failed');
   });
 
   it('ends the stream of a revoked token, a logged-out session and a deactivated user, and sends them nothing after', async () => {

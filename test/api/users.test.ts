@@ -337,7 +337,7 @@ forEachStore('password resets and deactivation', (current) => {
       expect(refusal(refused)).toEqual({
         status: 409,
         code: 'LAST_ADMIN',
-        message: 'You are the only active admin: make someone else an admin first.',
+        message: 'You are the only active admin who can log in: make someone else an admin first.',
       });
     }
     const session = await w.login('admin@example.com');
@@ -390,6 +390,61 @@ forEachStore('password resets and deactivation', (current) => {
       (await setPassword(w, tokenOf(reset.json<{ url: string }>().url), 'another-new-password')).statusCode,
     ).toBe(200);
     expect((await stepDown()).statusCode).toBe(200);
+  });
+
+  it('sends no reset that would leave no admin able to log in', async () => {
+    const w = (open = await apiWorld(current()));
+    const admin = w.book.users.admin.id;
+    const own = await w.as('admin', { method: 'POST', url: `${V1}/users/${admin}/password-reset` });
+    expect(refusal(own)).toMatchObject({ status: 409, code: 'LAST_ADMIN' });
+    expect((await w.login('admin@example.com')).response.statusCode).toBe(200);
+    // With a second admin who can log in, one may reset the other, but then not the last one left.
+    await w.as('admin', {
+      method: 'PATCH',
+      url: `${V1}/users/${w.book.users.leadA.id}`,
+      payload: { role: 'admin' },
+    });
+    const other = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/users/${w.book.users.leadA.id}/password-reset`,
+    });
+    expect(other.statusCode).toBe(201);
+    expect(
+      errorCode(await w.as('admin', { method: 'POST', url: `${V1}/users/${admin}/password-reset` })),
+    ).toBe('LAST_ADMIN');
+  });
+
+  it('a login under way when a reset is sent leaves no working session', async () => {
+    const w = (open = await apiWorld(current()));
+    for (let round = 0; round < 4; round += 1) {
+      const who = w.book.users.csmA;
+      const login = w.login(who.email, round === 0 ? PASSWORD : `${NEW_PASSWORD}-${round - 1}`);
+      const reset = w.as('admin', { method: 'POST', url: `${V1}/users/${who.id}/password-reset` });
+      const [session, sent] = await Promise.all([login, reset]);
+      expect(sent.statusCode).toBe(201);
+      const check = await w.app.inject({
+        method: 'GET',
+        url: `${V1}/auth/session`,
+        headers: { cookie: session.cookie },
+      });
+      expect(check.statusCode, `round ${round}`).toBe(401);
+      const token = tokenOf(sent.json<{ url: string }>().url);
+      expect((await setPassword(w, token, `${NEW_PASSWORD}-${round}`)).statusCode).toBe(200);
+    }
+  });
+
+  it('links to no host a Host header only pretends to be', async () => {
+    const w = (open = await apiWorld(current()));
+    const created = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/users`,
+      headers: { host: 'retain.example@evil.example' },
+      payload: { email: 'nora@example.com', name: 'Nora North', role: 'viewer' },
+    });
+    expect(refusal(created)).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(
+      (await current().services.users.listUsers()).some((user) => user.email === 'nora@example.com'),
+    ).toBe(false);
   });
 
   it('viewers, CSMs and leads cannot invite, reset or change users', async () => {

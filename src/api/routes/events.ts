@@ -7,11 +7,16 @@ import { z } from 'zod';
 import type { Services } from '../../services';
 import type { ChangeEntry } from '../../services/change-feed';
 import { NOTIFICATION_ENTITY } from '../../services/notifications';
-import { actorOf, credentialStillValid } from '../auth-hook';
+import type { Role } from '../../domain/policy';
+import { actorOf, currentActor } from '../auth-hook';
 import { eventStreamResponse } from '../responses';
 import { queryFlag } from '../schemas';
 
 const HEARTBEAT_MS = 25_000;
+
+/** A backlog is read this many entries at a time, at most BACKLOG_PAGES times a request. */
+const BACKLOG_PAGE = 1000;
+const BACKLOG_PAGES = 20;
 
 /** Changes only admins are told of: sign-in events, users and API tokens. */
 const ADMIN_ONLY_ENTITIES = new Set(['auth', 'user', 'api_token']);
@@ -47,13 +52,28 @@ export const eventRoutes =
         },
       },
       async (request, reply) => {
-        const { userId, role } = actorOf(request);
+        const { userId } = actorOf(request);
         // A change to someone's inbox goes to that user's streams only; sign-ins, users and
-        // API tokens (who logged in, from which address) to admins only.
-        const mayKnow = (change: ChangeEntry) => {
+        // API tokens (who logged in, from which address) to admins only, by their role now.
+        const mayKnow = (change: ChangeEntry, role: Role) => {
           if (change.entityType === NOTIFICATION_ENTITY)
             return userId !== null && change.entityId === String(userId);
           return role === 'admin' || !ADMIN_ONLY_ENTITIES.has(change.entityType);
+        };
+        /**
+         * What came after `from` that the caller may know of, and the newest entry looked at: a
+         * run of entries hidden from them is read past, not taken for the end of the log.
+         */
+        const visibleBacklog = async (from: number, role: Role) => {
+          const visible: ChangeEntry[] = [];
+          let cursor = from;
+          for (let page = 0; page < BACKLOG_PAGES && visible.length < BACKLOG_PAGE; page += 1) {
+            const changes = await services.changes.backlog(cursor, BACKLOG_PAGE);
+            for (const change of changes) if (mayKnow(change, role)) visible.push(change);
+            cursor = changes.at(-1)?.id ?? cursor;
+            if (changes.length < BACKLOG_PAGE) break;
+          }
+          return { visible, cursor };
         };
         const lastEventId = Number(request.headers['last-event-id']);
         const after = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : request.query.after;
@@ -73,14 +93,22 @@ export const eventRoutes =
           });
           write('retry: 3000\n\n');
         };
-        const send = (changes: readonly ChangeEntry[], already?: ReadonlySet<number>) => {
+        const send = (changes: readonly ChangeEntry[], role: Role, already?: ReadonlySet<number>) => {
           for (const change of changes)
-            if (!already?.has(change.id) && mayKnow(change))
+            if (!already?.has(change.id) && mayKnow(change, role))
               write(`id: ${change.id}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+        };
+        /** Sends the backlog; an id alone moves a client past the entries it may not see. */
+        const sendBacklog = async (from: number | undefined, role: Role) => {
+          if (from === undefined) return new Set<number>();
+          const { visible, cursor } = await visibleBacklog(from, role);
+          send(visible, role);
+          if (cursor > (visible.at(-1)?.id ?? from)) write(`id: ${cursor}\n\n`);
+          return new Set(visible.map((change) => change.id));
         };
         if (!request.query.follow) {
           begin();
-          if (after !== undefined) send(await services.changes.backlog(after));
+          await sendBacklog(after, actorOf(request).role);
           raw.end();
           return;
         }
@@ -92,11 +120,12 @@ export const eventRoutes =
         // Each delivery first checks that the caller's token or session still holds: a revoked token,
         // a logout or a deactivated user ends the stream. Deliveries stay in order.
         let delivering = Promise.resolve();
-        const deliver = (work: () => void) => {
+        const deliver = (work: (role: Role) => void) => {
           delivering = delivering
             .then(async () => {
               if (raw.writableEnded) return;
-              if (await credentialStillValid(request, services)) work();
+              const actor = await currentActor(request, services);
+              if (actor) work(actor.role);
               else raw.end();
             })
             // A store that cannot answer (the server is closing) ends the stream; the client reconnects.
@@ -116,7 +145,7 @@ export const eventRoutes =
         });
         stop = await services.changes.follow((changes) => {
           if (replaying) waiting.push([...changes]);
-          else deliver(() => send(changes));
+          else deliver((role) => send(changes, role));
         });
         // The client may have left while the feed started.
         if (closed) {
@@ -124,10 +153,9 @@ export const eventRoutes =
           return;
         }
         begin();
-        const backlog = after === undefined ? [] : await services.changes.backlog(after);
-        send(backlog);
-        const replayed = new Set(backlog.map((change) => change.id));
-        for (const batch of waiting.splice(0)) send(batch, replayed);
+        const role = (await currentActor(request, services))?.role ?? actorOf(request).role;
+        const replayed = await sendBacklog(after, role);
+        for (const batch of waiting.splice(0)) send(batch, role, replayed);
         replaying = false;
       },
     );

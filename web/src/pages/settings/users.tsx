@@ -208,7 +208,7 @@ function UserRow({
                 Resend invitation
               </button>
             )}
-            {user.status === 'active' && (
+            {user.status === 'active' && !isMe && (
               <button
                 type="button"
                 className="small"
