@@ -56,6 +56,7 @@ export const ERROR_STATUS = {
   RISK_CASE_SAME_STAGE: 409,
   RISK_STAGE_IN_USE: 409,
   RISK_STAGE_RETIRED: 409,
+  RISK_STAGE_LAST_IN_USE: 409,
   /** A stage order that is not every stage once, with the closed stages last. */
   RISK_STAGE_ORDER_INVALID: 400,
   /** The change would leave Retain with no active admin. */

@@ -163,3 +163,13 @@ export function newStageIndex(ordered: readonly Pick<RiskStage, 'isEnd'>[], isEn
 
 /** The gap between stored stage positions, so a stage can later be put between two without renumbering. */
 export const STAGE_POSITION_STEP = 10;
+
+/**
+ * Which kind of stage the process would be left without, in use: cases need an open stage to
+ * start in and an end stage to close in. Null when both are there.
+ */
+export function missingActiveStage(stages: readonly RiskStage[]): 'open' | 'end' | null {
+  if (!stages.some((stage) => stage.active && !stage.isEnd)) return 'open';
+  if (!stages.some((stage) => stage.active && stage.isEnd)) return 'end';
+  return null;
+}

@@ -1,6 +1,7 @@
 // Post-completion and digital actions on a risk case (set stage, add or remove a reason, close).
 // Each is idempotent: applied twice (after a crash, or a retried request) it changes nothing the
 // second time, so neither the case nor its audit trail shows a duplicate.
+import { AppError } from '../domain/errors';
 import { describeAction, type PlayAction } from '../domain/playbook';
 import type { Actor } from '../domain/policy';
 import { PlayRepository } from '../store/play.repository';
@@ -68,9 +69,14 @@ export class CaseActions {
         return outcome('applied', target.id);
       case 'close': {
         const stage = (await this.config.listStages()).find(
-          (candidate) => candidate.isEnd && candidate.outcome === action.outcome,
+          (candidate) => candidate.active && candidate.isEnd && candidate.outcome === action.outcome,
         );
-        if (!stage) throw new Error(`no end stage with outcome ${action.outcome}`);
+        if (!stage)
+          throw new AppError(
+            'RISK_STAGE_NOT_FOUND',
+            `No end stage in use closes a case as ${action.outcome}: put one in use in Settings → Stages.`,
+            { outcome: action.outcome },
+          );
         await this.riskCases.moveStage(actor, target.id, { stage: stage.key });
         return outcome('applied', target.id);
       }

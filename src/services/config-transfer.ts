@@ -6,6 +6,7 @@ import { detectionRuleSchema } from '../domain/detection';
 import { AppError } from '../domain/errors';
 import { scorecardSchema } from '../domain/health';
 import { assertCan, type Actor } from '../domain/policy';
+import { missingActiveStage } from '../domain/risk-lifecycle';
 import { settingsSchema } from '../domain/settings';
 import { AuditRepository } from '../store/audit.repository';
 import { RiskConfigRepository } from '../store/risk-config.repository';
@@ -161,10 +162,7 @@ export class ConfigTransferService {
         }
       });
       const active = await repo.listStages();
-      if (
-        !active.some((stage) => stage.active && !stage.isEnd) ||
-        !active.some((stage) => stage.active && stage.isEnd)
-      ) {
+      if (missingActiveStage(active) !== null) {
         throw new AppError(
           'VALIDATION_FAILED',
           'stages: at least one active open stage and one active end stage are needed.',

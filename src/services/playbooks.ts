@@ -362,6 +362,7 @@ export class PlaybookService {
       throw new AppError('VALIDATION_FAILED', `${field}: ${message}`, { field });
     };
     const stageKeys = new Set(stages.map((stage) => stage.key));
+    const retired = new Set(stages.filter((stage) => !stage.active).map((stage) => stage.key));
     const reasonKeys = new Set(reasons.map((reason) => reason.key));
     const trigger = definition.trigger;
     switch (trigger.kind) {
@@ -392,6 +393,8 @@ export class PlaybookService {
     const checkAction = (action: PlayAction, field: string) => {
       if (action.kind === 'set_stage' && !stageKeys.has(action.stage))
         fail(field, `no risk stage "${action.stage}"`);
+      if (action.kind === 'set_stage' && retired.has(action.stage))
+        fail(field, `the stage "${action.stage}" is retired: it takes no more cases`);
       if ((action.kind === 'add_reason' || action.kind === 'remove_reason') && !reasonKeys.has(action.reason))
         fail(field, `no risk reason "${action.reason}"`);
     };

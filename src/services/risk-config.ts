@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors';
 import type { RiskReason } from '../domain/risk-reason';
 import {
   checkStageOrder,
+  missingActiveStage,
   newStageIndex,
   STAGE_POSITION_STEP,
   type RiskStage,
@@ -162,6 +163,15 @@ export class RiskConfigService {
       });
       if (changes.position !== undefined || changes.isEnd !== undefined)
         checkStageOrder(await repo.listStages());
+      if (changes.active === false || changes.isEnd !== undefined) {
+        const missing = missingActiveStage(await repo.listStages());
+        if (missing !== null)
+          throw new AppError(
+            'RISK_STAGE_LAST_IN_USE',
+            `"${stage.name}" is the last ${missing} stage in use: cases need one to ${missing === 'open' ? 'start in' : 'close in'}. Put another in use first.`,
+            { stage: key },
+          );
+      }
       await new AuditRepository(db).append(actor, this.context.clock.now(), [
         {
           entityType: 'risk_stage',

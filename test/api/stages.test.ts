@@ -129,6 +129,34 @@ forEachStore('stage creation and order', (current) => {
     expect((await t.services.riskCases.get(fresh.id)).stage.key).toBe('at_risk');
   });
 
+  it('keeps at least one open stage and one end stage in use', async () => {
+    const w = (open = await apiWorld(current()));
+    const retire = (key: string) =>
+      w.as('admin', { method: 'PATCH', url: `${V1}/risk-stages/${key}`, payload: { active: false } });
+    expect((await retire('plan_in_place')).statusCode).toBe(200);
+    expect((await retire('saving')).statusCode).toBe(200);
+    const lastOpen = await retire('at_risk');
+    expect(errorCode(lastOpen)).toBe('RISK_STAGE_LAST_IN_USE');
+    expect(lastOpen.json<{ error: { message: string } }>().error.message).toContain('last open stage in use');
+    expect((await retire('closed_recovered')).statusCode).toBe(200);
+    expect(errorCode(await retire('closed_lost'))).toBe('RISK_STAGE_LAST_IN_USE');
+    // A play may not move cases into a retired stage either.
+    const play = await w.as('admin', {
+      method: 'POST',
+      url: `${V1}/plays`,
+      payload: {
+        key: 'into_saving',
+        name: 'Into saving',
+        definition: {
+          trigger: { kind: 'case_opened' },
+          steps: [{ kind: 'action', action: { kind: 'set_stage', stage: 'saving' } }],
+        },
+      },
+    });
+    expect(play.statusCode).toBe(400);
+    expect(play.body).toContain('retired');
+  });
+
   it('lets only admins add or order stages', async () => {
     const w = (open = await apiWorld(current()));
     for (const who of ['leadA', 'csmA', 'viewer'] as const) {

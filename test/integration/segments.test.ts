@@ -185,6 +185,9 @@ forEachStore('saved segments', (current) => {
     expect(count('high_value_at_risk')).toBe(1);
     expect(count('at_risk_renewing')).toBe(1);
     expect(count('ticket_spike')).toBe(1);
+    // The list counts every segment in one pass; each agrees with the segment counted alone.
+    for (const segment of seeded)
+      expect((await t.services.segments.get(segment.id)).liveCount, segment.key).toBe(segment.liveCount);
   });
 });
 
