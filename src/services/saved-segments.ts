@@ -88,11 +88,12 @@ export class SavedSegmentService {
   async list(): Promise<SegmentView[]> {
     const context = this.filterContext();
     const segments = await this.repo.list();
-    const counts = await this.repo.countsMatching(
-      segments.map((segment) => parseFilter(segment.filter)),
-      context,
+    return Promise.all(
+      segments.map(async (segment) => ({
+        ...segment,
+        liveCount: await this.repo.countMatching(parseFilter(segment.filter), context),
+      })),
     );
-    return segments.map((segment, index) => ({ ...segment, liveCount: counts[index] ?? 0 }));
   }
 
   async get(id: number): Promise<SegmentView> {

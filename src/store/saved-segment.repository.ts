@@ -1,5 +1,5 @@
 // Saved segments, their current members and the history of entries and exits.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Filter } from '../domain/segment-filter';
 import { filterCondition, type FilterContext } from './segment-query';
 import type { Database, SavedSegmentTable } from './schema';
@@ -167,27 +167,6 @@ export class SavedSegmentRepository {
       .where(filterCondition(filter, context))
       .executeTakeFirst();
     return Number(row?.n ?? 0);
-  }
-
-  /**
-   * How many accounts each filter matches now, in one pass over the accounts: a list of segments
-   * costs one scan, not one per segment.
-   */
-  async countsMatching(filters: readonly Filter[], context: FilterContext): Promise<number[]> {
-    if (filters.length === 0) return [];
-    const row = (await this.db
-      .selectFrom('accounts')
-      .select(
-        filters.map((filter, index) =>
-          sql<
-            number | string
-          >`coalesce(sum(case when ${filterCondition(filter, context)} then 1 else 0 end), 0)`.as(
-            `n${index}`,
-          ),
-        ),
-      )
-      .executeTakeFirst()) as Record<string, number | string | null> | undefined;
-    return filters.map((_, index) => Number(row?.[`n${index}`] ?? 0));
   }
 
   /** A page of the accounts matching a filter now, by name. */
