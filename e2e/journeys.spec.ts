@@ -164,7 +164,7 @@ for (const { store, port } of STORES)
             await findings.check(`Settings → ${tab}`, shot);
           }
         } else {
-          // Settings are an admin's: no link, and the address alone shows nothing to change.
+          // Settings are an admin's: the main bar has no link to them.
           await expect(settings).toHaveCount(0);
         }
 

@@ -27,15 +27,19 @@ export interface User {
   updatedAt: string;
 }
 
+/** What only admins see of other users: where each stands, and when they last logged in or changed. */
+type AdminOnly = 'status' | 'lastLoginAt' | 'updatedAt';
+
 /**
  * A user as another user sees them: an admin sees where each user stands and when they last
- * logged in; everyone else sees who their colleagues are, and whether they are active.
+ * logged in; everyone else sees who their colleagues are, and whether they are active (not when a
+ * password was reset either: that moves `updatedAt`).
  */
-export type UserAsSeen = Omit<User, 'status' | 'lastLoginAt'> & Partial<Pick<User, 'status' | 'lastLoginAt'>>;
+export type UserAsSeen = Omit<User, AdminOnly> & Partial<Pick<User, AdminOnly>>;
 
 export function userAsSeenBy(viewer: { role: Role }, user: User): UserAsSeen {
   if (viewer.role === 'admin') return user;
-  const { status: _status, lastLoginAt: _lastLoginAt, ...seen } = user;
+  const { status: _status, lastLoginAt: _lastLoginAt, updatedAt: _updatedAt, ...seen } = user;
   return seen;
 }
 

@@ -127,6 +127,8 @@ export class UserService {
 
   async update(actor: Actor, id: number, changes: UserChanges): Promise<User> {
     assertCan(actor, 'users.manage');
+    // Nothing asked for, nothing written (no audit entry, no new updatedAt).
+    if (Object.values(changes).every((value) => value === undefined)) return this.get(id);
     if (changes.password !== undefined) checkPasswordRules(changes.password);
     const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
     const now = this.context.clock.now();

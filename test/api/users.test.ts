@@ -111,6 +111,7 @@ forEachStore('invitations', (current) => {
       expect(nora).toMatchObject({ name: 'Nora <North>', active: true });
       expect(nora).not.toHaveProperty('lastLoginAt');
       expect(nora).not.toHaveProperty('status');
+      expect(nora).not.toHaveProperty('updatedAt');
     }
     // The token is not kept, nor written to the audit log.
     const dump =
@@ -326,6 +327,16 @@ forEachStore('password resets and deactivation', (current) => {
       payload: { role: 'lead', teamId: w.book.teams.b },
     });
     expect(changed.json()).toMatchObject({ role: 'lead', teamId: w.book.teams.b, status: 'active' });
+    // A change of nothing writes nothing.
+    const trail = async () => (await current().store.db.selectFrom('audit_log').selectAll().execute()).length;
+    const before = await trail();
+    const none = await w.as('admin', {
+      method: 'PATCH',
+      url: `${V1}/users/${w.book.users.csmA.id}`,
+      payload: {},
+    });
+    expect(none.json()).toMatchObject({ updatedAt: changed.json<{ updatedAt: string }>().updatedAt });
+    expect(await trail()).toBe(before);
   });
 
   it('never leaves Retain without an active admin', async () => {

@@ -34,8 +34,8 @@ export const userSchema = exactly<User>()(
 /** A user as a colleague sees them: status and last login are for admins' eyes only. */
 export const userAsSeenSchema = exactly<UserAsSeen>()(
   userSchema
-    .partial({ status: true, lastLoginAt: true })
-    .describe('status and lastLoginAt are answered to admins only')
+    .partial({ status: true, lastLoginAt: true, updatedAt: true })
+    .describe('status, lastLoginAt and updatedAt are answered to admins only')
     .meta({ id: 'UserAsSeen' }),
 );
 

@@ -28,6 +28,7 @@ const STATUS_NAMES: Record<User['status'], string> = {
 const asAdminSees = (user: UserAsSeen): User => ({
   status: user.active ? 'active' : 'deactivated',
   lastLoginAt: null,
+  updatedAt: user.createdAt,
   ...user,
 });
 
