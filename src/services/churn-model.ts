@@ -178,6 +178,15 @@ export class ChurnModelService {
     const db = this.context.store.db;
     const end = daysBefore(asOf, -options.horizonDays);
     const closings = await new RiskCaseRepository(db).lostClosings();
+    // Without a loss in the window there is nothing to learn or test: said before any score is read.
+    const lostInWindow = [...closings.values()].some((days) =>
+      days.some((at) => at.slice(0, 10) > asOf && at.slice(0, 10) <= end),
+    );
+    if (!lostInWindow)
+      throw new AppError(
+        'MODEL_LABEL_CONSTANT',
+        `Between ${asOf} and ${options.horizonDays} days later no account was lost: there is nothing to test against.`,
+      );
     const ids = await new AccountRepository(db).allIds();
     const accounts = [];
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
