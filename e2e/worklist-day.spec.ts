@@ -91,9 +91,18 @@ test('a lead moves three cases at once; one changed meanwhile is refused on its 
   browser,
 }) => {
   await logIn(page, 'lead1@retain.demo');
+  const count = page.getByText(/^[\d,]+ open cases?$/);
+  const unfiltered = await count.innerText();
   await page.getByLabel('Stage', { exact: true }).selectOption('at_risk');
+  // The list keeps showing the unfiltered cases until the filtered ones arrive: wait for those.
+  await expect(count).not.toHaveText(unfiltered);
+  await expect(async () => {
+    const selects = await page.getByRole('combobox', { name: /^Stage of / }).all();
+    const stages = await Promise.all(selects.map((select) => select.inputValue({ timeout: 1000 })));
+    expect(stages.length).toBeGreaterThan(2);
+    expect(new Set(stages)).toEqual(new Set(['at_risk']));
+  }).toPass();
   const rows = page.locator('tbody tr');
-  await expect(rows.first()).toBeVisible();
   const names: string[] = [];
   for (let index = 0; index < 3; index += 1)
     names.push(await rows.nth(index).getByRole('link').first().innerText());
