@@ -169,3 +169,28 @@ test('the CSV download holds the rows the worklist counts, on every page', async
   expect(text).toContain(',At Risk,');
   expect(text).not.toContain(',at_risk,');
 });
+
+test('a search still being typed does not take a CSM back from the account they opened', async ({ page }) => {
+  // The timers are the page's own, moved by hand: typing "pauses" exactly while the account
+  // page's code is still on its way (held here), the moment a fast reader hits.
+  await page.clock.install();
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/assets\/account-[^/]+\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await logIn(page, 'csm1@retain.demo');
+  const link = page.locator('tbody tr').first().getByRole('link').first();
+  await expect(link).toBeVisible();
+  const name = await link.innerText();
+  const href = (await link.getAttribute('href')) ?? '';
+  expect(href).toMatch(/^\/accounts\/\d+$/);
+  await page.getByLabel('Search').fill(name.slice(0, 3));
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  await page.clock.runFor(1_000);
+  release();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+});

@@ -1,7 +1,7 @@
 // "Accounts": the whole book, searched, filtered in the segment language and sorted on the server a
 // page at a time, with the columns a CS person wants and the selection as a CSV file.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, ApiError, query } from '../api/client';
 import { useUsers } from '../api/hooks';
@@ -10,6 +10,7 @@ import { HealthBadge } from '../components/case-controls';
 import { Queried } from '../components/queried';
 import { Empty } from '../components/states';
 import { formatAge, formatDate, formatMoney } from '../format';
+import { useSearchAsYouType } from '../search-as-you-type';
 
 const PAGE_SIZE = 50;
 type SortKey = 'name' | 'arr' | 'renewal_date' | 'health_score' | 'owner' | 'last_activity' | 'updated_at';
@@ -193,12 +194,8 @@ function Filters({
   const [draft, setDraft] = useState(filter);
   const errorId = useId();
   const helpId = useId();
-  // Search as you type, once typing pauses.
-  useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => set({ q: search }), 300);
-    return () => window.clearTimeout(timer);
-  }, [search, q, set]);
+  const applySearch = useCallback((typed: string) => set({ q: typed }), [set]);
+  useSearchAsYouType(search, q, applySearch);
   // The address changed the filter (back, forward, Clear): the box shows it.
   const [shown, setShown] = useState(filter);
   if (shown !== filter) {

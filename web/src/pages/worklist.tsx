@@ -3,7 +3,7 @@
 // lead) or all of them; views are saved by name; selected rows change together, each answered on
 // its row. Changes by others arrive live and are marked for a moment.
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, query } from '../api/client';
 import { useReasons, useStages, useUsers } from '../api/hooks';
@@ -31,6 +31,7 @@ import { Queried } from '../components/queried';
 import { Empty } from '../components/states';
 import { formatAge, formatDays, formatMoney, formatPriority, QUADRANT_NAMES } from '../format';
 import { useLive } from '../live';
+import { useSearchAsYouType } from '../search-as-you-type';
 
 const PAGE_SIZE = 50;
 const NO_ROWS: ReadonlyMap<number, number> = new Map();
@@ -213,12 +214,8 @@ function Filters({
   const users = useUsers();
   const [search, setSearch] = useState(values.q ?? '');
   const q = values.q ?? '';
-  // Search as you type, once typing pauses.
-  useEffect(() => {
-    if (search === q) return;
-    const timer = window.setTimeout(() => set({ q: search }), 300);
-    return () => window.clearTimeout(timer);
-  }, [search, q, set]);
+  const applySearch = useCallback((typed: string) => set({ q: typed }), [set]);
+  useSearchAsYouType(search, q, applySearch);
 
   const select = (key: string, label: string, options: Option[], all: string) => (
     <SelectField
