@@ -1,7 +1,7 @@
 // Segments: an admin finds the saved segments with their counts, writes a new one with a mistake
 // in its filter (told where it is), fixes it (sees how many accounts match and the first of them),
-// saves it, reads its members and who entered, is told when someone else changed it meanwhile, and
-// takes it into a new play. A viewer reads the same screens without a way to change them.
+// saves it (counted at once), reads its members and who entered, is told when someone else changed
+// it meanwhile, and takes it into a new play. A viewer reads the same screens without a way to change them.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, logIn, openFromNav, test } from './fixtures';
@@ -10,7 +10,7 @@ interface SegmentRow {
   id: number;
   key: string;
   name: string;
-  liveCount: number;
+  memberCount: number;
   version: number;
 }
 
@@ -40,7 +40,7 @@ test('an admin writes a segment, checked as typed, opens it and takes it into a 
   if (!atRisk) throw new Error('the demo book has the Accounts at Risk segment');
   const row = page.locator('tr[data-segment-key="accounts_at_risk"]');
   await expect(row.getByRole('link', { name: atRisk.name })).toBeVisible();
-  await expect(row.locator('td.num')).toHaveText(atRisk.liveCount.toLocaleString('en-US'));
+  await expect(row.locator('td.num')).toHaveText(atRisk.memberCount.toLocaleString('en-US'));
 
   await page.getByRole('button', { name: 'New segment' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'New segment' })).toBeVisible();
@@ -78,8 +78,10 @@ test('an admin writes a segment, checked as typed, opens it and takes it into a 
   await expect(first.locator('.band')).toBeVisible();
   await form.getByRole('button', { name: 'Save segment' }).click();
 
-  // Its page: members, then who entered once its membership is refreshed.
+  // Its page: counted as it was saved, so its members and who entered are there at once.
   await expect(page.getByRole('heading', { level: 1, name: 'Six-figure accounts' })).toBeVisible();
+  const facts = page.locator('dl.facts');
+  await expect(facts).toContainText(`Members${expected.count.toLocaleString('en-US')}`);
   const members = page.locator('section', { has: page.getByRole('heading', { name: 'Members' }) });
   await expect(members.locator('tbody tr')).toHaveCount(Math.min(expected.count, 25));
   await expect(members.getByRole('link', { name: expected.items[0]!.name })).toHaveAttribute(
@@ -87,13 +89,14 @@ test('an admin writes a segment, checked as typed, opens it and takes it into a 
     /^\/accounts\/\d+$/,
   );
   const history = page.locator('section', { has: page.getByRole('heading', { name: 'Entries and exits' }) });
-  await expect(history.getByText('No one has entered or left yet.')).toBeVisible();
-  await page.getByRole('button', { name: 'Refresh membership' }).click();
-  await expect(page.getByRole('status').filter({ hasText: 'Membership refreshed' })).toHaveText(
-    `Membership refreshed: ${expected.count} entered, 0 left.`,
-  );
   await expect(history.locator('li').first()).toContainText('Entered');
   await expect(history.getByRole('link', { name: expected.items[0]!.name })).toBeVisible();
+  await page.getByRole('button', { name: 'Count now' }).click();
+  await expect(page.getByTestId('live-count')).toHaveText(expected.count.toLocaleString('en-US'));
+  await page.getByRole('button', { name: 'Refresh membership' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Membership refreshed' })).toHaveText(
+    'Membership refreshed: 0 entered, 0 left.',
+  );
   expect(await axeViolations(page)).toEqual([]);
 
   // Someone else renames it while this admin edits the name too: the save says so and loses nothing.
@@ -152,6 +155,9 @@ test('a viewer reads segments and their members, with nothing to change', async 
   await expect(page.getByRole('link', { name: 'Edit segment' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Refresh membership' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Use in a play' })).toHaveCount(0);
+  // Anyone may count it now; the figure appears beside the one from the last refresh.
+  await page.getByRole('button', { name: 'Count now' }).click();
+  await expect(page.getByTestId('live-count')).toHaveText(/^\d[\d,]*$/);
   await page.goto('/segments/new');
   await expect(page.getByText('Only leads and admins change segments.')).toBeVisible();
   await expect(page.getByRole('form', { name: 'New segment' })).toHaveCount(0);

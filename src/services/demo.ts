@@ -240,6 +240,8 @@ export async function generateDemoBook(services: Services, options: DemoOptions)
       weeks,
     );
   if (weeks > 0) await replayDemoPlays(services, opened, openStageKeys, OPEN_CASE_MAX_DAYS + 1);
+  // The seeded segments' members, counted as of today, as the daily run would.
+  await services.segments.refresh();
   return summary;
 }
 

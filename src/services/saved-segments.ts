@@ -32,9 +32,14 @@ const segmentInput = z
 
 const segmentPatch = segmentInput.partial().extend({ version: z.number().int().positive() }).strict();
 
+/**
+ * A segment with its members as of the last refresh (kept current by every ingest for the accounts
+ * it touched, the daily run and each save of its filter), and its live count only when asked for:
+ * counting a windowed usage filter over a large book takes seconds per segment.
+ */
 export interface SegmentView extends SavedSegment {
-  /** Accounts matching the filter right now. */
-  liveCount: number;
+  /** Accounts matching the filter right now, when counted. */
+  liveCount?: number;
 }
 
 /** An account matching a segment, with its latest health score (null before it was first scored). */
@@ -84,20 +89,19 @@ export class SavedSegmentService {
     return segment;
   }
 
-  /** Every saved segment with the number of accounts matching it now. */
-  async list(): Promise<SegmentView[]> {
-    const context = this.filterContext();
+  /** Every saved segment with its members as of the last refresh; with `live`, also counted now. */
+  async list(options: { live?: boolean } = {}): Promise<SegmentView[]> {
     const segments = await this.repo.list();
-    return Promise.all(
-      segments.map(async (segment) => ({
-        ...segment,
-        liveCount: await this.repo.countMatching(parseFilter(segment.filter), context),
-      })),
-    );
+    return options.live ? Promise.all(segments.map((segment) => this.counted(segment))) : segments;
   }
 
-  async get(id: number): Promise<SegmentView> {
+  /** One segment; with `live`, also counted now. */
+  async get(id: number, options: { live?: boolean } = {}): Promise<SegmentView> {
     const segment = await this.require(id);
+    return options.live ? this.counted(segment) : segment;
+  }
+
+  private async counted(segment: SavedSegment): Promise<SegmentView> {
     return {
       ...segment,
       liveCount: await this.repo.countMatching(parseFilter(segment.filter), this.filterContext()),
@@ -110,7 +114,10 @@ export class SavedSegmentService {
     context: FilterContext,
     page: { limit: number; offset: number },
   ): Promise<SegmentMember[]> {
-    const accounts = await this.repo.matchingAccounts(filter, context, page);
+    return this.withScores(await this.repo.matchingAccounts(filter, context, page), context);
+  }
+
+  private async withScores(accounts: SegmentAccount[], context: FilterContext): Promise<SegmentMember[]> {
     const scores = await new HealthRepository(this.context.store.db).latestScores(
       accounts.map((account) => account.id),
       context.now.toISOString().slice(0, 10),
@@ -132,14 +139,23 @@ export class SavedSegmentService {
     };
   }
 
-  /** The accounts matching the segment now, a page at a time. */
+  /**
+   * The segment's members as of its last refresh, by name, a page at a time; with `live`, the
+   * accounts matching its filter now.
+   */
   async members(
     id: number,
     page: { limit: number; offset: number },
+    options: { live?: boolean } = {},
   ): Promise<{ total: number; items: SegmentMember[] }> {
     const segment = await this.require(id);
-    const filter = parseFilter(segment.filter);
     const context = this.filterContext();
+    if (!options.live)
+      return {
+        total: segment.memberCount,
+        items: await this.withScores(await this.repo.memberAccounts(id, page), context),
+      };
+    const filter = parseFilter(segment.filter);
     return {
       total: await this.repo.countMatching(filter, context),
       items: await this.matching(filter, context, page),
@@ -177,7 +193,17 @@ export class SavedSegmentService {
       ]);
       return created;
     });
-    return this.get(id);
+    return this.refreshed(id);
+  }
+
+  /**
+   * The segment after bringing its membership up to date, so that its member count is right from
+   * the moment its filter is saved (entries are recorded, as the next daily run would).
+   */
+  private async refreshed(id: number): Promise<SegmentView> {
+    await this.refresh({ segmentIds: [id] });
+    const segment = await this.require(id);
+    return { ...segment, liveCount: segment.memberCount };
   }
 
   async update(actor: Actor, id: number, input: unknown): Promise<SegmentView> {
@@ -207,7 +233,9 @@ export class SavedSegmentService {
         { entityType: 'segment', entityId: id, accountId: null, action: 'updated', changes: fields },
       ]);
     });
-    return this.get(id);
+    return changes.filter !== undefined && changes.filter !== before.filter
+      ? this.refreshed(id)
+      : this.get(id);
   }
 
   async delete(actor: Actor, id: number): Promise<void> {

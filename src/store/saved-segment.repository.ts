@@ -1,5 +1,5 @@
 // Saved segments, their current members and the history of entries and exits.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { Filter } from '../domain/segment-filter';
 import { filterCondition, type FilterContext } from './segment-query';
 import type { Database, SavedSegmentTable } from './schema';
@@ -175,6 +175,24 @@ export class SavedSegmentRepository {
     context: FilterContext,
     page: { limit: number; offset: number },
   ): Promise<SegmentAccount[]> {
+    return this.accountPage(filterCondition(filter, context), page);
+  }
+
+  /** A page of the segment's members as of its last refresh, by name. */
+  async memberAccounts(
+    segmentId: number,
+    page: { limit: number; offset: number },
+  ): Promise<SegmentAccount[]> {
+    return this.accountPage(
+      sql<SqlBool>`accounts.id in (select m.account_id from segment_members m where m.segment_id = ${segmentId})`,
+      page,
+    );
+  }
+
+  private async accountPage(
+    condition: RawBuilder<SqlBool>,
+    page: { limit: number; offset: number },
+  ): Promise<SegmentAccount[]> {
     const rows = await this.db
       .selectFrom('accounts')
       .leftJoin('users', 'users.id', 'accounts.owner_id')
@@ -189,7 +207,7 @@ export class SavedSegmentRepository {
         'users.email as owner_email',
         'teams.name as team_name',
       ])
-      .where(filterCondition(filter, context))
+      .where(condition)
       .orderBy('accounts.name')
       .orderBy('accounts.id')
       .limit(page.limit)

@@ -68,7 +68,7 @@ forEachStore('segments screens over HTTP', (current) => {
     ]);
   });
 
-  it('refreshes one segment on demand: its entries show in its history, other segments wait', async () => {
+  it('counts a segment when it is saved, and refreshes one on demand: entries show in its history, other segments wait', async () => {
     const t = current();
     const w = await apiWorld(t);
     const created = await w.as('leadA', {
@@ -76,26 +76,57 @@ forEachStore('segments screens over HTTP', (current) => {
       url: `${V1}/segments`,
       payload: { name: 'Team A big', filter: 'team = "Team A" and arr >= 10000' },
     });
+    // Saving the filter brings its membership up to date at once.
+    expect(created.json()).toMatchObject({
+      memberCount: 2,
+      liveCount: 2,
+      refreshedAt: t.clock.now().toISOString(),
+    });
     const { id } = created.json<{ id: number }>();
-    const empty = await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}/history` });
-    expect(empty.json()).toEqual({ items: [] });
+    const entries = async () =>
+      (await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}/history` }))
+        .json<{ items: { kind: string; externalId: string }[] }>()
+        .items.map((event) => `${event.kind} ${event.externalId}`)
+        .sort();
+    expect(await entries()).toEqual(['entered A-1', 'entered A-3']);
+
+    // A change that no ingest reports waits for a refresh: the list says what was counted, and when.
+    t.clock.advanceDays(1);
+    const birch = await t.services.accounts.getByExternalId('A-2');
+    await t.services.accounts.update(SYSTEM_ACTOR, birch.id, { arr: 12_000 });
+    const listed = await w.as('viewer', { method: 'GET', url: `${V1}/segments` });
+    const item = listed.json<{ items: Record<string, unknown>[] }>().items.find((s) => s.id === id);
+    expect(item).toMatchObject({ memberCount: 2 });
+    expect(item).not.toHaveProperty('liveCount');
+    const live = await w.as('viewer', { method: 'GET', url: `${V1}/segments?live=true` });
+    expect(live.json<{ items: Record<string, unknown>[] }>().items.find((s) => s.id === id)).toMatchObject({
+      memberCount: 2,
+      liveCount: 3,
+    });
+
+    const names = async (url: string) => {
+      const answer = (await w.as('viewer', { method: 'GET', url })).json<{
+        total: number;
+        items: { externalId: string }[];
+      }>();
+      return { total: answer.total, ids: answer.items.map((item) => item.externalId).sort() };
+    };
+    expect(await names(`${V1}/segments/${id}/members`)).toEqual({ total: 2, ids: ['A-1', 'A-3'] });
+    expect(await names(`${V1}/segments/${id}/members?live=true`)).toEqual({
+      total: 3,
+      ids: ['A-1', 'A-2', 'A-3'],
+    });
 
     const denied = await w.as('csmA', { method: 'POST', url: `${V1}/segments/${id}/refresh` });
     expect(denied.statusCode).toBe(403);
     const refreshed = await w.as('leadA', { method: 'POST', url: `${V1}/segments/${id}/refresh` });
     expect(refreshed.statusCode).toBe(200);
-    expect(refreshed.json()).toEqual({ segmentId: id, key: 'team_a_big', entered: 2, left: 0, members: 2 });
-    const history = await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}/history` });
-    expect(
-      history
-        .json<{ items: { kind: string; externalId: string }[] }>()
-        .items.map((event) => `${event.kind} ${event.externalId}`)
-        .sort(),
-    ).toEqual(['entered A-1', 'entered A-3']);
-    const segment = await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}` });
+    expect(refreshed.json()).toEqual({ segmentId: id, key: 'team_a_big', entered: 1, left: 0, members: 3 });
+    expect(await entries()).toEqual(['entered A-1', 'entered A-2', 'entered A-3']);
+    const segment = await w.as('viewer', { method: 'GET', url: `${V1}/segments/${id}?live=true` });
     expect(segment.json()).toMatchObject({
-      memberCount: 2,
-      liveCount: 2,
+      memberCount: 3,
+      liveCount: 3,
       refreshedAt: t.clock.now().toISOString(),
     });
     // Only this segment was refreshed.
@@ -103,7 +134,7 @@ forEachStore('segments screens over HTTP', (current) => {
     expect(others.every((s) => s.refreshedAt === null)).toBe(true);
 
     const again = await w.as('leadA', { method: 'POST', url: `${V1}/segments/${id}/refresh` });
-    expect(again.json()).toMatchObject({ entered: 0, left: 0, members: 2 });
+    expect(again.json()).toMatchObject({ entered: 0, left: 0, members: 3 });
     const missing = await w.as('leadA', { method: 'POST', url: `${V1}/segments/999999/refresh` });
     expect(missing.statusCode).toBe(404);
     expect(errorCode(missing)).toBe('SEGMENT_NOT_FOUND');

@@ -1,4 +1,4 @@
-// Saved segments: their live counts, members and entry/exit history.
+// Saved segments: their member counts, members and entry/exit history.
 import { z } from 'zod';
 import type { Services } from '../../services';
 import type { RefreshResult, SegmentMember, SegmentView } from '../../services/saved-segments';
@@ -15,7 +15,11 @@ export const segmentSchema = exactly<SegmentView>()(
       filter: z.string(),
       createdByUserId: id.nullable(),
       memberCount: z.number().int().describe('Members as of the last refresh'),
-      liveCount: z.number().int().describe('Accounts matching the filter right now'),
+      liveCount: z
+        .number()
+        .int()
+        .optional()
+        .describe('Accounts matching the filter right now: with `live=true`, and in the answer to a save'),
       refreshedAt: timestamp.nullable(),
       createdAt: timestamp,
       updatedAt: timestamp,

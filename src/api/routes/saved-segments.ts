@@ -1,4 +1,4 @@
-// Saved segments: account filters with live counts, their members and their entry/exit history.
+// Saved segments: account filters with their member counts, their members and their entry/exit history.
 import type { FastifyPluginCallbackZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FIELD_NAMES } from '../../domain/segment-filter';
@@ -14,9 +14,10 @@ import {
   segmentSchema,
   segmentsResponse,
 } from '../responses';
-import { idParams, pageQuery } from '../schemas';
+import { idParams, pageQuery, queryFlag } from '../schemas';
 
 const page = z.object(pageQuery);
+const liveQuery = z.object({ live: queryFlag.default(false) });
 
 const FILTER_HELP =
   'Filter language: `field op value` joined by and / or / not and parentheses, e.g. ' +
@@ -33,13 +34,18 @@ export const savedSegmentRoutes =
         config: { access: 'read' },
         schema: {
           operationId: 'listSegments',
+          querystring: liveQuery,
           response: { 200: segmentsResponse },
-          summary: 'List saved segments with live counts',
+          summary: 'List saved segments with their member counts',
           tags: ['segments'],
-          description: 'Every saved segment with its live count.',
+          description:
+            'Every saved segment with its members as of its last refresh (`memberCount`, `refreshedAt`): ' +
+            'membership is brought up to date after every ingest for the accounts it touched, by the ' +
+            'daily run, and whenever a filter is saved. With `live=true` each segment is also counted ' +
+            'now (`liveCount`), which on a large book takes seconds for windowed usage filters.',
         },
       },
-      async () => ({ items: await services.segments.list() }),
+      async (request) => ({ items: await services.segments.list({ live: request.query.live }) }),
     );
 
     app.post(
@@ -117,10 +123,13 @@ export const savedSegmentRoutes =
           response: { 200: segmentSchema },
           summary: 'Get a segment',
           tags: ['segments'],
+          description:
+            'A segment with its members as of its last refresh; with `live=true` also counted now (`liveCount`).',
           params: idParams,
+          querystring: liveQuery,
         },
       },
-      (request) => services.segments.get(request.params.id),
+      (request) => services.segments.get(request.params.id, { live: request.query.live }),
     );
 
     app.patch(
@@ -167,12 +176,17 @@ export const savedSegmentRoutes =
           response: { 200: segmentMembersResponse },
           summary: "A segment's members",
           tags: ['segments'],
-          description: 'The accounts matching the segment now, by name.',
+          description:
+            'The segment’s members as of its last refresh, by name (`total` is its `memberCount`); with ' +
+            '`live=true`, the accounts matching its filter now.',
           params: idParams,
-          querystring: page,
+          querystring: page.extend(liveQuery.shape),
         },
       },
-      (request) => services.segments.members(request.params.id, request.query),
+      (request) => {
+        const { live, ...paging } = request.query;
+        return services.segments.members(request.params.id, paging, { live });
+      },
     );
 
     app.get(

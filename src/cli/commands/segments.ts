@@ -25,9 +25,9 @@ export function segmentCommands(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(async (options: { db?: string }) => {
       await withServices(options, async (services) => {
-        for (const segment of await services.segments.list())
+        for (const segment of await services.segments.list({ live: true }))
           process.stdout.write(
-            `${String(segment.liveCount).padStart(8)}  ${segment.key.padEnd(28)} ${segment.name}\n          ${segment.filter}\n`,
+            `${String(segment.liveCount ?? segment.memberCount).padStart(8)}  ${segment.key.padEnd(28)} ${segment.name}\n          ${segment.filter}\n`,
           );
       });
     });
@@ -91,7 +91,7 @@ export function segmentCommands(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(async (key: string, options: { db?: string; limit: number }) => {
       await withServices(options, async (services) => {
-        const segment = (await services.segments.list()).find((s) => s.key === key);
+        const segment = (await services.segments.list({ live: true })).find((s) => s.key === key);
         if (!segment) {
           process.stderr.write(`error SEGMENT_NOT_FOUND: No segment with key "${key}".\n`);
           process.exitCode = 1;

@@ -142,7 +142,7 @@ function SegmentList() {
                 <tr>
                   <th scope="col">Segment</th>
                   <th scope="col" className="num">
-                    Members now
+                    Members
                   </th>
                   <th scope="col">Used by</th>
                   <th scope="col">Last refreshed</th>
@@ -155,7 +155,13 @@ function SegmentList() {
                       <Link to={`/segments/${segment.id}`}>{segment.name}</Link>
                       {segment.description && <div className="muted small">{segment.description}</div>}
                     </td>
-                    <td className="num">{formatNumber(segment.liveCount)}</td>
+                    <td className="num">
+                      {segment.refreshedAt === null ? (
+                        <span className="muted">not counted yet</span>
+                      ) : (
+                        formatNumber(segment.memberCount)
+                      )}
+                    </td>
                     <td>
                       <UsesList uses={uses.get(segment.key) ?? []} />
                     </td>
@@ -635,6 +641,11 @@ function SegmentDetail() {
     // Settled once the members and history on screen are read again.
     onSuccess: () => client.invalidateQueries({ queryKey: ['segments'] }),
   });
+  // Counting now reads the filter over the whole book (seconds for a windowed usage filter on a
+  // large one), so it is done when asked for rather than on every visit.
+  const live = useMutation({
+    mutationFn: () => api<Segment>(`/segments/${id}${query({ live: 'true' })}`),
+  });
   if (!Number.isInteger(id) || id <= 0) return <NotFoundPage />;
   if (segment.isPending) return <Loading label="Loading the segment…" />;
   if (segment.isError) return <ErrorState error={segment.error} retry={() => void segment.refetch()} />;
@@ -651,17 +662,19 @@ function SegmentDetail() {
       </header>
       <dl className="facts">
         <div>
-          <dt>Members now</dt>
-          <dd>{formatNumber(s.liveCount)}</dd>
-        </div>
-        <div>
-          <dt>At the last refresh</dt>
-          <dd>{formatNumber(s.memberCount)}</dd>
+          <dt>Members</dt>
+          <dd>{s.refreshedAt === null ? 'not counted yet' : formatNumber(s.memberCount)}</dd>
         </div>
         <div>
           <dt>Last refreshed</dt>
           <dd>{s.refreshedAt ? formatDateTime(s.refreshedAt) : 'never'}</dd>
         </div>
+        {live.data?.liveCount !== undefined && (
+          <div>
+            <dt>Matching now</dt>
+            <dd data-testid="live-count">{formatNumber(live.data.liveCount)}</dd>
+          </div>
+        )}
         <div>
           <dt>Changed</dt>
           <dd>{formatDate(s.updatedAt)}</dd>
@@ -676,6 +689,9 @@ function SegmentDetail() {
             Edit segment
           </Link>
         )}
+        <button type="button" disabled={live.isPending} onClick={() => live.mutate()}>
+          {live.isPending ? 'Counting…' : 'Count now'}
+        </button>
         {mayEdit && (
           <button type="button" disabled={refresh.isPending} onClick={() => refresh.mutate()}>
             Refresh membership
@@ -692,7 +708,7 @@ function SegmentDetail() {
           Membership refreshed: {refresh.data.entered} entered, {refresh.data.left} left.
         </p>
       )}
-      <ActionError error={refresh.error} />
+      <ActionError error={refresh.error ?? live.error} />
       <section className="card" aria-labelledby="uses-title">
         <h2 id="uses-title">Used by</h2>
         <UsesList uses={uses.get(s.key) ?? []} />
@@ -738,7 +754,7 @@ function MembersSection({ segment }: { segment: Segment }) {
         query={members}
         loading="Loading members…"
         isEmpty={(data) => data.total === 0}
-        empty={<Empty title="No account matches this segment now." />}
+        empty={<Empty title="No account was in this segment at its last refresh." />}
       >
         {(data) => (
           <>
