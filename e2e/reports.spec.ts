@@ -66,6 +66,23 @@ test('a lead reads the monthly risk report of a team and month, follows an accou
   expect(markdown.headers()['content-type']).toBe('text/markdown; charset=utf-8');
   expect(await markdown.text()).toContain('# Monthly risk report: SMB West');
 
+  // A long list shows its biggest 25 cases on screen, and all of them when asked (or printed).
+  const open = report.getByRole('region', { name: 'Open at month end', exact: true });
+  const openCount = Number(
+    ((await open.locator('caption').innerText()).match(/^([\d,]+) cases?/)?.[1] ?? '0').replace(/,/g, ''),
+  );
+  expect(openCount).toBeGreaterThan(25);
+  const rows = open.locator('tbody tr:not(.more-rows)');
+  await expect(rows).toHaveCount(25);
+  await open.getByRole('button', { name: `Show all ${openCount.toLocaleString('en-US')}` }).click();
+  await expect(rows).toHaveCount(openCount);
+  await open.getByRole('button', { name: 'Show the first 25' }).click();
+  await expect(rows).toHaveCount(25);
+  await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
+  await expect(rows).toHaveCount(openCount);
+  await page.evaluate("window.dispatchEvent(new Event('afterprint'))");
+  await expect(rows).toHaveCount(25);
+
   // On paper: the report without the navigation, the pickers or the download links.
   await page.emulateMedia({ media: 'print' });
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeHidden();

@@ -2,6 +2,8 @@
 // reasons, the matrix, cases without a current weekly update and the KPI cards, each case linking
 // to its account, with the same report to download as Markdown, HTML or CSV.
 import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState, type ReactNode } from 'react';
+import { flushSync } from 'react-dom';
 import { Link, useSearchParams } from 'react-router';
 import { api, query } from '../../api/client';
 import { useTeams } from '../../api/hooks';
@@ -52,6 +54,29 @@ const CSV_TABLES = [
   { table: 'open', label: 'Open at month end' },
   { table: 'stale', label: 'Without a current update' },
 ] as const;
+
+/**
+ * Rows each list shows on screen before "Show all": a team's report can list thousands of cases,
+ * which take seconds to draw and nobody reads on screen; the downloads and print carry them all.
+ */
+const ROWS_SHOWN = 25;
+
+/** True while the page is being printed (from the Print button or the browser's own menu). */
+function usePrinting(): boolean {
+  const [printing, setPrinting] = useState(false);
+  useEffect(() => {
+    // Drawn at once, so the printout holds every row.
+    const before = () => flushSync(() => setPrinting(true));
+    const after = () => setPrinting(false);
+    window.addEventListener('beforeprint', before);
+    window.addEventListener('afterprint', after);
+    return () => {
+      window.removeEventListener('beforeprint', before);
+      window.removeEventListener('afterprint', after);
+    };
+  }, []);
+  return printing;
+}
 
 const sumArr = (cases: readonly ReportCase[]) => cases.reduce((total, c) => total + c.arrAtRisk, 0);
 const lastDay = (to: string) => new Date(Date.parse(to) - 1).toISOString();
@@ -129,6 +154,7 @@ export default function MonthlyReportPage() {
 
 function Report({ report }: { report: MonthlyRiskReport }) {
   const { newCases, saved, lost, openAtEnd } = report;
+  const printing = usePrinting();
   const decided = saved.length + lost.length;
   const m = report.matrix;
   const cell = (figures: { cases: number; arr: number }) =>
@@ -273,8 +299,11 @@ function Report({ report }: { report: MonthlyRiskReport }) {
                   </th>
                 </tr>
               </thead>
-              <tbody>
-                {report.staleUpdates.map((c) => (
+              <Rows
+                items={report.staleUpdates}
+                printing={printing}
+                columns={5}
+                row={(c) => (
                   <tr key={c.caseId}>
                     <td>
                       <AccountLink report={c} />
@@ -284,8 +313,8 @@ function Report({ report }: { report: MonthlyRiskReport }) {
                     <td>{c.lastUpdateAt ? formatDate(c.lastUpdateAt) : 'never'}</td>
                     <td className="num">{c.daysWithoutUpdate}</td>
                   </tr>
-                ))}
-              </tbody>
+                )}
+              />
             </table>
           </div>
         )}
@@ -327,10 +356,16 @@ function Report({ report }: { report: MonthlyRiskReport }) {
         )}
       </section>
 
-      <CaseSection id="report-new" title="New risks" cases={newCases} closed={false} />
-      <CaseSection id="report-saved" title="Saved" cases={saved} closed />
-      <CaseSection id="report-lost" title="Lost" cases={lost} closed />
-      <CaseSection id="report-open" title="Open at month end" cases={openAtEnd} closed={false} />
+      <CaseSection id="report-new" title="New risks" cases={newCases} closed={false} printing={printing} />
+      <CaseSection id="report-saved" title="Saved" cases={saved} closed printing={printing} />
+      <CaseSection id="report-lost" title="Lost" cases={lost} closed printing={printing} />
+      <CaseSection
+        id="report-open"
+        title="Open at month end"
+        cases={openAtEnd}
+        closed={false}
+        printing={printing}
+      />
     </article>
   );
 }
@@ -344,16 +379,51 @@ function AccountLink({ report }: { report: ReportCase }) {
   );
 }
 
+/**
+ * A table body of the first ROWS_SHOWN items, then a row with a button for the rest (every row
+ * while printing).
+ */
+function Rows<T>({
+  items,
+  row,
+  columns,
+  printing,
+}: {
+  items: readonly T[];
+  row: (item: T) => ReactNode;
+  columns: number;
+  printing: boolean;
+}) {
+  const [all, setAll] = useState(false);
+  const shown = all || printing ? items : items.slice(0, ROWS_SHOWN);
+  return (
+    <tbody>
+      {shown.map(row)}
+      {items.length > ROWS_SHOWN && !printing && (
+        <tr className="more-rows">
+          <td colSpan={columns}>
+            <button type="button" onClick={() => setAll(!all)}>
+              {all ? `Show the first ${ROWS_SHOWN}` : `Show all ${formatNumber(items.length)}`}
+            </button>
+          </td>
+        </tr>
+      )}
+    </tbody>
+  );
+}
+
 function CaseSection({
   id,
   title,
   cases,
   closed,
+  printing,
 }: {
   id: string;
   title: string;
   cases: readonly ReportCase[];
   closed: boolean;
+  printing: boolean;
 }) {
   return (
     <section className="report-section" aria-labelledby={id}>
@@ -381,8 +451,11 @@ function CaseSection({
                 </th>
               </tr>
             </thead>
-            <tbody>
-              {cases.map((c) => (
+            <Rows
+              items={cases}
+              printing={printing}
+              columns={6}
+              row={(c) => (
                 <tr key={c.caseId}>
                   <td>
                     <AccountLink report={c} />
@@ -393,8 +466,8 @@ function CaseSection({
                   <td className="num">{formatMoney(c.arrAtRisk)}</td>
                   <td className="num">{c.daysOpen}</td>
                 </tr>
-              ))}
-            </tbody>
+              )}
+            />
           </table>
         </div>
       )}
