@@ -72,7 +72,9 @@ await addOpenCases(book);
 await sql`insert into risk_stage_history (case_id, from_stage_id, to_stage_id, at, by_user_id, note)
   select id, null, stage_id, stage_entered_at, null, null from risk_cases`.execute(db);
 const scored = await book.services.health.score();
-// The nightly run is not daytime load: marked done, as it would be by the time users arrive.
+// The nightly run is not daytime load: its scoring and segment refresh done, and the day marked
+// done, as they would be by the time users arrive.
+const refreshedSegments = await book.services.segments.refresh();
 await claimDay(db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
 await finishDay(db, BENCH_NOW.slice(0, 10), new Date(BENCH_NOW));
 const { adminId, token } = await benchAdmin(book);
@@ -119,6 +121,9 @@ interface Screen {
 
 // An open case's account in the middle of the book (one account in twelve has one).
 const accountId = Math.max(12, Math.floor(book.accounts / 24) * 12);
+// The seeded segment with the most members.
+const biggestSegment = [...refreshedSegments].sort((a, b) => b.members - a.members)[0];
+if (!biggestSegment) throw new Error('the book has its seeded segments');
 const SCREENS: Screen[] = [
   { name: 'Worklist', path: '/', ready: ['tr[data-case-id]'] },
   { name: 'Accounts', path: '/accounts', ready: ['tr[data-account-id]'] },
@@ -130,6 +135,11 @@ const SCREENS: Screen[] = [
   { name: 'Tasks', path: '/tasks', ready: ['ul.tasks li'] },
   { name: 'Playbooks', path: '/playbooks', ready: ['li.play'] },
   { name: 'Segments', path: '/segments', ready: ['table.segments tbody tr'] },
+  {
+    name: 'Segment page',
+    path: `/segments/${biggestSegment.segmentId}`,
+    ready: ['.segment .facts', '.segment tbody tr'],
+  },
   // The book's month: the browser's clock is today, the server's the book's day.
   {
     name: 'Monthly report',
