@@ -91,7 +91,7 @@ export function segmentCommands(program: Command): void {
     .option('--db <target>', 'SQLite file path or postgres:// URL')
     .action(async (key: string, options: { db?: string; limit: number }) => {
       await withServices(options, async (services) => {
-        const segment = (await services.segments.list({ live: true })).find((s) => s.key === key);
+        const segment = (await services.segments.list()).find((s) => s.key === key);
         if (!segment) {
           process.stderr.write(`error SEGMENT_NOT_FOUND: No segment with key "${key}".\n`);
           process.exitCode = 1;
