@@ -41,6 +41,13 @@ export const detectionRuleSchema = z
     cooldownDays: z.number().int().min(0).max(365).default(7),
     /** How far past its threshold the value must come back before the rule is re-armed. */
     hysteresis: z.number().min(0).default(0),
+    /** The condition must hold on this many days in a row before the rule fires (a dip that recovers does not). */
+    forDays: z.number().int().min(1).max(90).default(1),
+    /**
+     * A weak sign on its own opens no case: it acts with another rule that holds at the same time, or
+     * on an account whose case is already open.
+     */
+    weak: z.boolean().default(false),
     active: z.boolean().default(true),
   })
   .strict();
@@ -111,6 +118,8 @@ export function describeInput(input: SignalInput): string {
       return `${capitalised(metricName(input.metric))} over ${input.windowDays} days against the ${input.windowDays} before`;
     case 'days_since':
       return `Days without ${metricName(input.metric)}`;
+    case 'days_silent':
+      return `Days since any ${metricName(input.metric)} data arrived`;
     case 'latest':
       return `Latest ${metricName(input.metric)}`;
     case 'window_total':
@@ -129,75 +138,141 @@ export function describeInput(input: SignalInput): string {
 const unitOf = (input: SignalInput) =>
   input.kind === 'trend' || ('metric' in input && input.metric === 'licence.utilisation') ? '%' : '';
 
-/** Evaluates one rule against one account's facts. */
-export function evaluateRule(rule: DetectionRule, facts: RuleFacts): RuleOutcome {
+/** Whether a rule's condition holds, or has clearly cleared, on one account's facts. */
+export function ruleHolds(
+  rule: DetectionRule,
+  facts: RuleFacts,
+): { holds: boolean; cleared: boolean; value: number | null } {
   const { condition } = rule;
   switch (condition.kind) {
     case 'health_below': {
       const score = facts.score;
-      if (score === null) return { holds: false, cleared: true, value: null, summary: 'no health score' };
+      if (score === null) return { holds: false, cleared: true, value: null };
       return {
         holds: score < condition.threshold,
         cleared: score >= condition.threshold + rule.hysteresis,
         value: score,
-        summary: `health score ${score} is under ${condition.threshold}`,
       };
     }
     case 'health_drop': {
       const then = facts.scoreAgo.get(condition.windowDays);
       if (facts.score === null || then === undefined || then === 0) {
-        return { holds: false, cleared: true, value: null, summary: 'no health score to compare' };
+        return { holds: false, cleared: true, value: null };
       }
       const change = ((facts.score - then) / then) * 100;
       return {
         holds: change <= -condition.percent,
         cleared: change > -(condition.percent - rule.hysteresis),
         value: round(change),
-        summary: `health score fell ${round(-change)}% in ${condition.windowDays} days (${then} → ${facts.score})`,
       };
     }
     case 'measure': {
       const value = facts.measure;
-      const label = describeInput(condition.input);
-      const unit = unitOf(condition.input);
-      if (value === null) return { holds: false, cleared: true, value: null, summary: `${label}: no data` };
+      if (value === null) return { holds: false, cleared: true, value: null };
       const { min, max } = condition;
       const inside = (min === null || value >= min) && (max === null || value <= max);
       const h = rule.hysteresis;
       const clear = (min !== null && value < min - h) || (max !== null && value > max + h);
-      return {
-        holds: inside,
-        cleared: !inside && clear,
-        value: round(value),
-        summary: `${label}: ${round(value)}${unit} (rule: ${rangeText(min, max, unit)})`,
-      };
+      return { holds: inside, cleared: !inside && clear, value: round(value) };
     }
   }
-  return { holds: false, cleared: true, value: null, summary: '' };
+  return { holds: false, cleared: true, value: null };
+}
+
+/** Evaluates one rule against one account's facts, with the finding in words. */
+export function evaluateRule(rule: DetectionRule, facts: RuleFacts): RuleOutcome {
+  const outcome = ruleHolds(rule, facts);
+  return { ...outcome, summary: ruleSummary(rule, facts) };
+}
+
+/** The finding in words, for the case's evidence. */
+export function ruleSummary(rule: DetectionRule, facts: RuleFacts): string {
+  const { condition } = rule;
+  switch (condition.kind) {
+    case 'health_below':
+      return facts.score === null
+        ? 'no health score'
+        : `health score ${facts.score} is under ${condition.threshold}`;
+    case 'health_drop': {
+      const then = facts.scoreAgo.get(condition.windowDays);
+      if (facts.score === null || then === undefined || then === 0) return 'no health score to compare';
+      const change = ((facts.score - then) / then) * 100;
+      return `health score fell ${round(-change)}% in ${condition.windowDays} days (${then} → ${facts.score})`;
+    }
+    case 'measure': {
+      const label = describeInput(condition.input);
+      const unit = unitOf(condition.input);
+      if (facts.measure === null) return `${label}: no data`;
+      return `${label}: ${round(facts.measure)}${unit} (rule: ${rangeText(condition.min, condition.max, unit)})`;
+    }
+  }
+  return '';
 }
 
 /** Where a rule stands on one account. */
 export interface RuleState {
   active: boolean;
   firedAt: string | null;
+  /** The first day of the run of days on which the condition has held (rules with `forDays`). */
+  holdingSince?: string | null;
 }
 
 export type RuleDecision = 'fire' | 'clear' | 'none';
 
-/** Fire on a fresh hold past the cool-down; clear once the condition is clearly over. */
+const DAY_MS = 86_400_000;
+const daysFrom = (from: string, to: string) => Math.round((Date.parse(to) - Date.parse(from)) / DAY_MS);
+
+/**
+ * One evaluation of a rule on an account: fire on a hold that has lasted `forDays` days and is past
+ * the cool-down; clear once the condition is clearly over. Also says since when the condition holds.
+ */
 export function decide(
   rule: DetectionRule,
   state: RuleState | null,
-  outcome: RuleOutcome,
+  outcome: Pick<RuleOutcome, 'holds' | 'cleared'>,
   now: Date,
-): RuleDecision {
-  if (outcome.holds) {
-    if (state?.active) return 'none';
-    if (state?.firedAt && now.getTime() - Date.parse(state.firedAt) < rule.cooldownDays * 86_400_000)
-      return 'none';
-    return 'fire';
+): {
+  decision: RuleDecision;
+  holdingSince: string | null;
+  /** The condition holds and has held for the rule's days: the sign is there, fired or not. */
+  established: boolean;
+} {
+  const today = now.toISOString().slice(0, 10);
+  if (!outcome.holds) {
+    return {
+      decision: state?.active && outcome.cleared ? 'clear' : 'none',
+      holdingSince: null,
+      established: false,
+    };
   }
-  return state?.active && outcome.cleared ? 'clear' : 'none';
+  const holdingSince = rule.forDays > 1 ? (state?.holdingSince ?? today) : null;
+  if (holdingSince !== null && daysFrom(holdingSince, today) + 1 < rule.forDays)
+    return { decision: 'none', holdingSince, established: false };
+  if (state?.active) return { decision: 'none', holdingSince, established: true };
+  if (state?.firedAt && now.getTime() - Date.parse(state.firedAt) < rule.cooldownDays * DAY_MS)
+    return { decision: 'none', holdingSince, established: true };
+  return { decision: 'fire', holdingSince, established: true };
+}
+
+/** How many weak signs, for different reasons, must hold at once to open a case without a strong one. */
+export const WEAK_QUORUM = 2;
+
+/**
+ * Of the rules firing on an account, those that act: every strong one; weak ones when a strong rule
+ * fires with them, the account's case is already open, or weak rules for at least `WEAK_QUORUM`
+ * different reasons are established at once (`weakHolding`: those reasons, the firing rules'
+ * included; a condition still short of its days in a row does not count yet; two signs
+ * for one reason, such as a usage dip seen in both licences and health, are one piece of evidence).
+ * The others are put off, to fire again when they are corroborated.
+ */
+export function corroborated<T extends { rule: DetectionRule }>(
+  fired: readonly T[],
+  weakHolding: number,
+  caseOpen: boolean,
+): { acting: T[]; deferred: T[] } {
+  const strong = fired.some(({ rule }) => !rule.weak);
+  if (strong || caseOpen || weakHolding >= WEAK_QUORUM) return { acting: [...fired], deferred: [] };
+  return { acting: [], deferred: [...fired] };
 }
 
 const measure = (
@@ -206,18 +281,26 @@ const measure = (
   reason: string,
   input: SignalInput,
   bounds: { min?: number; max?: number },
-  hysteresis = 0,
+  options: Partial<Pick<DetectionRule, 'cooldownDays' | 'hysteresis' | 'forDays' | 'weak' | 'active'>> = {},
 ): DetectionRule => ({
   key,
   name,
   reason,
   condition: { kind: 'measure', input, min: bounds.min ?? null, max: bounds.max ?? null },
-  cooldownDays: 7,
-  hysteresis,
+  cooldownDays: 14,
+  hysteresis: 0,
+  forDays: 1,
+  weak: false,
   active: true,
+  ...options,
 });
 
-/** The rules a new store starts with; admins tune or replace them. */
+/**
+ * The rules a new store starts with; admins tune or replace them, and try a change against the
+ * store's own history first (`retain detection backtest`). Chosen to hold up on noise: trends need
+ * history and a sustained fall, a single survey answer or a short burst of tickets is a weak sign that
+ * needs company, and data that stops arriving is named as such.
+ */
 export const DEFAULT_RULES: DetectionRule[] = [
   {
     key: 'health_poor',
@@ -226,24 +309,30 @@ export const DEFAULT_RULES: DetectionRule[] = [
     condition: { kind: 'health_below', threshold: 40 },
     cooldownDays: 14,
     hysteresis: 10,
+    forDays: 3,
+    weak: false,
     active: true,
   },
   {
+    // Off by default: a health score moves with every measure behind it, so a drop restates what
+    // the usage, ticket and survey rules already see, and a dip that recovers drops it too.
     key: 'health_drop',
     name: 'Health score dropped sharply',
     reason: 'product_adoption',
     condition: { kind: 'health_drop', percent: 25, windowDays: 14 },
     cooldownDays: 14,
     hysteresis: 10,
-    active: true,
+    forDays: 3,
+    weak: true,
+    active: false,
   },
   measure(
     'usage_decline',
     'Active users declining',
     'product_adoption',
-    { kind: 'trend', metric: 'usage.active_users', windowDays: 7 },
-    { max: -30 },
-    10,
+    { kind: 'trend', metric: 'usage.active_users', windowDays: 28 },
+    { max: -35 },
+    { hysteresis: 10, forDays: 7 },
   ),
   measure(
     'licence_drop',
@@ -251,7 +340,7 @@ export const DEFAULT_RULES: DetectionRule[] = [
     'product_adoption',
     { kind: 'trend', metric: 'licence.utilisation', windowDays: 30 },
     { max: -20 },
-    5,
+    { hysteresis: 5, forDays: 7 },
   ),
   measure(
     'ticket_spike',
@@ -259,25 +348,46 @@ export const DEFAULT_RULES: DetectionRule[] = [
     'support_issues',
     { kind: 'window_total', metric: 'tickets.opened', windowDays: 7 },
     { min: 5 },
-    2,
+    { hysteresis: 2, weak: true },
+  ),
+  measure(
+    'ticket_load',
+    'Heavy support load',
+    'support_issues',
+    { kind: 'window_total', metric: 'tickets.opened', windowDays: 28 },
+    { min: 10 },
+    { hysteresis: 2 },
+  ),
+  measure(
+    'high_tickets_open',
+    'High-priority tickets left open',
+    'support_issues',
+    { kind: 'running_total', metric: 'tickets.open_high_delta' },
+    { min: 3 },
+    { hysteresis: 1, forDays: 5 },
   ),
   measure(
     'payment_past_due',
-    'Payment 45-90 days past due',
+    'Payment 30-90 days past due',
     'poor_financial_standing',
     { kind: 'days_past_due' },
-    {
-      min: 45,
-      max: 90,
-    },
+    { min: 30, max: 90 },
   ),
   measure(
     'low_nps',
-    'Low NPS',
+    'Detractor NPS (0-6)',
     'poor_nps_csat',
     { kind: 'latest', metric: 'nps.score', maxAgeDays: 90 },
     { max: 6 },
-    1,
+    { hysteresis: 1, weak: true },
+  ),
+  measure(
+    'very_low_nps',
+    'Very low NPS (0-3)',
+    'poor_nps_csat',
+    { kind: 'latest', metric: 'nps.score', maxAgeDays: 90 },
+    { max: 3 },
+    { hysteresis: 1 },
   ),
   measure(
     'low_csat',
@@ -285,7 +395,7 @@ export const DEFAULT_RULES: DetectionRule[] = [
     'poor_nps_csat',
     { kind: 'latest', metric: 'csat.score', maxAgeDays: 90 },
     { max: 2 },
-    1,
+    { hysteresis: 1, weak: true },
   ),
   measure(
     'champion_left',
@@ -303,11 +413,19 @@ export const DEFAULT_RULES: DetectionRule[] = [
   ),
   measure(
     'no_activity',
-    'No product use for three weeks',
+    'No product use for ten days',
     'poor_engagement',
     { kind: 'days_since', metric: 'usage.events' },
-    { min: 21 },
-    14,
+    { min: 10 },
+    { hysteresis: 7 },
+  ),
+  measure(
+    'data_stopped',
+    'Usage data stopped arriving',
+    'poor_engagement',
+    { kind: 'days_silent', metric: 'usage.events' },
+    { min: 7 },
+    { hysteresis: 3 },
   ),
   measure(
     'onboarding_late',

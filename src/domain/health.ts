@@ -20,6 +20,8 @@ const signalInputs = [
   z.object({ kind: z.literal('trend'), metric: metricKey, windowDays: days }).strict(),
   /** Days since the metric last had a value above zero. */
   z.object({ kind: z.literal('days_since'), metric: metricKey }).strict(),
+  /** Days since the metric last reported anything, zeros included: how long its data has been silent. */
+  z.object({ kind: z.literal('days_silent'), metric: metricKey }).strict(),
   /** The latest value of the metric, if seen in the last `maxAgeDays`. */
   z.object({ kind: z.literal('latest'), metric: metricKey, maxAgeDays: days }).strict(),
   /** The metric summed over the last `windowDays`. */
@@ -286,6 +288,7 @@ export function lookbackDays(inputs: readonly MeasureInput[]): number {
         case 'window_total':
           return input.windowDays;
         case 'days_since':
+        case 'days_silent':
         case 'running_total':
         case 'days_past_due':
         case 'milestone_days_late':
@@ -321,6 +324,7 @@ export function factsQuery(inputs: readonly MeasureInput[], today: string) {
       ...new Set(metrics(['running_total', 'window_total']).flatMap((m) => [m, ...metricFamily(m)])),
     ],
     recencyMetrics: metrics(['days_since']),
+    silenceMetrics: metrics(['days_silent']),
   };
 }
 
@@ -423,11 +427,7 @@ export function computeHealth(
       points: Math.round(score * effectiveWeight * 10) / 10,
     };
   });
-  const exact =
-    read.reduce(
-      (sum, entry) => sum + (entry.score ?? 0) * (entry.score === null ? 0 : entry.measure.weight),
-      0,
-    ) / presentWeight;
+  const exact = exactScore(read);
   const score = Math.round(exact);
   return {
     score,
@@ -436,6 +436,41 @@ export function computeHealth(
     missing: components.filter((c) => c.value === null).map((c) => c.key),
     ...(scorecard.churnModel ? { churnProbability: churnProbability(scorecard.churnModel, exact) } : {}),
   };
+}
+
+/** The weighted mean of the measures' scores, over the weight of those that have one. */
+function exactScore(read: readonly { measure: HealthMeasure; score: number | null }[]): number {
+  let total = 0;
+  let weight = 0;
+  for (const entry of read) {
+    if (entry.score === null) continue;
+    total += entry.score * entry.measure.weight;
+    weight += entry.measure.weight;
+  }
+  return total / weight;
+}
+
+/**
+ * The score alone, as `computeHealth` gives it (same sums in the same order), without building its
+ * explanation: the rules backtest scores every account on every day.
+ */
+export function healthScoreOnly(
+  scorecard: Scorecard,
+  inputs: Readonly<Record<string, number | string | null>>,
+): number | null {
+  let present = false;
+  let total = 0;
+  let weight = 0;
+  for (const measure of scorecard.measures) {
+    const value = inputs[measure.key] ?? null;
+    let score = value === null ? null : scoreValue(measure.scoring, value);
+    if (score !== null) present = true;
+    else score = measure.missingScore ?? null;
+    if (score === null) continue;
+    total += score * measure.weight;
+    weight += measure.weight;
+  }
+  return present ? Math.round(total / weight) : null;
 }
 
 /** The churn probability a fitted scorecard gives a score (unrounded where available). */
@@ -641,19 +676,43 @@ export function sentimentDisagrees(sentiment: Sentiment, score: number): boolean
   return (sentiment === 'green' && score <= 40) || (sentiment === 'red' && score >= 76);
 }
 
+/**
+ * One metric's values by day. A series held in memory for many days (the rules backtest) also
+ * answers sums and latest values over a range of day numbers at once.
+ */
+export interface DaySeries {
+  get(day: string): number | undefined;
+  /** Sum and number of the values on days `from`..`to` (day numbers, both included). */
+  range?(from: number, to: number): { sum: number; count: number };
+  /** The latest value on a day in `from`..`to`, if any. */
+  latest?(from: number, to: number): number | undefined;
+}
+
 /** What the store knows of one account's signals, as the scorecard needs it. */
 export interface AccountSignalFacts {
   /** metric -> day -> value, for the days of the lookback window. */
-  daily: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  daily: ReadonlyMap<string, DaySeries>;
   /** metric -> sum over all days (for running totals). */
   totals: ReadonlyMap<string, number>;
   /** metric -> last day with a value above zero (for "days since"). */
   lastPositiveDay: ReadonlyMap<string, string>;
+  /** metric -> last day with any value, zero included (for "days silent"). */
+  lastDay?: ReadonlyMap<string, string>;
   dueItems: readonly { kind: 'invoice' | 'onboarding'; dueDate: string; doneDate: string | null }[];
 }
 
 const DAY = 86_400_000;
-const dayNumber = (day: string) => Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY);
+const DAY_NUMBER = new Map<string, number>();
+/** Days since 1970-01-01 of a `YYYY-MM-DD` day, memoised like `dayText`. */
+export function dayNumber(day: string): number {
+  let n = DAY_NUMBER.get(day);
+  if (n === undefined) {
+    n = Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY);
+    if (DAY_NUMBER.size > 20_000) DAY_NUMBER.clear();
+    DAY_NUMBER.set(day, n);
+  }
+  return n;
+}
 const DAY_TEXT = new Map<number, string>();
 /** Day number to `YYYY-MM-DD`, memoised: scoring asks for the same few hundred days over and over. */
 function dayText(n: number): string {
@@ -669,8 +728,12 @@ function dayText(n: number): string {
 /** The calendar day `n` days before `day`. */
 export const daysBefore = (day: string, n: number): string => dayText(dayNumber(day) - n);
 
-function meanOver(series: ReadonlyMap<string, number> | undefined, from: number, to: number): number | null {
+function meanOver(series: DaySeries | undefined, from: number, to: number): number | null {
   if (!series) return null;
+  if (series.range) {
+    const { sum, count } = series.range(from, to);
+    return count === 0 ? null : sum / count;
+  }
   let sum = 0;
   let count = 0;
   for (let n = from; n <= to; n += 1) {
@@ -700,11 +763,14 @@ export function measureInputs(
     const { input } = measure;
     switch (input.kind) {
       case 'trend': {
+        // A trend needs history reaching back into the first half of the earlier window, and data in
+        // the recent one: a metric that stopped arriving has no trend (the data itself has stopped).
         const series = facts.daily.get(input.metric);
-        const prior = meanOver(series, t - 2 * input.windowDays + 1, t - input.windowDays);
+        const start = t - 2 * input.windowDays + 1;
+        const reaches = meanOver(series, start, start + Math.ceil(input.windowDays / 2) - 1) !== null;
+        const prior = meanOver(series, start, t - input.windowDays);
         const recent = meanOver(series, t - input.windowDays + 1, t);
-        if (prior === null) inputs[measure.key] = null;
-        else if (recent === null) inputs[measure.key] = -100;
+        if (!reaches || prior === null || recent === null) inputs[measure.key] = null;
         else if (prior === 0) inputs[measure.key] = recent === 0 ? 0 : 100;
         else inputs[measure.key] = ((recent - prior) / prior) * 100;
         break;
@@ -714,9 +780,18 @@ export function measureInputs(
         inputs[measure.key] = last === undefined ? null : Math.max(0, t - dayNumber(last));
         break;
       }
+      case 'days_silent': {
+        const last = facts.lastDay?.get(input.metric);
+        inputs[measure.key] = last === undefined ? null : Math.max(0, t - dayNumber(last));
+        break;
+      }
       case 'latest': {
         const series = facts.daily.get(input.metric);
         let found: number | null = null;
+        if (series?.latest) {
+          inputs[measure.key] = series.latest(t - input.maxAgeDays + 1, t) ?? null;
+          break;
+        }
         for (let n = t; n > t - input.maxAgeDays && found === null; n -= 1) {
           const value = series?.get(dayText(n));
           if (value !== undefined) found = value;
@@ -728,6 +803,10 @@ export function measureInputs(
         const series = facts.daily.get(input.metric);
         if (!sends(facts, input.metric) && !series) {
           inputs[measure.key] = null;
+          break;
+        }
+        if (series?.range) {
+          inputs[measure.key] = series.range(t - input.windowDays + 1, t).sum;
           break;
         }
         let sum = 0;

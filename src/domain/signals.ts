@@ -50,7 +50,7 @@ function dataSchemas(encoding: SignalEncoding, locale?: ValueLocale) {
     usage: z
       .object({
         event: text(LIMITS.eventName),
-        count: int.pipe(z.number().min(1).max(1_000_000)).default(1),
+        count: int.pipe(z.number().min(0).max(1_000_000)).default(1),
         user: text(INPUT_LIMITS.contact.email).optional(),
         activeUsers: int.pipe(z.number().min(0)).optional(),
         durationSecs: number.pipe(z.number().min(0)).optional(),
@@ -293,11 +293,17 @@ export function metricOp(metric: string): RollupOp | null {
  * `tickets.open_high_delta` (normal-priority tickets write none of it), any usage for an event.
  * An account with one of them and none of this metric has a zero of it, not a gap.
  */
-export function metricFamily(metric: string): string[] {
-  if (EVENT_METRIC.test(metric)) return ['usage.events'];
+export function metricFamily(metric: string): readonly string[] {
+  const known = FAMILIES.get(metric);
+  if (known) return known;
   const prefix = metric.split('.')[0];
-  return Object.keys(METRICS).filter((other) => other.split('.')[0] === prefix);
+  const family = EVENT_METRIC.test(metric)
+    ? ['usage.events']
+    : Object.keys(METRICS).filter((other) => other.split('.')[0] === prefix);
+  if (FAMILIES.size < 10_000) FAMILIES.set(metric, family);
+  return family;
 }
+const FAMILIES = new Map<string, readonly string[]>();
 
 function eventMeasures(event: string, count: number, properties: Record<string, unknown> | undefined) {
   const name = measureName(event);

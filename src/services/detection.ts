@@ -2,6 +2,7 @@
 // fires opens a risk case with the rule's reason and evidence, or adds both to the open case.
 import { z } from 'zod';
 import {
+  corroborated,
   decide,
   DEFAULT_RULES,
   detectionRuleSchema,
@@ -47,6 +48,8 @@ export interface DetectionRun {
   casesUpdated: number;
   /** Firings held back because a CSM closed a case for the same reason within the quiet period. */
   suppressed: number;
+  /** Weak signs that held alone, on accounts without an open case: they fire when corroborated. */
+  deferred: number;
   cleared: number;
 }
 
@@ -60,6 +63,7 @@ interface ActSetup {
 interface Firing {
   rule: DetectionRule;
   outcome: RuleOutcome;
+  holdingSince: string | null;
 }
 
 export class DetectionService {
@@ -109,6 +113,7 @@ export class DetectionService {
       casesOpened: 0,
       casesUpdated: 0,
       suppressed: 0,
+      deferred: 0,
       cleared: 0,
     };
     if (rules.length === 0) return run;
@@ -146,7 +151,7 @@ export class DetectionService {
         );
       const states = await detection.states(chunk);
       const clears: RuleStateWrite[] = [];
-      const firings = new Map<number, Firing[]>();
+      const pending: { accountId: number; firing: Firing[]; weakHolding: number }[] = [];
 
       for (const accountId of chunk) {
         run.evaluated += 1;
@@ -157,6 +162,8 @@ export class DetectionService {
           const then = byAccount.get(accountId);
           if (then !== undefined) scoreAgo.set(window, then.score);
         }
+        const weakReasons = new Set<string>();
+        const firing: Firing[] = [];
         for (const rule of rules) {
           const state = states.get(`${accountId}|${rule.key}`) ?? null;
           const outcome = evaluateRule(rule, {
@@ -164,23 +171,57 @@ export class DetectionService {
             scoreAgo,
             measure: inputs[rule.key] ?? null,
           });
-          const decision = decide(rule, state, outcome, now);
+          const { decision, holdingSince, established } = decide(rule, state, outcome, now);
+          if (established && rule.weak) weakReasons.add(rule.reason);
+          const write: RuleStateWrite = {
+            accountId,
+            ruleKey: rule.key,
+            active: state?.active ?? false,
+            firedAt: state?.firedAt ?? null,
+            clearedAt: null,
+            lastValue: outcome.value,
+            holdingSince,
+          };
           if (decision === 'clear') {
             run.cleared += 1;
-            clears.push({
-              accountId,
-              ruleKey: rule.key,
-              active: false,
-              firedAt: state?.firedAt ?? null,
-              clearedAt: now.toISOString(),
-              lastValue: outcome.value,
-            });
+            clears.push({ ...write, active: false, clearedAt: now.toISOString() });
           } else if (decision === 'fire') {
-            firings.set(accountId, [...(firings.get(accountId) ?? []), { rule, outcome }]);
+            firing.push({ rule, outcome, holdingSince });
+          } else if ((state?.holdingSince ?? null) !== holdingSince) {
+            clears.push(write);
           }
         }
+        if (firing.length > 0) pending.push({ accountId, firing, weakHolding: weakReasons.size });
       }
       if (clears.length > 0) await detection.saveStates(clears, now);
+      // Weak signs alone act only on an account whose case is open; otherwise they wait for company.
+      const alone = pending.filter(
+        ({ firing, weakHolding }) => corroborated(firing, weakHolding, false).acting.length === 0,
+      );
+      const withOpenCase =
+        alone.length > 0
+          ? await new RiskCaseRepository(db).openCaseAccounts(alone.map(({ accountId }) => accountId))
+          : new Set<number>();
+      const firings = new Map<number, Firing[]>();
+      const deferred: RuleStateWrite[] = [];
+      for (const { accountId, firing, weakHolding } of pending) {
+        const { acting, deferred: later } = corroborated(firing, weakHolding, withOpenCase.has(accountId));
+        run.deferred += later.length;
+        for (const { rule, outcome, holdingSince } of later) {
+          const state = states.get(`${accountId}|${rule.key}`) ?? null;
+          deferred.push({
+            accountId,
+            ruleKey: rule.key,
+            active: false,
+            firedAt: state?.firedAt ?? null,
+            clearedAt: null,
+            lastValue: outcome.value,
+            holdingSince,
+          });
+        }
+        if (acting.length > 0) firings.set(accountId, acting);
+      }
+      if (deferred.length > 0) await detection.saveStates(deferred, now);
       for (const [accountId, fired] of firings) {
         setup ??= await this.loadSetup();
         const current = setup;
@@ -241,13 +282,14 @@ export class DetectionService {
       const acting = departed
         ? []
         : fired.filter(({ rule }) => !quiet.has(rule.reason) && reasons.has(rule.reason));
-      const states: RuleStateWrite[] = fired.map(({ rule, outcome }) => ({
+      const states: RuleStateWrite[] = fired.map(({ rule, outcome, holdingSince }) => ({
         accountId,
         ruleKey: rule.key,
         active: true,
         firedAt: now.toISOString(),
         clearedAt: null,
         lastValue: outcome.value,
+        holdingSince,
       }));
       await detection.saveStates(states, now);
       const suppressed = fired.length - acting.length;

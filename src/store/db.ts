@@ -37,6 +37,7 @@ import * as savedViews from './migrations/020-saved-views';
 import * as notifications from './migrations/019-notifications';
 import * as kpiBackfill from './migrations/021-kpi-backfill';
 import * as passwordReset from './migrations/022-password-reset';
+import * as ruleHolding from './migrations/023-rule-holding';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -96,6 +97,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '019-notifications': notifications,
   '021-kpi-backfill': kpiBackfill,
   '022-password-reset': passwordReset,
+  '023-rule-holding': ruleHolding,
 };
 
 /** The migrations this version of Retain knows, by name. */

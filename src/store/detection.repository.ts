@@ -32,11 +32,15 @@ export class DetectionRepository {
     for (let i = 0; i < accountIds.length; i += CHUNK) {
       const rows = await this.db
         .selectFrom('rule_states')
-        .select(['account_id', 'rule_key', 'active', 'fired_at'])
+        .select(['account_id', 'rule_key', 'active', 'fired_at', 'holding_since'])
         .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
         .execute();
       for (const row of rows) {
-        found.set(`${row.account_id}|${row.rule_key}`, { active: row.active === 1, firedAt: row.fired_at });
+        found.set(`${row.account_id}|${row.rule_key}`, {
+          active: row.active === 1,
+          firedAt: row.fired_at,
+          holdingSince: row.holding_since,
+        });
       }
     }
     return found;
@@ -55,6 +59,7 @@ export class DetectionRepository {
             fired_at: row.firedAt,
             cleared_at: row.clearedAt,
             last_value: row.lastValue,
+            holding_since: row.holdingSince ?? null,
             updated_at: at,
           })),
         )
@@ -64,6 +69,7 @@ export class DetectionRepository {
             fired_at: eb.ref('excluded.fired_at'),
             cleared_at: eb.ref('excluded.cleared_at'),
             last_value: eb.ref('excluded.last_value'),
+            holding_since: eb.ref('excluded.holding_since'),
             updated_at: eb.ref('excluded.updated_at'),
           })),
         )

@@ -24,6 +24,7 @@ interface MutableFacts {
   daily: Map<string, Map<string, number>>;
   totals: Map<string, number>;
   lastPositiveDay: Map<string, string>;
+  lastDay: Map<string, string>;
   dueItems: { kind: 'invoice' | 'onboarding'; dueDate: string; doneDate: string | null }[];
 }
 
@@ -31,6 +32,7 @@ const emptyFacts = (): MutableFacts => ({
   daily: new Map(),
   totals: new Map(),
   lastPositiveDay: new Map(),
+  lastDay: new Map(),
   dueItems: [],
 });
 
@@ -47,6 +49,7 @@ export class HealthRepository {
       windows: readonly { metric: string; fromDay: string }[];
       totalMetrics: readonly string[];
       recencyMetrics: readonly string[];
+      silenceMetrics?: readonly string[];
     },
   ): Promise<Map<number, AccountSignalFacts>> {
     const facts = new Map<number, MutableFacts>();
@@ -94,6 +97,17 @@ export class HealthRepository {
           .groupBy(['account_id', 'metric'])
           .execute();
         for (const row of rows) of(row.account_id).lastPositiveDay.set(row.metric, row.last);
+      }
+      if (query.silenceMetrics && query.silenceMetrics.length > 0) {
+        const rows = await this.db
+          .selectFrom('daily_rollups')
+          .select(['account_id', 'metric'])
+          .select((eb) => eb.fn.max('day').as('last'))
+          .where('account_id', 'in', ids)
+          .where('metric', 'in', query.silenceMetrics)
+          .groupBy(['account_id', 'metric'])
+          .execute();
+        for (const row of rows) of(row.account_id).lastDay.set(row.metric, row.last);
       }
       const items = await this.db
         .selectFrom('due_items')

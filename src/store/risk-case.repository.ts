@@ -104,6 +104,21 @@ export class RiskCaseRepository {
     return row && toRecord(row);
   }
 
+  /** Which of the accounts have an open case. */
+  async openCaseAccounts(accountIds: readonly number[]): Promise<Set<number>> {
+    const found = new Set<number>();
+    for (let i = 0; i < accountIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('risk_cases')
+        .select('account_id')
+        .where('account_id', 'in', accountIds.slice(i, i + 500))
+        .where('closed_at', 'is', null)
+        .execute();
+      for (const row of rows) found.add(row.account_id);
+    }
+    return found;
+  }
+
   /** The account's most recently closed case, if any. */
   async findLastClosedByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
     const row = await this.db

@@ -249,6 +249,7 @@ export interface RuleStateTable {
   fired_at: string | null;
   cleared_at: string | null;
   last_value: number | null;
+  holding_since: string | null;
   updated_at: string;
 }
 

@@ -6,16 +6,25 @@ import { buildTinyBook } from '../helpers/book';
 import { forEachStore, type TestStore } from '../helpers/stores';
 
 const day = (n: number) => `2026-03-${String(n).padStart(2, '0')}`;
+/** Day n of a longer history: day 1 is 2026-01-01. */
+const dayOf = (n: number) => new Date(Date.UTC(2026, 0, n)).toISOString().slice(0, 10);
 
-function usage(account: string, from: number, to: number, activeUsers: (n: number) => number) {
+function usage(
+  account: string,
+  from: number,
+  to: number,
+  activeUsers: (n: number) => number,
+  dayText: (n: number) => string = day,
+  count = 3,
+) {
   const records = [];
   for (let n = from; n <= to; n += 1) {
     records.push({
       kind: 'usage',
       account,
-      occurredAt: `${day(n)}T09:00:00Z`,
+      occurredAt: `${dayText(n)}T09:00:00Z`,
       idempotencyKey: `${account}-use-${n}`,
-      data: { event: 'login', count: 3, activeUsers: activeUsers(n) },
+      data: { event: 'login', count, activeUsers: activeUsers(n) },
     });
   }
   return records;
@@ -49,22 +58,36 @@ async function openCaseOf(t: TestStore, externalId: string): Promise<RiskCaseDet
 }
 
 forEachStore('risk detection', (current) => {
-  it('opens a case with both reasons and evidence from declining usage and a past-due invoice', async () => {
+  it('opens a case with both reasons and evidence from a sustained fall in use and a past-due invoice', async () => {
     const t = current();
     await buildTinyBook(t, { cases: false });
-    await ingestOn(
-      t,
-      `${day(14)}T18:00:00Z`,
-      usage('A-1', 1, 14, () => 20),
-    );
+    // Eight weeks at 20 active users, sent day by day as a product would.
+    for (let n = 1; n <= 56; n += 1)
+      await ingestOn(
+        t,
+        `${dayOf(n)}T18:00:00Z`,
+        usage('A-1', n, n, () => 20, dayOf),
+      );
     expect(await openCaseOf(t, 'A-1')).toBeNull();
 
-    // A week of declining usage and an invoice 60 days past due, in one batch.
-    const batch = [
-      ...usage('A-1', 15, 21, (n) => 20 - (n - 14) * 2),
-      invoice('A-1', 'INV-9', '2026-01-20', null, `${day(21)}T08:00:00Z`),
-    ];
-    await ingestOn(t, `${day(21)}T18:00:00Z`, batch);
+    // Then 8 a day: the 28-day trend passes -35% after 17 days, and must hold 7 days before it fires.
+    let firedOn = 0;
+    for (let n = 57; n <= 90 && firedOn === 0; n += 1) {
+      await ingestOn(
+        t,
+        `${dayOf(n)}T18:00:00Z`,
+        usage('A-1', n, n, () => 8, dayOf),
+      );
+      if (await openCaseOf(t, 'A-1')) firedOn = n;
+    }
+    expect(firedOn).toBe(56 + 17 + 6);
+    const before = await openCaseOf(t, 'A-1');
+    expect(before?.reasons.map((r) => r.key)).toEqual(['product_adoption']);
+
+    // An invoice 60 days past due adds its reason and evidence to the open case.
+    await ingestOn(t, `${dayOf(firedOn)}T19:00:00Z`, [
+      invoice('A-1', 'INV-9', dayOf(firedOn - 60), null, `${dayOf(firedOn)}T08:00:00Z`),
+    ]);
     const opened = await openCaseOf(t, 'A-1');
     expect(opened).toMatchObject({ source: 'rule', stage: { key: 'at_risk' }, openedByUserId: null });
     expect(opened?.reasons.map((r) => r.key).sort()).toEqual(['poor_financial_standing', 'product_adoption']);
@@ -73,28 +96,106 @@ forEachStore('risk detection', (current) => {
       ['payment_past_due', 'poor_financial_standing'],
     ]);
     expect(opened?.evidence[0]?.summary).toBe(
-      'Active users declining: Active users over 7 days against the 7 before: -40% (rule: at most -30%)',
+      'Active users declining: Active users over 28 days against the 28 before: -49.3% (rule: at most -35%)',
     );
     expect(opened?.evidence[1]?.summary).toBe(
-      'Payment 45-90 days past due: Days past due: 60 (rule: between 45 and 90)',
+      'Payment 30-90 days past due: Days past due: 60 (rule: between 30 and 90)',
     );
     const invoiceEvidence = opened?.evidence[1]?.details as { signals: { kind: string; data: unknown }[] };
     expect(invoiceEvidence.signals[0]).toMatchObject({ kind: 'invoice', data: { invoiceId: 'INV-9' } });
     expect(opened?.stageHistory[0]?.note).toContain('Active users declining');
 
     const health = await t.services.health.accountHealth(opened?.accountId ?? 0);
-    expect(health.changes.find((c) => c.days === 7)?.change).toBeLessThan(0);
     const drivers = health.drivers.map((d) => d.text).join(' | ');
-    expect(drivers).toMatch(/-\d+: active users down 20% over 14 days/);
     expect(drivers).toMatch(/-\d+: days past due now 60 days/);
 
-    // Re-sending the batch and re-running detection changes nothing: no new case, no new evidence.
-    await t.services.signals.ingest(SYSTEM_ACTOR, batch);
+    // Re-sending the signals and re-running detection changes nothing: no new case, no new evidence.
+    await t.services.signals.ingest(
+      SYSTEM_ACTOR,
+      usage('A-1', 57, firedOn, () => 8, dayOf),
+    );
     const run = await t.services.detection.evaluate();
     expect(run).toMatchObject({ fired: 0, casesOpened: 0, casesUpdated: 0 });
     const again = await openCaseOf(t, 'A-1');
     expect(again?.id).toBe(opened?.id);
     expect(again?.evidence).toHaveLength(2);
+  });
+
+  it('lets a dip that recovers pass, and names data that stopped arriving or went to zero', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    for (let n = 1; n <= 80; n += 1) {
+      // A-1 dips to a third for ten days and comes back; B-3 reports zero users from day 60; A-2 stops
+      // sending from day 60.
+      const records = [
+        ...usage('A-1', n, n, () => (n >= 40 && n < 50 ? 7 : 20), dayOf),
+        ...(n < 60 ? usage('A-2', n, n, () => 20, dayOf) : []),
+        ...(n < 60 ? usage('B-3', n, n, () => 20, dayOf) : usage('B-3', n, n, () => 0, dayOf, 0)),
+      ];
+      await ingestOn(t, `${dayOf(n)}T18:00:00Z`, records);
+      // The daily run looks at every account, also those that sent nothing today.
+      t.clock.set(`${dayOf(n)}T23:00:00Z`);
+      await t.services.health.score();
+      await t.services.detection.evaluate();
+    }
+    expect(await openCaseOf(t, 'A-1')).toBeNull();
+    const stopped = await openCaseOf(t, 'A-2');
+    expect(stopped?.evidence.map((e) => e.ruleKey)).toContain('data_stopped');
+    expect(stopped?.evidence.find((e) => e.ruleKey === 'data_stopped')?.summary).toBe(
+      'Usage data stopped arriving: Days since any product events data arrived: 7 (rule: at least 7)',
+    );
+    expect(stopped?.openedAt.slice(0, 10)).toBe(dayOf(59 + 7));
+    const zero = await openCaseOf(t, 'B-3');
+    expect(zero?.evidence.map((e) => e.ruleKey)).toContain('no_activity');
+    // The fall to zero is first a fall in active users, then ten days without use.
+    expect(zero?.reasons.map((r) => r.key).sort()).toEqual(['poor_engagement', 'product_adoption']);
+    const noUse = zero?.evidence.find((e) => e.ruleKey === 'no_activity');
+    expect(noUse?.summary).toBe(
+      'No product use for ten days: Days without product events: 10 (rule: at least 10)',
+    );
+    expect(noUse?.at.slice(0, 10)).toBe(dayOf(59 + 10));
+  });
+
+  it('waits for a second sign before a weak one opens a case, and adds it to a case already open', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    const nps = (account: string, n: number, score: number) => ({
+      kind: 'nps',
+      account,
+      occurredAt: `${day(n)}T09:00:00Z`,
+      data: { score },
+    });
+    const ticket = (account: string, n: number, k: number) => ({
+      kind: 'ticket',
+      account,
+      occurredAt: `${day(n)}T10:0${k}:00Z`,
+      data: { ticketId: `${account}-${n}-${k}`, action: 'opened', priority: 'normal' },
+    });
+    // A detractor answer alone: a weak sign, no case.
+    const alone = await ingestOn(t, `${day(3)}T12:00:00Z`, [nps('A-1', 3, 5)]);
+    expect(alone.inserted).toBe(1);
+    expect(await openCaseOf(t, 'A-1')).toBeNull();
+    expect(await t.services.detection.evaluate()).toMatchObject({ casesOpened: 0, deferred: 1 });
+    // Five tickets in a week (another weak sign, for another reason) while it still holds: one case
+    // with both reasons.
+    await ingestOn(
+      t,
+      `${day(6)}T12:00:00Z`,
+      [1, 2, 3, 4, 5].map((k) => ticket('A-1', 6, k)),
+    );
+    const both = await openCaseOf(t, 'A-1');
+    expect(both?.reasons.map((r) => r.key).sort()).toEqual(['poor_nps_csat', 'support_issues']);
+    expect(both?.evidence.map((e) => e.ruleKey).sort()).toEqual(['low_nps', 'ticket_spike']);
+
+    // On an account with an open case a weak sign adds its reason at once.
+    await ingestOn(t, `${day(6)}T12:00:00Z`, [
+      invoice('A-2', 'INV-3', '2026-01-15', null, `${day(6)}T08:00:00Z`),
+    ]);
+    await ingestOn(t, `${day(7)}T12:00:00Z`, [nps('A-2', 7, 6)]);
+    expect((await openCaseOf(t, 'A-2'))?.reasons.map((r) => r.key).sort()).toEqual([
+      'poor_financial_standing',
+      'poor_nps_csat',
+    ]);
   });
 
   it('adds a new reason to the open case, and keeps a CSM-closed case closed for the quiet period', async () => {
@@ -158,7 +259,7 @@ forEachStore('risk detection', (current) => {
       data: { score },
     });
     await signalRulesOnly(t);
-    await ingestOn(t, `${day(1)}T12:00:00Z`, [nps(1, 4)]);
+    await ingestOn(t, `${day(1)}T12:00:00Z`, [nps(1, 2)]);
     const caseId = (await openCaseOf(t, 'B-3'))?.id ?? 0;
     await t.services.riskCases.moveStage(book.actors.csmB, caseId, { stage: 'closed_lost' });
     await t.services.config.updateSettings(SYSTEM_ACTOR, { detectionQuietDays: 0 });
@@ -184,7 +285,21 @@ forEachStore('risk detection', (current) => {
       occurredAt: `${day(n)}T09:00:00Z`,
       data: { score },
     });
-    await signalRulesOnly(t);
+    // One rule: NPS at most 6, re-armed only past 7 (a margin of 1), with a 7-day cool-down.
+    await t.services.detection.updateRules(SYSTEM_ACTOR, [
+      {
+        key: 'low_nps',
+        name: 'Low NPS',
+        reason: 'poor_nps_csat',
+        condition: {
+          kind: 'measure',
+          input: { kind: 'latest', metric: 'nps.score', maxAgeDays: 90 },
+          max: 6,
+        },
+        cooldownDays: 7,
+        hysteresis: 1,
+      },
+    ]);
     await ingestOn(t, `${day(1)}T12:00:00Z`, [nps(1, 4)]);
     const caseId = (await openCaseOf(t, 'B-3'))?.id ?? 0;
     await t.services.riskCases.moveStage(book.actors.csmB, caseId, { stage: 'closed_recovered' });

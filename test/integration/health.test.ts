@@ -89,11 +89,11 @@ forEachStore('health scores', (current) => {
       expect.arrayContaining([expect.stringMatching(/^Days past due: 46 days → 10\/100, [\d.]+ points$/)]),
     );
 
-    // Back at day 21: the score of that day explains the usage decline.
+    // Back at day 21: three weeks of history do not reach into the first half of the 14 days before
+    // the last 14, so there is still no trend to blame, rather than one drawn from a few days.
     t.clock.set(`${day(21)}T18:00:00Z`);
     const week = await t.services.health.accountHealth(acme.id);
-    expect(week.drivers[0]?.text).toMatch(/^-\d+: active users down \d+% over 14 days$/);
-    expect(week.changes.find((c) => c.days === 7)?.change).toBeLessThan(0);
+    expect(week.current?.missing).toContain('active_users_trend');
     expect(week.history.map((h) => h.day)).toEqual([day(14), day(21)]);
   });
 

@@ -155,10 +155,13 @@ forEachStore('playbooks', (current) => {
     ]);
   });
 
-  it('High number of support tickets: a ticket spike starts the play', async () => {
+  it('High number of support tickets: a ticket spike, with a detractor answer beside it, starts the play', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });
     await activate(t, 'high_support_tickets');
+    // A spike alone is a weak sign (a busy week happens to healthy customers too): it acts with
+    // another sign for another reason.
+    await ingest(t, [{ kind: 'nps', account: 'A-2', occurredAt: at(t), data: { score: 5 } }]);
     await ingest(
       t,
       [1, 2, 3, 4, 5, 6].map((n) => ({
@@ -181,15 +184,18 @@ forEachStore('playbooks', (current) => {
     await addContacts(t, book, 'A-3');
     await activate(t, 'licence_utilisation_drop');
     const start = t.clock.now();
-    // The trend compares the last 30 days' mean with the 30 days before.
-    t.clock.set(new Date(start.getTime() - 40 * 86_400_000));
-    await ingest(t, [
-      { kind: 'licence', account: 'A-3', occurredAt: at(t), data: { seatsUsed: 90, seatsPurchased: 100 } },
-    ]);
-    t.clock.set(start);
-    await ingest(t, [
-      { kind: 'licence', account: 'A-3', occurredAt: at(t), data: { seatsUsed: 40, seatsPurchased: 100 } },
-    ]);
+    // Weekly readings: 90 of 100 seats for seven weeks, then 40. The trend compares the last 30 days'
+    // mean with the 30 days before, and the fall must hold a week: the daily run sees it each day.
+    for (let n = -70; n <= 0; n += 1) {
+      t.clock.set(new Date(start.getTime() + n * 86_400_000));
+      if (n % 7 === 0) {
+        const seatsUsed = n < -24 ? 90 : 40;
+        await ingest(t, [
+          { kind: 'licence', account: 'A-3', occurredAt: at(t), data: { seatsUsed, seatsPurchased: 100 } },
+        ]);
+      }
+      await t.services.detection.evaluate();
+    }
     const runner = runnerFor(t);
     await runner.drain();
     const [run] = await runsOf(t, 'licence_utilisation_drop');

@@ -90,14 +90,26 @@ describe('health scoring', () => {
       { kind: 'invoice', dueDate: '2026-01-01', doneDate: '2026-01-03' },
     ]);
     expect(measureInputs(card.measures, declining, '2026-03-14')).toEqual({ logins: -60, dpd: 41 });
+    // Data that stopped arriving has no trend (rather than -100%): "days silent" names it.
     expect(measureInputs(card.measures, facts(week(1, 10)), '2026-03-14')).toEqual({
-      logins: -100,
+      logins: null,
       dpd: null,
     });
     expect(measureInputs(card.measures, facts(week(8, 10)), '2026-03-14')).toEqual({
       logins: null,
       dpd: null,
     });
+    // History that begins inside the earlier window's second half is too short for a trend.
+    const lateStart = facts({ ...week(5, 10), ...week(8, 4) });
+    expect(measureInputs(card.measures, lateStart, '2026-03-14')).toEqual({ logins: null, dpd: null });
+    const silent = { ...facts(week(1, 10)), lastDay: new Map([['usage.logins', '2026-03-07']]) };
+    expect(
+      measureInputs(
+        [{ key: 'quiet', input: { kind: 'days_silent', metric: 'usage.logins' } }],
+        silent,
+        '2026-03-14',
+      ),
+    ).toEqual({ quiet: 7 });
   });
 
   it('reads zero open high-priority tickets, not "no data", for an account that sends tickets', () => {

@@ -58,6 +58,10 @@ export const detectionRunSchema = exactly<DetectionRun>()(
         .number()
         .int()
         .describe('Firings held back: a CSM closed a case for the same reason within the quiet period'),
+      deferred: z
+        .number()
+        .int()
+        .describe('Weak signs that held alone on accounts without an open case: they act once corroborated'),
       cleared: z.number().int(),
     })
     .meta({ id: 'DetectionRun' }),

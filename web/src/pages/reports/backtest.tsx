@@ -215,6 +215,8 @@ function describeInput(input: MeasureInput, label: string): string {
       return `Change in ${label} over ${input.windowDays} days against the ${input.windowDays} before`;
     case 'days_since':
       return `Days since the last ${label}`;
+    case 'days_silent':
+      return `Days since any ${label} data arrived`;
     case 'latest':
       return `${/^latest /i.test(label) ? capital(label) : `Latest ${label}`}, up to ${input.maxAgeDays} days old`;
     case 'window_total':

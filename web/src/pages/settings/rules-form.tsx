@@ -22,6 +22,7 @@ const INPUTS: { kind: Input['kind']; label: string }[] = [
   { kind: 'window_total', label: 'Total of a metric over a window' },
   { kind: 'latest', label: 'Latest value of a metric' },
   { kind: 'days_since', label: 'Days since a metric was last above zero' },
+  { kind: 'days_silent', label: 'Days since a metric last reported anything (data stopped)' },
   { kind: 'running_total', label: 'Running total of a metric' },
   { kind: 'days_past_due', label: 'Days the oldest unpaid invoice is past due' },
   { kind: 'milestone_days_late', label: 'Days the running onboarding milestone is late' },
@@ -46,6 +47,7 @@ function defaultInput(kind: Input['kind'], metric: string): Input {
     case 'latest':
       return { kind, metric, maxAgeDays: 90 };
     case 'days_since':
+    case 'days_silent':
     case 'running_total':
       return { kind, metric };
     case 'days_past_due':
@@ -106,8 +108,10 @@ export function DetectionRulesForm() {
       }}
     >
       <p className="muted small">
-        A rule opens a risk case, or adds its reason to the open one, when its condition starts to hold. It
-        fires again only after the condition has cleared by the re-arm margin and its cool-down has passed.
+        A rule opens a risk case, or adds its reason to the open one, once its condition has held for its
+        number of days in a row. It fires again only after the condition has cleared by the re-arm margin and
+        its cool-down has passed. A weak sign opens a case only while another rule holds too, or adds its
+        reason to a case already open.
       </p>
       {rules.map((rule, index) => {
         const condition = rule.condition;
@@ -231,6 +235,24 @@ export function DetectionRulesForm() {
                   onChange={(event) => change(index, { hysteresis: Number(event.target.value) })}
                 />
               </label>
+              <label>
+                {label('Holds for (days in a row)')}
+                <input
+                  type="number"
+                  min={1}
+                  max={90}
+                  value={rule.forDays}
+                  onChange={(event) => change(index, { forDays: Number(event.target.value) })}
+                />
+              </label>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={rule.weak}
+                  onChange={(event) => change(index, { weak: event.target.checked })}
+                />
+                {label('Weak sign: opens a case only with another sign')}
+              </label>
             </div>
             <button
               type="button"
@@ -259,6 +281,8 @@ export function DetectionRulesForm() {
               condition: defaultCondition('health_below'),
               cooldownDays: 7,
               hysteresis: 0,
+              forDays: 1,
+              weak: false,
               active: false,
             },
           ]);
