@@ -4,6 +4,7 @@ import { API_VERSION } from '../api/version';
 import { backupCommands } from './commands/backup';
 import { configCommands } from './commands/config';
 import { dataCommands } from './commands/data';
+import { detectionCommands } from './commands/detection';
 import { modelCommands } from './commands/model';
 import { openapiCommand } from './commands/openapi';
 import { kpiCommands } from './commands/kpis';
@@ -29,6 +30,7 @@ const program = new Command()
 serveCommand(program);
 dataCommands(program);
 scoreCommand(program);
+detectionCommands(program);
 modelCommands(program);
 openapiCommand(program);
 segmentCommands(program);

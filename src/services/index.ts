@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock';
 import type { ServiceContext } from './context';
 import { ConfigTransferService } from './config-transfer';
 import { DetectionService } from './detection';
+import { DetectionBacktestService } from './detection-backtest';
 import { ExportService } from './exports';
 import { HealthService } from './health';
 import { HuddleService } from './huddles';
@@ -89,6 +90,7 @@ export function createServices(store: Store, clock: Clock = systemClock, options
     health,
     churnModel: new ChurnModelService(context, health),
     detection,
+    detectionBacktest: new DetectionBacktestService(context, detection, health, config),
     caseActions,
     changes: new ChangeFeed(context),
     playbooks: new PlaybookService(context, config, detection),
