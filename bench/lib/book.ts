@@ -33,7 +33,10 @@ export interface BookOptions {
   pg?: string;
 }
 
-async function target(options: BookOptions): Promise<{ url: string; drop: () => Promise<void> }> {
+/** A throwaway store: a SQLite file in a temporary folder, or a new database beside `options.pg`. */
+export async function target(
+  options: Pick<BookOptions, 'pg'>,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!options.pg) {
     const dir = mkdtempSync(join(tmpdir(), 'retain-bench-'));
     return {

@@ -1,7 +1,14 @@
 // The rules backtest: detection replayed day by day over an account history held in memory, with
 // the same rule evaluation, cool-downs and case handling as the daily run, and nothing written.
 // What it would have opened is then scored against what really happened (who left, when, why).
-import { corroborated, decide, ruleHolds, type DetectionRule, type RuleState } from './detection';
+import {
+  corroborated,
+  decide,
+  hasRecovered,
+  ruleHolds,
+  type DetectionRule,
+  type RuleState,
+} from './detection';
 import {
   attributeInputs,
   daysBefore,
@@ -94,8 +101,8 @@ export interface ReplayOptions {
   scorecard: Scorecard;
   from: string;
   to: string;
-  /** A reason a case closed with stays quiet for this many days (the store's setting). */
-  quietDays: number;
+  /** A case detection opened closes as recovered when its signs have been clear this long (0: never). */
+  recoveryDays: number;
 }
 
 export interface ReplayCase {
@@ -106,8 +113,10 @@ export interface ReplayCase {
   reasonsAtOpening: string[];
   /** Reasons added later by other rules, with the day. */
   added: { day: string; reason: string; rule: string }[];
+  /** Every rule that left evidence on the case: all must clear before it closes as recovered. */
+  evidenceRules: Set<string>;
   closedDay: string | null;
-  outcome: 'lost' | null;
+  outcome: 'lost' | 'recovered' | null;
 }
 
 export interface ReplayFiring {
@@ -121,7 +130,10 @@ export interface ReplayFiring {
 export interface ReplayResult {
   days: number;
   cases: ReplayCase[];
+  /** Rules firing on accounts that had not left (after that, nothing acts, and nothing is counted). */
   firings: ReplayFiring[];
+  /** Weak signs that held alone, waiting for another: rule -> the accounts it waited on. */
+  waited: Map<string, Set<number>>;
   clears: { accountId: number; rule: string; day: string }[];
 }
 
@@ -145,7 +157,6 @@ interface LiveAccount {
   latestScore: number | null;
   states: Map<string, RuleState>;
   open: ReplayCase | null;
-  lastClosed: ReplayCase | null;
   departed: boolean;
 }
 
@@ -176,7 +187,6 @@ function prepare(account: ReplayAccount, origin: number, length: number): LiveAc
     latestScore: null,
     states: new Map(),
     open: null,
-    lastClosed: null,
     departed: false,
   };
 }
@@ -248,8 +258,13 @@ export function replayDetection(accounts: readonly ReplayAccount[], options: Rep
     const day = dayText(n);
     for (const account of live) advance(account, day, n);
   }
-  const result: ReplayResult = { days: last - first + 1, cases: [], firings: [], clears: [] };
-  const quietMs = options.quietDays * DAY;
+  const result: ReplayResult = {
+    days: last - first + 1,
+    cases: [],
+    firings: [],
+    waited: new Map(),
+    clears: [],
+  };
   const measures = options.scorecard.measures;
   const readsAttributes = measures.some((measure) => measure.input.kind === 'attribute');
 
@@ -268,7 +283,6 @@ export function replayDetection(accounts: readonly ReplayAccount[], options: Rep
         if (account.open) {
           account.open.closedDay = source.churnDay;
           account.open.outcome = 'lost';
-          account.lastClosed = account.open;
           account.open = null;
         }
       }
@@ -283,14 +297,14 @@ export function replayDetection(accounts: readonly ReplayAccount[], options: Rep
           account.latestScore = score;
         }
       }
-      if (rules.length === 0 || n < first) continue;
+      if (rules.length === 0 || n < first || account.departed) continue;
       const scoreAgo = new Map<number, number>();
       for (const window of dropWindows) {
         const then = latestOnOrBefore(account, daysBefore(day, window), warmUp);
         if (then !== null) scoreAgo.set(window, then);
       }
       const inputs = measureRules.length > 0 ? measureInputs(measureRules, facts, day) : {};
-      const fired: { rule: DetectionRule }[] = [];
+      const fired: { rule: DetectionRule; holdingSince: string | null }[] = [];
       const weakHolding = new Set<string>();
       for (const rule of rules) {
         const state = account.states.get(rule.key) ?? null;
@@ -301,24 +315,51 @@ export function replayDetection(accounts: readonly ReplayAccount[], options: Rep
         });
         const { decision, holdingSince, established } = decide(rule, state, outcome, now);
         if (established && rule.weak) weakHolding.add(rule.reason);
+        // The same state writes as the daily run's, in the same cases.
         if (decision === 'clear' && state) {
-          account.states.set(rule.key, { active: false, firedAt: state.firedAt, holdingSince });
+          account.states.set(rule.key, {
+            active: false,
+            firedAt: state.firedAt,
+            holdingSince,
+            clearedAt: now.toISOString(),
+          });
           result.clears.push({ accountId: source.id, rule: rule.key, day });
-        } else {
-          if ((state?.holdingSince ?? null) !== holdingSince)
-            account.states.set(rule.key, {
-              active: state?.active ?? false,
-              firedAt: state?.firedAt ?? null,
-              holdingSince,
-            });
-          if (decision === 'fire') fired.push({ rule });
+        } else if (decision === 'fire') {
+          fired.push({ rule, holdingSince });
+        } else if ((state?.holdingSince ?? null) !== holdingSince) {
+          account.states.set(rule.key, {
+            active: state?.active ?? false,
+            firedAt: state?.firedAt ?? null,
+            holdingSince,
+            clearedAt: null,
+          });
         }
       }
-      if (fired.length === 0) continue;
-      const { acting, deferred } = corroborated(fired, weakHolding.size, account.open !== null);
-      for (const { rule } of deferred)
-        result.firings.push({ accountId: source.id, rule: rule.key, day, acted: false });
-      if (acting.length > 0) act(account, acting, day, now, quietMs, result);
+      if (fired.length > 0) {
+        const { acting, deferred } = corroborated(fired, weakHolding.size, account.open !== null);
+        for (const { rule, holdingSince } of deferred) {
+          const state = account.states.get(rule.key);
+          account.states.set(rule.key, {
+            active: false,
+            firedAt: state?.firedAt ?? null,
+            holdingSince,
+            clearedAt: null,
+          });
+          let waiting = result.waited.get(rule.key);
+          if (!waiting) result.waited.set(rule.key, (waiting = new Set()));
+          waiting.add(source.id);
+        }
+        if (acting.length > 0) act(account, acting, day, now, result);
+      }
+      const open = account.open;
+      if (
+        open &&
+        hasRecovered([...open.evidenceRules], (key) => account.states.get(key), now, options.recoveryDays)
+      ) {
+        open.closedDay = day;
+        open.outcome = 'recovered';
+        account.open = null;
+      }
     }
   }
   return result;
@@ -334,23 +375,17 @@ function latestOnOrBefore(account: LiveAccount, day: string, since: number): num
 
 function act(
   account: LiveAccount,
-  fired: readonly { rule: DetectionRule }[],
+  fired: readonly { rule: DetectionRule; holdingSince: string | null }[],
   day: string,
   now: Date,
-  quietMs: number,
   result: ReplayResult,
 ): void {
   const accountId = account.source.id;
-  for (const { rule } of fired) {
-    const holdingSince = account.states.get(rule.key)?.holdingSince ?? null;
-    account.states.set(rule.key, { active: true, firedAt: now.toISOString(), holdingSince });
-  }
-  const closed = account.open ? null : account.lastClosed;
-  const quiet =
-    closed?.closedDay && now.getTime() - replayInstant(closed.closedDay).getTime() < quietMs
-      ? new Set([...closed.reasonsAtOpening, ...closed.added.map((entry) => entry.reason)])
-      : new Set<string>();
-  const acting = account.departed ? [] : fired.filter(({ rule }) => !quiet.has(rule.reason));
+  for (const { rule, holdingSince } of fired)
+    account.states.set(rule.key, { active: true, firedAt: now.toISOString(), holdingSince, clearedAt: null });
+  // Only people's closes start a quiet period, and the replay has none but losses, after which
+  // nothing acts.
+  const acting = account.departed ? [] : fired;
   const actingKeys = new Set(acting.map(({ rule }) => rule.key));
   for (const { rule } of fired)
     result.firings.push({ accountId, rule: rule.key, day, acted: actingKeys.has(rule.key) });
@@ -362,6 +397,7 @@ function act(
       ...account.open.added.map((entry) => entry.reason),
     ]);
     for (const { rule } of acting) {
+      account.open.evidenceRules.add(rule.key);
       if (present.has(rule.reason)) continue;
       present.add(rule.reason);
       account.open.added.push({ day, reason: rule.reason, rule: rule.key });
@@ -374,6 +410,7 @@ function act(
     rulesAtOpening: acting.map(({ rule }) => rule.key),
     reasonsAtOpening: reasons,
     added: [],
+    evidenceRules: new Set(acting.map(({ rule }) => rule.key)),
     closedDay: null,
     outcome: null,
   };
@@ -395,6 +432,8 @@ export interface RuleFigures {
   firings: number;
   /** Firings that opened or added to a case. */
   acted: number;
+  /** Accounts on which the rule, a weak sign, held alone at some point and waited for another. */
+  waitedAlone: number;
   /** Firings on accounts that went on to churn, before they did. */
   onChurners: number;
   /** onChurners / firings; null without firings. */
@@ -500,6 +539,7 @@ export function backtestFigures(
         rule: rule.key,
         firings: firings.length,
         acted: firings.filter((firing) => firing.acted).length,
+        waitedAlone: result.waited.get(rule.key)?.size ?? 0,
         onChurners,
         precision: ratio(onChurners, firings.length),
         casesOpened: result.cases.filter((opened) => opened.rulesAtOpening.includes(rule.key)).length,

@@ -215,6 +215,31 @@ export interface RuleState {
   firedAt: string | null;
   /** The first day of the run of days on which the condition has held (rules with `forDays`). */
   holdingSince?: string | null;
+  /** When the condition last cleared. */
+  clearedAt?: string | null;
+}
+
+/**
+ * Whether a case detection opened has recovered by `now`: every rule behind it has cleared, at least
+ * `days` days ago, and not fired since. Zero days turns recovery off.
+ */
+export function hasRecovered(
+  ruleKeys: readonly string[],
+  stateOf: (ruleKey: string) => RuleState | undefined,
+  now: Date,
+  days: number,
+): boolean {
+  if (days <= 0 || ruleKeys.length === 0) return false;
+  return ruleKeys.every((key) => {
+    const state = stateOf(key);
+    return (
+      state !== undefined &&
+      !state.active &&
+      state.clearedAt !== null &&
+      state.clearedAt !== undefined &&
+      now.getTime() - Date.parse(state.clearedAt) >= days * DAY_MS
+    );
+  });
 }
 
 export type RuleDecision = 'fire' | 'clear' | 'none';

@@ -83,3 +83,6 @@ function describe(permission: Permission): string {
 }
 
 export const SYSTEM_ACTOR: Actor = { userId: null, role: 'admin', teamId: null, label: 'system' };
+
+/** Detection acting on its own cases (closing one whose signs cleared), named so in the history. */
+export const DETECTION_ACTOR: Actor = { userId: null, role: 'admin', teamId: null, label: 'detection' };

@@ -17,6 +17,11 @@ export const settingsSchema = z.object({
   }),
   /** A case a CSM closed stays closed this long unless a new, different reason is detected. */
   detectionQuietDays: z.number().int().min(0).max(365),
+  /**
+   * A case detection opened, that nobody has moved on from its first stage, closes as recovered once
+   * every sign behind it has been clear this many days (0: never).
+   */
+  detectionRecoveryDays: z.number().int().min(0).max(365),
   /** The hour (UTC) after which the daily re-scoring and detection run starts. */
   dailyRunHourUtc: z.number().int().min(0).max(23),
   /** The yearly share of ARR the team accepts to lose (gross revenue churn target), in percent. */
@@ -60,6 +65,7 @@ export const DEFAULT_SETTINGS: RetainSettings = {
   priorityWeights: { arrAtRisk: 0.5, ltv: 0.3, timeInStage: 0.2 },
   sessionIdleHours: 12,
   detectionQuietDays: 30,
+  detectionRecoveryDays: 14,
   dailyRunHourUtc: 2,
   annualAttritionTargetPercent: 10,
   outboundAllowlist: [],

@@ -56,8 +56,15 @@ export interface BacktestAccountsBehind {
 export interface BacktestRun {
   figures: Omit<BacktestFigures, 'accountsBehind'>;
   accountsBehind: BacktestAccountsBehind;
-  /** The first case each flagged account would have had. */
-  cases: { account: string; openedDay: string; rules: string[]; reasons: string[] }[];
+  /** Every case the rules would have opened, in order, and how each ended. */
+  cases: {
+    account: string;
+    openedDay: string;
+    rules: string[];
+    reasons: string[];
+    closedDay: string | null;
+    outcome: 'lost' | 'recovered' | null;
+  }[];
 }
 
 export interface DetectionBacktest {
@@ -145,7 +152,7 @@ export class DetectionBacktestService {
         scorecard,
         from: request.from,
         to: request.to,
-        quietDays: settings.detectionQuietDays,
+        recoveryDays: settings.detectionRecoveryDays,
       });
       const figures = backtestFigures(result, book.truth, { from: request.from, to: request.to, rules });
       return { result, figures };
@@ -377,9 +384,6 @@ function runOf(
 ): BacktestRun {
   const name = (id: number) => external.get(id) ?? String(id);
   const { accountsBehind, ...figures } = replay.figures;
-  const first = new Map<number, ReplayCase>();
-  for (const opened of replay.result.cases)
-    if (!first.has(opened.accountId)) first.set(opened.accountId, opened);
   return {
     figures,
     accountsBehind: {
@@ -388,11 +392,13 @@ function runOf(
       missed: accountsBehind.missed.map(name).sort(),
       wrongReason: accountsBehind.wrongReason.map(name).sort(),
     },
-    cases: [...first.values()].map((opened) => ({
+    cases: replay.result.cases.map((opened) => ({
       account: name(opened.accountId),
       openedDay: opened.openedDay,
       rules: opened.rulesAtOpening,
       reasons: opened.reasonsAtOpening,
+      closedDay: opened.closedDay,
+      outcome: opened.outcome,
     })),
   };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   corroborated,
   decide,
+  hasRecovered,
   DEFAULT_RULES,
   detectionRuleSchema,
   evaluateRule,
@@ -51,6 +52,8 @@ export interface DetectionRun {
   /** Weak signs that held alone, on accounts without an open case: they fire when corroborated. */
   deferred: number;
   cleared: number;
+  /** Cases detection opened that closed as recovered: their signs had been clear long enough. */
+  recovered: number;
 }
 
 interface ActSetup {
@@ -72,6 +75,11 @@ export class DetectionService {
   constructor(
     private readonly context: ServiceContext,
     private readonly config: RiskConfigService,
+    /** Moves a recovered case to its end stage, as a stage change by detection. */
+    private readonly recoveredClose: (
+      caseId: number,
+      move: { stage: string; note: string },
+    ) => Promise<unknown>,
   ) {
     this.stored = new JsonConfig(context, 'detectionRules', rulesSchema, DEFAULT_RULES, 'detection rules');
   }
@@ -115,6 +123,7 @@ export class DetectionService {
       suppressed: 0,
       deferred: 0,
       cleared: 0,
+      recovered: 0,
     };
     if (rules.length === 0) return run;
     const db = this.context.store.db;
@@ -222,6 +231,7 @@ export class DetectionService {
         if (acting.length > 0) firings.set(accountId, acting);
       }
       if (deferred.length > 0) await detection.saveStates(deferred, now);
+      run.recovered += await this.closeRecovered(chunk, now);
       for (const [accountId, fired] of firings) {
         setup ??= await this.loadSetup();
         const current = setup;
@@ -238,6 +248,42 @@ export class DetectionService {
       }
     }
     return run;
+  }
+
+  /**
+   * Closes as recovered the open cases detection opened on these accounts that nobody has moved on
+   * from their first stage or given another reason, once every rule behind them has been clear for
+   * the recovery period; the stage history says which signs cleared, and when.
+   */
+  private async closeRecovered(accountIds: readonly number[], now: Date): Promise<number> {
+    const [settings, stages] = await Promise.all([this.config.settings(), this.config.listStages()]);
+    const days = settings.detectionRecoveryDays;
+    const closeTo = stages.find((stage) => stage.isEnd && stage.outcome === 'recovered' && stage.active);
+    if (days <= 0 || !closeTo) return 0;
+    const first = initialStage(stages);
+    const db = this.context.store.db;
+    const candidates = await new RiskCaseRepository(db).openRuleCasesIn(accountIds, first.id);
+    if (candidates.length === 0) return 0;
+    const states = await new DetectionRepository(db).states(candidates.map((found) => found.accountId));
+    const rules = new Map((await this.rules()).map((rule) => [rule.key, rule]));
+    let closed = 0;
+    for (const found of candidates) {
+      const stateOf = (key: string) => states.get(`${found.accountId}|${key}`);
+      // Only a case whose reasons all came from its rules: a reason a person added is their call.
+      if (found.reasonKeys.some((reason) => !found.evidence.some((entry) => entry.reasonKey === reason)))
+        continue;
+      const ruleKeys = [...new Set(found.evidence.map((entry) => entry.ruleKey))];
+      if (!hasRecovered(ruleKeys, stateOf, now, days)) continue;
+      const cleared = ruleKeys
+        .map((key) => `${rules.get(key)?.name ?? key} on ${(stateOf(key)?.clearedAt ?? '').slice(0, 10)}`)
+        .join('; ');
+      await this.recoveredClose(found.caseId, {
+        stage: closeTo.key,
+        note: `Closed by detection: every sign that opened this case cleared and stayed clear for ${days} days (${cleared}).`,
+      });
+      closed += 1;
+    }
+    return closed;
   }
 
   private async loadSetup(): Promise<ActSetup> {
@@ -270,10 +316,12 @@ export class DetectionService {
         ((await cases.reasonsOf([caseId])).get(caseId) ?? []).map((reason) => reason.key);
       const open = await cases.findOpenByAccount(accountId);
       const lastClosed = open ? undefined : await cases.findLastClosedByAccount(accountId);
-      // A case a CSM closed stays closed for the quiet period unless the reason is a new one.
+      // A case a CSM closed stays closed for the quiet period unless the reason is a new one (a case
+      // detection closed as recovered sets no quiet period: its signs coming back are news).
       const quiet =
         lastClosed?.closedAt &&
-        now.getTime() - Date.parse(lastClosed.closedAt) < settings.detectionQuietDays * 86_400_000
+        now.getTime() - Date.parse(lastClosed.closedAt) < settings.detectionQuietDays * 86_400_000 &&
+        (await cases.lastMovedByPerson(lastClosed.id))
           ? new Set(await reasonKeysOf(lastClosed.id))
           : new Set<string>();
       // A customer whose last case closed as lost has left: detection opens nothing more for them

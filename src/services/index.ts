@@ -33,6 +33,7 @@ import { SignalService } from './signals';
 import { TaskService } from './tasks';
 import { UserService } from './users';
 import { WorklistViewService } from './worklist-views';
+import { DETECTION_ACTOR } from '../domain/policy';
 
 /**
  * How set-password links go out. By default: e-mail by SMTP_URL (not configured when unset), and
@@ -51,7 +52,9 @@ export function createServices(store: Store, clock: Clock = systemClock, options
   const riskCases = new RiskCaseService(context, config);
   const signals = new SignalService(context);
   const health = new HealthService(context);
-  const detection = new DetectionService(context, config);
+  const detection = new DetectionService(context, config, (caseId, move) =>
+    riskCases.moveStage(DETECTION_ACTOR, caseId, move),
+  );
   // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
   // ingest call returns.
   const segments = new SavedSegmentService(context);

@@ -32,7 +32,7 @@ export class DetectionRepository {
     for (let i = 0; i < accountIds.length; i += CHUNK) {
       const rows = await this.db
         .selectFrom('rule_states')
-        .select(['account_id', 'rule_key', 'active', 'fired_at', 'holding_since'])
+        .select(['account_id', 'rule_key', 'active', 'fired_at', 'holding_since', 'cleared_at'])
         .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
         .execute();
       for (const row of rows) {
@@ -40,6 +40,7 @@ export class DetectionRepository {
           active: row.active === 1,
           firedAt: row.fired_at,
           holdingSince: row.holding_since,
+          clearedAt: row.cleared_at,
         });
       }
     }

@@ -119,6 +119,77 @@ export class RiskCaseRepository {
     return found;
   }
 
+  /**
+   * The open cases detection opened on these accounts that still sit in `stageId` (their first stage),
+   * with their reasons and the rules whose evidence they carry.
+   */
+  async openRuleCasesIn(
+    accountIds: readonly number[],
+    stageId: number,
+  ): Promise<
+    {
+      caseId: number;
+      accountId: number;
+      reasonKeys: string[];
+      evidence: { ruleKey: string; reasonKey: string }[];
+    }[]
+  > {
+    const found: {
+      caseId: number;
+      accountId: number;
+      reasonKeys: string[];
+      evidence: { ruleKey: string; reasonKey: string }[];
+    }[] = [];
+    for (let i = 0; i < accountIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('risk_cases')
+        .select(['id', 'account_id'])
+        .where('account_id', 'in', accountIds.slice(i, i + 500))
+        .where('closed_at', 'is', null)
+        .where('source', '=', 'rule')
+        .where('stage_id', '=', stageId)
+        .execute();
+      if (rows.length === 0) continue;
+      const ids = rows.map((row) => row.id);
+      const reasons = await this.db
+        .selectFrom('risk_case_reasons')
+        .innerJoin('risk_reasons', 'risk_reasons.id', 'risk_case_reasons.reason_id')
+        .select(['risk_case_reasons.case_id', 'risk_reasons.key'])
+        .where('risk_case_reasons.case_id', 'in', ids)
+        .execute();
+      const evidence = await this.db
+        .selectFrom('risk_case_evidence')
+        .innerJoin('risk_reasons', 'risk_reasons.id', 'risk_case_evidence.reason_id')
+        .select(['risk_case_evidence.case_id', 'risk_case_evidence.rule_key', 'risk_reasons.key'])
+        .where('risk_case_evidence.case_id', 'in', ids)
+        .execute();
+      for (const row of rows) {
+        found.push({
+          caseId: row.id,
+          accountId: row.account_id,
+          reasonKeys: reasons.filter((reason) => reason.case_id === row.id).map((reason) => reason.key),
+          evidence: evidence
+            .filter((entry) => entry.case_id === row.id)
+            .map((entry) => ({ ruleKey: entry.rule_key, reasonKey: entry.key })),
+        });
+      }
+    }
+    return found;
+  }
+
+  /** Whether the case's last stage change was made by a person (not by detection or an import). */
+  async lastMovedByPerson(caseId: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('risk_stage_history')
+      .select('by_user_id')
+      .where('case_id', '=', caseId)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.by_user_id !== null && row?.by_user_id !== undefined;
+  }
+
   /** The account's most recently closed case, if any. */
   async findLastClosedByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
     const row = await this.db

@@ -1280,6 +1280,14 @@ function roleSweep(w: ApiWorld, ids: { contactId: number; adminTokenId: number }
       allow: 'admin',
     },
     {
+      method: 'POST',
+      route: '/api/v1/detection/backtest',
+      url: '/api/v1/detection/backtest',
+      body: { from: '2026-01-01', to: '2026-03-01' },
+      deny: ['leadA', 'csmA', 'viewer', 'ingest'],
+      allow: 'admin',
+    },
+    {
       method: 'GET',
       route: '/api/v1/config/export',
       url: '/api/v1/config/export',

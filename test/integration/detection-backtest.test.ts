@@ -37,12 +37,20 @@ forEachStore('detection backtest', (current) => {
       await t.services.detection.evaluate();
     }
 
-    // What the daily run opened: each account's first case opened by a rule, with the rules behind it.
+    // What the daily run opened, case by case: the rules behind each at its opening, and how it ended
+    // (lost when the customer left, recovered when its signs cleared).
     const db = t.store.db;
     const cases = await db
       .selectFrom('risk_cases')
       .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
-      .select(['risk_cases.id', 'risk_cases.account_id', 'accounts.external_id', 'risk_cases.opened_at'])
+      .select([
+        'risk_cases.id',
+        'risk_cases.account_id',
+        'accounts.external_id',
+        'risk_cases.opened_at',
+        'risk_cases.closed_at',
+        'risk_cases.outcome',
+      ])
       .where('risk_cases.source', '=', 'rule')
       .orderBy('risk_cases.opened_at')
       .execute();
@@ -50,17 +58,20 @@ forEachStore('detection backtest', (current) => {
       .selectFrom('risk_case_evidence')
       .select(['case_id', 'rule_key', 'at'])
       .execute();
-    const first = new Map<number, (typeof cases)[number]>();
-    for (const row of cases) if (!first.has(row.account_id)) first.set(row.account_id, row);
-    const live = [...first.values()].map((row) => ({
+    const live = cases.map((row) => ({
       account: row.external_id,
       openedDay: row.opened_at.slice(0, 10),
       rules: evidence
         .filter((entry) => entry.case_id === row.id && entry.at === row.opened_at)
         .map((entry) => entry.rule_key)
         .sort(),
+      closedDay: row.closed_at?.slice(0, 10) ?? null,
+      outcome: row.outcome,
     }));
+    const first = new Map<string, (typeof live)[number]>();
+    for (const opened of live) if (!first.has(opened.account)) first.set(opened.account, opened);
     expect(live.length).toBeGreaterThan(5);
+    expect(live.some((opened) => opened.outcome === 'recovered')).toBe(true);
 
     const counts = async () =>
       Promise.all(
@@ -82,9 +93,11 @@ forEachStore('detection backtest', (current) => {
       account: opened.account,
       openedDay: opened.openedDay,
       rules: [...opened.rules].sort(),
+      closedDay: opened.closedDay,
+      outcome: opened.outcome,
     }));
-    const order = (list: { account: string }[]) =>
-      [...list].sort((a, b) => a.account.localeCompare(b.account));
+    const order = (list: { account: string; openedDay: string }[]) =>
+      [...list].sort((a, b) => a.account.localeCompare(b.account) || a.openedDay.localeCompare(b.openedDay));
     expect(order(replayed)).toEqual(order(live));
 
     // The same figures, judged by the same truth (the cases closed as lost, with their surveys).
@@ -101,21 +114,26 @@ forEachStore('detection backtest', (current) => {
         },
       ]),
     );
-    const liveCases: ReplayCase[] = live.map((opened) => ({
+    const liveCases: ReplayCase[] = [...first.values()].map((opened) => ({
       accountId: ids.get(opened.account) ?? 0,
       openedDay: opened.openedDay,
       rulesAtOpening: opened.rules,
       reasonsAtOpening: [],
       added: [],
+      evidenceRules: new Set(opened.rules),
       closedDay: null,
       outcome: null,
     }));
     const rules = await t.services.detection.rules();
-    const reference = backtestFigures({ days, cases: liveCases, firings: [], clears: [] }, truth, {
-      from: dayText(0),
-      to: dayText(days - 1),
-      rules,
-    });
+    const reference = backtestFigures(
+      { days, cases: liveCases, firings: [], waited: new Map(), clears: [] },
+      truth,
+      {
+        from: dayText(0),
+        to: dayText(days - 1),
+        rules,
+      },
+    );
     expect(report.churned).toBe(scenario.accounts.filter((account) => account.churnDay !== null).length);
     expect(report.current.figures).toMatchObject({
       precision: reference.precision,

@@ -156,6 +156,53 @@ forEachStore('risk detection', (current) => {
     expect(noUse?.at.slice(0, 10)).toBe(dayOf(59 + 10));
   });
 
+  it('closes a case opened by a dip as recovered once its signs stay clear, saying why; a worked case stays', async () => {
+    const t = current();
+    const book = await buildTinyBook(t, { cases: false });
+    // An admin's quick rule: active users down 30% over a week against the week before.
+    const quick = {
+      key: 'quick_decline',
+      name: 'Active users down this week',
+      reason: 'product_adoption',
+      condition: {
+        kind: 'measure',
+        input: { kind: 'trend', metric: 'usage.active_users', windowDays: 7 },
+        max: -30,
+      },
+      hysteresis: 10,
+    };
+    await t.services.detection.updateRules(SYSTEM_ACTOR, [quick]);
+    // A-1 and A-2 dip to a third on days 20-26, then come back; a CSM works A-2's case.
+    for (let n = 1; n <= 60; n += 1) {
+      const users = () => (n >= 20 && n <= 26 ? 6 : 20);
+      await ingestOn(t, `${dayOf(n)}T18:00:00Z`, [
+        ...usage('A-1', n, n, users, dayOf),
+        ...usage('A-2', n, n, users, dayOf),
+      ]);
+      t.clock.set(`${dayOf(n)}T23:00:00Z`);
+      await t.services.health.score();
+      await t.services.detection.evaluate();
+      if (n === 22) {
+        const worked = await openCaseOf(t, 'A-2');
+        await t.services.riskCases.moveStage(book.actors.csmA, worked?.id ?? 0, { stage: 'plan_in_place' });
+      }
+    }
+    const account = await t.services.accounts.getByExternalId('A-1');
+    const all = await t.services.riskCases.worklist({ status: 'closed', q: account.name });
+    const closed = await t.services.riskCases.get(all.items.find((c) => c.accountId === account.id)?.id ?? 0);
+    expect(closed).toMatchObject({ status: 'closed', stage: { key: 'closed_recovered' }, source: 'rule' });
+    const last = closed.stageHistory.at(-1);
+    expect(last?.by).toBeNull();
+    expect(last?.note).toMatch(
+      /^Closed by detection: every sign that opened this case cleared and stayed clear for 14 days \(Active users down this week on 2026-0\d-\d\d\)\.$/,
+    );
+    // The evidence it opened with is still there.
+    expect(closed.evidence.map((e) => e.ruleKey)).toEqual(['quick_decline']);
+    // A case a CSM moved on is theirs to close.
+    expect((await openCaseOf(t, 'A-2'))?.stage.key).toBe('plan_in_place');
+    expect(await openCaseOf(t, 'A-1')).toBeNull();
+  });
+
   it('waits for a second sign before a weak one opens a case, and adds it to a case already open', async () => {
     const t = current();
     await buildTinyBook(t, { cases: false });

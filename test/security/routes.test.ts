@@ -233,6 +233,7 @@ forEachStore('attacker sweep of every route', (store) => {
     }
     for (const url of [
       '/%61pi/v1/detection/run',
+      '/%61pi/v1/detection/backtest',
       '/%61pi/v1/health/rescore',
       '/%61pi/v1/kpis/snapshot',
       '/%61pi/v1/segments/refresh',

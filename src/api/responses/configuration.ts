@@ -3,6 +3,7 @@
 // is built from the schema it was validated by (with the stored id where there is one).
 import { z } from 'zod';
 import { detectionRuleSchema, type DetectionRule } from '../../domain/detection';
+import type { DetectionBacktest } from '../../services/detection-backtest';
 import type { RiskStage } from '../../domain/risk-lifecycle';
 import type { RiskReason } from '../../domain/risk-reason';
 import { settingsSchema, type RetainSettings } from '../../domain/settings';
@@ -62,7 +63,84 @@ export const detectionRunSchema = exactly<DetectionRun>()(
         .number()
         .int()
         .describe('Weak signs that held alone on accounts without an open case: they act once corroborated'),
+      recovered: z
+        .number()
+        .int()
+        .describe(
+          'Cases detection opened that closed as recovered: every sign behind them stayed clear long enough',
+        ),
       cleared: z.number().int(),
     })
     .meta({ id: 'DetectionRun' }),
+);
+
+const share = z.number().nullable().describe('A share from 0 to 1; null when there is nothing to divide by');
+
+const backtestRunSchema = z.object({
+  figures: z.object({
+    accounts: z.number().int(),
+    churners: z.number().int(),
+    recallBase: z
+      .number()
+      .int()
+      .describe('Churners whose churn day lies at least 30 days into the replay: what recall divides by'),
+    flagged: z.number().int().describe('Accounts the rules would have opened a case for'),
+    flaggedChurners: z.number().int(),
+    precision: share.describe('Flagged accounts that went on to leave'),
+    recall: z
+      .object({ 30: share, 60: share, 90: share })
+      .describe('Churners with a case opened at least 30, 60 or 90 days before they left'),
+    medianLeadDays: z.number().nullable(),
+    rightReasonAtOpening: share.describe('Flagged churners whose case opened with a reason they left for'),
+    casesOpened: z.number().int(),
+    openedAfterChurn: z.number().int(),
+    rules: z.array(
+      z.object({
+        rule: z.string(),
+        firings: z.number().int(),
+        acted: z.number().int(),
+        waitedAlone: z.number().int(),
+        onChurners: z.number().int(),
+        precision: share,
+        casesOpened: z.number().int(),
+      }),
+    ),
+  }),
+  accountsBehind: z
+    .object({
+      truePositives: z.array(z.string()),
+      falsePositives: z.array(z.string()),
+      missed: z.array(z.string()),
+      wrongReason: z.array(z.string()),
+    })
+    .describe('The accounts behind each figure, by external id'),
+  cases: z.array(
+    z.object({
+      account: z.string(),
+      openedDay: z.string(),
+      rules: z.array(z.string()),
+      reasons: z.array(z.string()),
+      closedDay: z.string().nullable(),
+      outcome: z.enum(['lost', 'recovered']).nullable(),
+    }),
+  ),
+});
+
+export const detectionBacktestResponse = exactly<DetectionBacktest>()(
+  z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      days: z.number().int(),
+      accounts: z.number().int(),
+      churned: z.number().int().describe('Accounts that left: cases closed as lost'),
+      current: backtestRunSchema.describe('The live rules'),
+      candidate: backtestRunSchema.optional().describe('The rules tried, when given'),
+      difference: z
+        .object({ wouldOpen: z.array(z.string()), wouldNotOpen: z.array(z.string()) })
+        .optional()
+        .describe('Accounts the tried rules would flag and the live ones not, and the other way round'),
+      ms: z.number().int(),
+    })
+    .meta({ id: 'DetectionBacktest' }),
 );

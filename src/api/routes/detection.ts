@@ -7,6 +7,7 @@ import { ifMatch, ifMatchHeader, itemsWithRevision } from '../revision';
 import {
   configDocumentResponse,
   configImportResponse,
+  detectionBacktestResponse,
   detectionRulesResponse,
   detectionRunSchema,
 } from '../responses';
@@ -96,6 +97,34 @@ export const detectionRoutes =
         },
       },
       () => services.detection.evaluate(),
+    );
+    app.post(
+      '/detection/backtest',
+      {
+        config: { access: 'config.write' },
+        bodyLimit: 1024 * 1024,
+        schema: {
+          operationId: 'backtestDetection',
+          response: { 200: detectionBacktestResponse },
+          summary: 'Try the detection rules on the stored history',
+          tags: ['detection'],
+          description:
+            'Replay detection day by day from `from` to `to` (at most 731 days) over the stored signals, in memory: ' +
+            'nothing is written. The cases it would have opened are judged against the cases that closed as lost: ' +
+            'precision, recall 30/60/90 days ahead, median lead, right reason at opening, and a table per rule. ' +
+            'With `rules`, that rule set is replayed beside the live one, with the accounts it would flag differently.',
+          body: z.object({
+            from: z.string().max(10).describe('First day replayed, YYYY-MM-DD'),
+            to: z.string().max(10).describe('Last day replayed, YYYY-MM-DD'),
+            rules: z
+              .array(z.unknown())
+              .max(200)
+              .optional()
+              .describe('A rule set to try, as PUT /detection/rules takes'),
+          }),
+        },
+      },
+      (request) => services.detectionBacktest.run(request.body),
     );
     done();
   };

@@ -66,11 +66,11 @@ function summaryRows(run: BacktestRun): [string, string][] {
 function ruleTable(title: string, run: BacktestRun): string[] {
   const lines = [
     title,
-    `  ${pad('rule', 22)}${num('firings', 9)}${num('acted', 7)}${num('on churners', 13)}${num('precision', 11)}${num('cases opened', 14)}`,
+    `  ${pad('rule', 22)}${num('firings', 9)}${num('acted', 7)}${num('on churners', 13)}${num('precision', 11)}${num('cases opened', 14)}${num('waited alone', 14)}`,
   ];
   for (const rule of run.figures.rules) {
     lines.push(
-      `  ${pad(rule.rule, 22)}${num(rule.firings, 9)}${num(rule.acted, 7)}${num(rule.onChurners, 13)}${num(share(rule.precision), 11)}${num(rule.casesOpened, 14)}`,
+      `  ${pad(rule.rule, 22)}${num(rule.firings, 9)}${num(rule.acted, 7)}${num(rule.onChurners, 13)}${num(share(rule.precision), 11)}${num(rule.casesOpened, 14)}${num(rule.waitedAlone, 14)}`,
     );
   }
   return lines;
@@ -95,7 +95,13 @@ export function formatBacktest(report: DetectionBacktest): string {
   live.forEach(([label, value], index) => {
     lines.push(`  ${pad(label, 42)}${num(value, 12)}${tried ? num(tried[index]?.[1] ?? '', 13) : ''}`);
   });
-  lines.push('', ...ruleTable('Per rule, live rules:', report.current));
+  lines.push(
+    '',
+    'Firings count until the customer left; "on churners" fired before they left; "waited alone" counts',
+    'the accounts where a weak sign held with no other and opened nothing.',
+    '',
+    ...ruleTable('Per rule, live rules:', report.current),
+  );
   if (report.candidate) lines.push('', ...ruleTable('Per rule, tried rules:', report.candidate));
   lines.push('', 'The accounts behind the figures (live rules; --json lists them all):');
   const behind = report.current.accountsBehind;

@@ -24,6 +24,8 @@ const SETTING_LABELS: Partial<Record<SettingKey, string>> = {
   digitalLtvThreshold: 'Digital track below LTV ($)',
   expectedLifetimeYears: 'Expected customer lifetime (years)',
   detectionQuietDays: 'Closed case stays closed for (days)',
+  detectionRecoveryDays:
+    'Close a detected case as recovered when its signs have been clear for (days; 0: never)',
   dailyRunHourUtc: 'Daily re-scoring hour (UTC)',
   sessionIdleHours: 'Log out after idle (hours)',
   importLocale: 'How imported files write numbers and dates',
@@ -35,6 +37,7 @@ type NumberSetting =
   | 'digitalLtvThreshold'
   | 'expectedLifetimeYears'
   | 'detectionQuietDays'
+  | 'detectionRecoveryDays'
   | 'dailyRunHourUtc'
   | 'sessionIdleHours';
 
@@ -43,6 +46,7 @@ const NUMBER_SETTINGS: [NumberSetting, number][] = [
   ['digitalLtvThreshold', 500],
   ['expectedLifetimeYears', 0.5],
   ['detectionQuietDays', 1],
+  ['detectionRecoveryDays', 1],
   ['dailyRunHourUtc', 1],
   ['sessionIdleHours', 1],
 ];
