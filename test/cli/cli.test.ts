@@ -63,6 +63,70 @@ for (const kind of STORES) {
       expect(again.stderr).toMatch(/^error VALIDATION_FAILED: The demo book goes into an empty store/);
     });
 
+    it('backtests the detection rules on the demo book, beside an edited rule set, writing nothing', async () => {
+      const casesBefore = await retain(['export', 'cases', '--db', target]);
+      const run = await retain(['detection', 'backtest', '--db', target]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /^Detection backtest 2025-12-04 to 2026-06-01: 180 days, 300 accounts, \d+ left \(cases closed as lost\); replayed in [\d.]+ s, nothing written\.\n/,
+      );
+      expect(run.stdout).toMatch(/\n {2}Precision \(flagged accounts that left\) +(\d\.\d{3}|n\/a)\n/);
+      expect(run.stdout).toContain(
+        '\nPer rule, live rules:\n  rule                    firings  acted  on churners',
+      );
+      for (const rule of ['usage_decline', 'data_stopped', 'low_nps', 'payment_past_due'])
+        expect(run.stdout).toMatch(
+          new RegExp(`\\n  ${rule} +\\d+ +\\d+ +\\d+ +(\\d\\.\\d{3}|n/a) +\\d+ +\\d+\\n`),
+        );
+
+      // The rules as GET /detection/rules gives them, with the usage rule made twice as sensitive.
+      const json = await retain(['detection', 'backtest', '--db', target, '--json']);
+      const live = JSON.parse(json.stdout) as { current: { figures: { rules: { rule: string }[] } } };
+      expect(live.current.figures.rules.map((rule) => rule.rule)).toContain('no_activity');
+      const exported = await retain(['config', 'export', '--db', target]);
+      const config = JSON.parse(exported.stdout) as { detectionRules: { key: string; forDays: number }[] };
+      const edited = config.detectionRules.map((rule) =>
+        rule.key === 'usage_decline' ? { ...rule, forDays: 1 } : rule,
+      );
+      const tried = await retain([
+        'detection',
+        'backtest',
+        '--db',
+        target,
+        '--rules',
+        file('rules.json', JSON.stringify({ items: edited })),
+      ]);
+      expect(tried.code).toBe(0);
+      expect(tried.stdout).toContain('live rules  tried rules');
+      expect(tried.stdout).toContain('\nPer rule, tried rules:\n');
+      expect(tried.stdout).toContain('\nWith the tried rules:\n');
+
+      const broken = await retain([
+        'detection',
+        'backtest',
+        '--db',
+        target,
+        '--rules',
+        file('broken.json', '{"items": [{"key": "x"}]}'),
+      ]);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toMatch(/^error VALIDATION_FAILED: rules\.0\.name: /);
+      const backwards = await retain([
+        'detection',
+        'backtest',
+        '--db',
+        target,
+        '--from',
+        '2026-05-01',
+        '--to',
+        '2026-04-01',
+      ]);
+      expect(backwards.stderr).toBe('error VALIDATION_FAILED: to: 2026-04-01 is before from (2026-05-01).\n');
+      // Nothing was written: the cases are as they were.
+      expect((await retain(['export', 'cases', '--db', target])).stdout).toBe(casesBefore.stdout);
+    });
+
     it('imports nothing from a file with one bad row, and every good row with --partial', async () => {
       const before = await exportAll();
       const accounts = (await retain(['export', 'accounts', '--db', target, '--format', 'json'])).stdout;
