@@ -67,3 +67,30 @@ test('detection rules in a form, and scorecard weights previewed before saving',
     });
   }
 });
+
+test('an admin tries a change to the rules on the stored history before saving it', async ({ page }) => {
+  await logIn(page, 'admin@retain.demo');
+  const before: unknown = await (await page.request.get('/api/v1/detection/rules')).json();
+  await openFromNav(page, 'Settings');
+  await page.getByRole('tab', { name: 'Detection rules' }).click();
+  const trial = page.getByRole('region', { name: 'Try the rules on history' });
+  await trial.getByRole('button', { name: 'Backtest the live rules' }).click();
+  const result = trial.getByTestId('rules-backtest');
+  await expect(result).toContainText(
+    /180 days, [\d,]+ accounts, \d+ left\. Replayed in [\d.]+ s; nothing was written\./,
+    {
+      timeout: 60_000,
+    },
+  );
+  await expect(result.getByRole('columnheader', { name: 'Live rules' })).toBeVisible();
+  await expect(result.getByRole('rowheader', { name: 'Active users declining' })).toBeVisible();
+
+  // A change in the form is replayed beside the live rules, and nothing is saved.
+  const form = page.getByRole('form', { name: 'Detection rules' });
+  await form.getByLabel('Holds for (days in a row) (Active users declining)').fill('1');
+  await trial.getByRole('button', { name: 'Try my changes on history' }).click();
+  await expect(result.getByRole('columnheader', { name: 'Your changes' })).toBeVisible({ timeout: 60_000 });
+  await expect(result.getByRole('heading', { name: 'What your changes would change' })).toBeVisible();
+  await expect(result.getByRole('row', { name: /^Accounts flagged \d+ \d+$/ })).toBeVisible();
+  expect(await (await page.request.get('/api/v1/detection/rules')).json()).toEqual(before);
+});

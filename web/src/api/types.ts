@@ -125,3 +125,4 @@ export type { BandCount, BandMove, ScorecardPreview, ScoreRun } from '../../../s
 
 /** A row of the account list: the account with its latest score and last activity. */
 export type { AccountListItem } from '../../../src/services/accounts';
+export type { BacktestRun, DetectionBacktest } from '../../../src/services/detection-backtest';

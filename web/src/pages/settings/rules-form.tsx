@@ -6,6 +6,7 @@ import { useReasons } from '../../api/hooks';
 import type { DetectionRule } from '../../api/types';
 import { keyedListMerge, OverlapNotice, SavedNote, useDocumentEdit } from '../../components/document-edit';
 import { ActionError, ErrorState, Loading } from '../../components/states';
+import { RulesBacktest } from './rules-backtest';
 
 type Condition = DetectionRule['condition'];
 type MeasureCondition = Extract<Condition, { kind: 'measure' }>;
@@ -99,225 +100,231 @@ export function DetectionRulesForm() {
   const setCondition = (index: number, condition: Condition) => change(index, { condition });
   const activeReasons = (reasons.data ?? []).filter((reason) => reason.active);
   return (
-    <form
-      className="card rules-form"
-      aria-label="Detection rules"
-      onSubmit={(event) => {
-        event.preventDefault();
-        edit.save(rules);
-      }}
-    >
-      <p className="muted small">
-        A rule opens a risk case, or adds its reason to the open one, once its condition has held for its
-        number of days in a row. It fires again only after the condition has cleared by the re-arm margin and
-        its cool-down has passed. A weak sign opens a case only while another rule holds too, or adds its
-        reason to a case already open.
-      </p>
-      {rules.map((rule, index) => {
-        const condition = rule.condition;
-        const label = (what: string) => `${what} (${rule.name})`;
-        return (
-          <fieldset key={rule.key} className="rule">
-            <legend>{rule.name}</legend>
-            <div className="form-grid">
-              <label>
-                {label('Name')}
-                <input
-                  value={rule.name}
-                  maxLength={200}
-                  onChange={(event) => change(index, { name: event.target.value })}
-                />
-              </label>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={rule.active}
-                  onChange={(event) => change(index, { active: event.target.checked })}
-                />
-                {label('On')}
-              </label>
-              <label>
-                {label('Reason it gives')}
-                <select
-                  value={rule.reason}
-                  onChange={(event) => change(index, { reason: event.target.value })}
-                >
-                  {!activeReasons.some((reason) => reason.key === rule.reason) && (
-                    <option value={rule.reason}>{rule.reason}</option>
-                  )}
-                  {activeReasons.map((reason) => (
-                    <option key={reason.key} value={reason.key}>
-                      {reason.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                {label('When')}
-                <select
-                  value={condition.kind}
-                  onChange={(event) =>
-                    setCondition(index, defaultCondition(event.target.value as Condition['kind']))
-                  }
-                >
-                  {CONDITIONS.map((option) => (
-                    <option key={option.kind} value={option.kind}>
-                      {option.label}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              {condition.kind === 'health_below' && (
+    <>
+      <form
+        className="card rules-form"
+        aria-label="Detection rules"
+        onSubmit={(event) => {
+          event.preventDefault();
+          edit.save(rules);
+        }}
+      >
+        <p className="muted small">
+          A rule opens a risk case, or adds its reason to the open one, once its condition has held for its
+          number of days in a row. It fires again only after the condition has cleared by the re-arm margin
+          and its cool-down has passed. A weak sign opens a case only while another rule holds too, or adds
+          its reason to a case already open.
+        </p>
+        {rules.map((rule, index) => {
+          const condition = rule.condition;
+          const label = (what: string) => `${what} (${rule.name})`;
+          return (
+            <fieldset key={rule.key} className="rule">
+              <legend>{rule.name}</legend>
+              <div className="form-grid">
                 <label>
-                  {label('Score below')}
+                  {label('Name')}
+                  <input
+                    value={rule.name}
+                    maxLength={200}
+                    onChange={(event) => change(index, { name: event.target.value })}
+                  />
+                </label>
+                <label className="check">
+                  <input
+                    type="checkbox"
+                    checked={rule.active}
+                    onChange={(event) => change(index, { active: event.target.checked })}
+                  />
+                  {label('On')}
+                </label>
+                <label>
+                  {label('Reason it gives')}
+                  <select
+                    value={rule.reason}
+                    onChange={(event) => change(index, { reason: event.target.value })}
+                  >
+                    {!activeReasons.some((reason) => reason.key === rule.reason) && (
+                      <option value={rule.reason}>{rule.reason}</option>
+                    )}
+                    {activeReasons.map((reason) => (
+                      <option key={reason.key} value={reason.key}>
+                        {reason.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <label>
+                  {label('When')}
+                  <select
+                    value={condition.kind}
+                    onChange={(event) =>
+                      setCondition(index, defaultCondition(event.target.value as Condition['kind']))
+                    }
+                  >
+                    {CONDITIONS.map((option) => (
+                      <option key={option.kind} value={option.kind}>
+                        {option.label}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                {condition.kind === 'health_below' && (
+                  <label>
+                    {label('Score below')}
+                    <input
+                      type="number"
+                      min={0}
+                      max={100}
+                      value={condition.threshold}
+                      onChange={(event) =>
+                        setCondition(index, { ...condition, threshold: Number(event.target.value) })
+                      }
+                    />
+                  </label>
+                )}
+                {condition.kind === 'health_drop' && (
+                  <>
+                    <label>
+                      {label('Drop of at least (%)')}
+                      <input
+                        type="number"
+                        min={1}
+                        max={100}
+                        value={condition.percent}
+                        onChange={(event) =>
+                          setCondition(index, { ...condition, percent: Number(event.target.value) })
+                        }
+                      />
+                    </label>
+                    <label>
+                      {label('Against the score this many days ago')}
+                      <input
+                        type="number"
+                        min={1}
+                        value={condition.windowDays}
+                        onChange={(event) =>
+                          setCondition(index, { ...condition, windowDays: Number(event.target.value) })
+                        }
+                      />
+                    </label>
+                  </>
+                )}
+                {condition.kind === 'measure' && (
+                  <MeasureFields
+                    condition={condition}
+                    label={label}
+                    onChange={(next) => setCondition(index, next)}
+                  />
+                )}
+                <label>
+                  {label('Cool-down (days)')}
                   <input
                     type="number"
                     min={0}
-                    max={100}
-                    value={condition.threshold}
-                    onChange={(event) =>
-                      setCondition(index, { ...condition, threshold: Number(event.target.value) })
-                    }
+                    max={365}
+                    value={rule.cooldownDays}
+                    onChange={(event) => change(index, { cooldownDays: Number(event.target.value) })}
                   />
                 </label>
-              )}
-              {condition.kind === 'health_drop' && (
-                <>
-                  <label>
-                    {label('Drop of at least (%)')}
-                    <input
-                      type="number"
-                      min={1}
-                      max={100}
-                      value={condition.percent}
-                      onChange={(event) =>
-                        setCondition(index, { ...condition, percent: Number(event.target.value) })
-                      }
-                    />
-                  </label>
-                  <label>
-                    {label('Against the score this many days ago')}
-                    <input
-                      type="number"
-                      min={1}
-                      value={condition.windowDays}
-                      onChange={(event) =>
-                        setCondition(index, { ...condition, windowDays: Number(event.target.value) })
-                      }
-                    />
-                  </label>
-                </>
-              )}
-              {condition.kind === 'measure' && (
-                <MeasureFields
-                  condition={condition}
-                  label={label}
-                  onChange={(next) => setCondition(index, next)}
-                />
-              )}
-              <label>
-                {label('Cool-down (days)')}
-                <input
-                  type="number"
-                  min={0}
-                  max={365}
-                  value={rule.cooldownDays}
-                  onChange={(event) => change(index, { cooldownDays: Number(event.target.value) })}
-                />
-              </label>
-              <label>
-                {label('Re-arm margin')}
-                <input
-                  type="number"
-                  min={0}
-                  step="any"
-                  value={rule.hysteresis}
-                  onChange={(event) => change(index, { hysteresis: Number(event.target.value) })}
-                />
-              </label>
-              <label>
-                {label('Holds for (days in a row)')}
-                <input
-                  type="number"
-                  min={1}
-                  max={90}
-                  value={rule.forDays}
-                  onChange={(event) => change(index, { forDays: Number(event.target.value) })}
-                />
-              </label>
-              <label className="check">
-                <input
-                  type="checkbox"
-                  checked={rule.weak}
-                  onChange={(event) => change(index, { weak: event.target.checked })}
-                />
-                {label('Weak sign: opens a case only with another sign')}
-              </label>
-            </div>
-            <button
-              type="button"
-              className="small"
-              onClick={() => {
-                edit.begin();
-                setDraft(rules.filter((_, i) => i !== index));
-              }}
-            >
-              Remove {rule.name}
-            </button>
-          </fieldset>
-        );
-      })}
-      <button
-        type="button"
-        onClick={() => {
-          edit.begin();
-          const name = 'New rule';
-          setDraft([
-            ...rules,
-            {
-              key: keyOf(name, rules),
-              name,
-              reason: activeReasons[0]?.key ?? 'product_adoption',
-              condition: defaultCondition('health_below'),
-              cooldownDays: 7,
-              hysteresis: 0,
-              forDays: 1,
-              weak: false,
-              active: false,
-            },
-          ]);
-        }}
-      >
-        Add a rule
-      </button>
-      {edit.overlaps ? (
-        <OverlapNotice
-          what="detection rules"
-          overlaps={edit.overlaps}
-          pending={edit.pending}
-          onSaveMine={() => edit.saveMine(rules)}
-          onKeepTheirs={() => {
-            edit.keepTheirs();
-            setDraft(null);
-          }}
-        />
-      ) : (
-        <ActionError error={edit.error} />
-      )}
-      <SavedNote edit={edit} />
-      <div className="actions">
+                <label>
+                  {label('Re-arm margin')}
+                  <input
+                    type="number"
+                    min={0}
+                    step="any"
+                    value={rule.hysteresis}
+                    onChange={(event) => change(index, { hysteresis: Number(event.target.value) })}
+                  />
+                </label>
+                <label>
+                  {label('Holds for (days in a row)')}
+                  <input
+                    type="number"
+                    min={1}
+                    max={90}
+                    value={rule.forDays}
+                    onChange={(event) => change(index, { forDays: Number(event.target.value) })}
+                  />
+                </label>
+                <label className="check">
+                  <input
+                    type="checkbox"
+                    checked={rule.weak}
+                    onChange={(event) => change(index, { weak: event.target.checked })}
+                  />
+                  {label('Weak sign: opens a case only with another sign')}
+                </label>
+              </div>
+              <button
+                type="button"
+                className="small"
+                onClick={() => {
+                  edit.begin();
+                  setDraft(rules.filter((_, i) => i !== index));
+                }}
+              >
+                Remove {rule.name}
+              </button>
+            </fieldset>
+          );
+        })}
         <button
-          type="submit"
-          className="primary"
-          disabled={edit.pending || draft === null || edit.overlaps !== null}
+          type="button"
+          onClick={() => {
+            edit.begin();
+            const name = 'New rule';
+            setDraft([
+              ...rules,
+              {
+                key: keyOf(name, rules),
+                name,
+                reason: activeReasons[0]?.key ?? 'product_adoption',
+                condition: defaultCondition('health_below'),
+                cooldownDays: 7,
+                hysteresis: 0,
+                forDays: 1,
+                weak: false,
+                active: false,
+              },
+            ]);
+          }}
         >
-          Save rules
+          Add a rule
         </button>
-        <button type="button" disabled={draft === null} onClick={() => setDraft(null)}>
-          Undo my changes
-        </button>
-      </div>
-    </form>
+        {edit.overlaps ? (
+          <OverlapNotice
+            what="detection rules"
+            overlaps={edit.overlaps}
+            pending={edit.pending}
+            onSaveMine={() => edit.saveMine(rules)}
+            onKeepTheirs={() => {
+              edit.keepTheirs();
+              setDraft(null);
+            }}
+          />
+        ) : (
+          <ActionError error={edit.error} />
+        )}
+        <SavedNote edit={edit} />
+        <div className="actions">
+          <button
+            type="submit"
+            className="primary"
+            disabled={edit.pending || draft === null || edit.overlaps !== null}
+          >
+            Save rules
+          </button>
+          <button type="button" disabled={draft === null} onClick={() => setDraft(null)}>
+            Undo my changes
+          </button>
+        </div>
+      </form>
+      <RulesBacktest
+        draft={draft}
+        ruleName={(key) => [...rules, ...current.data.value].find((rule) => rule.key === key)?.name ?? key}
+      />
+    </>
   );
 }
 
