@@ -53,9 +53,9 @@ const truthOf = (scenario: Scenario) =>
   );
 
 type Row = { precision: number; recall: number; reason: number; after: number; flagged: number };
-const judged = (scenario: Scenario, rules: readonly DetectionRule[]): Row => {
+const judged = async (scenario: Scenario, rules: readonly DetectionRule[]): Promise<Row> => {
   const history = replayAccountsOf(scenario);
-  const result = replayDetection(history, {
+  const result = await replayDetection(history, {
     rules,
     scorecard: DEFAULT_SCORECARD,
     from: START,
@@ -82,7 +82,7 @@ console.log(
 const rows: { old: Row; now: Row }[] = [];
 for (let seed = 1; seed <= seeds; seed += 1) {
   const scenario = generateScenario({ seed, accounts, days, start: START });
-  const row = { old: judged(scenario, before), now: judged(scenario, DEFAULT_RULES) };
+  const row = { old: await judged(scenario, before), now: await judged(scenario, DEFAULT_RULES) };
   rows.push(row);
   const cells = (r: Row) =>
     `${f3(r.precision).padStart(23)}  ${f3(r.recall).padStart(6)}  ${f3(r.reason).padStart(6)}  ${String(r.after).padStart(11)}`;

@@ -123,8 +123,6 @@ export interface ReplayFiring {
   accountId: number;
   rule: string;
   day: string;
-  /** Whether the firing opened or added to a case (not held back, not after the customer left). */
-  acted: boolean;
 }
 
 export interface ReplayResult {
@@ -234,7 +232,10 @@ function hasFacts(live: LiveAccount, query: Query, facts: AccountSignalFacts): b
  * evaluated and acted on as the daily run does. An account's churn day closes its open case as lost,
  * after which nothing more is opened for it.
  */
-export function replayDetection(accounts: readonly ReplayAccount[], options: ReplayOptions): ReplayResult {
+export async function replayDetection(
+  accounts: readonly ReplayAccount[],
+  options: ReplayOptions,
+): Promise<ReplayResult> {
   const rules = options.rules.filter((rule) => rule.active);
   const measureRules = rules.flatMap((rule) =>
     rule.condition.kind === 'measure' ? [{ key: rule.key, input: rule.condition.input }] : [],
@@ -269,6 +270,8 @@ export function replayDetection(accounts: readonly ReplayAccount[], options: Rep
   const readsAttributes = measures.some((measure) => measure.input.kind === 'attribute');
 
   for (let n = warmUp; n <= last; n += 1) {
+    // One day at a time, letting the server answer other requests in between.
+    if (n > warmUp) await new Promise<void>((resume) => setImmediate(resume));
     const day = dayText(n);
     const now = replayInstant(day);
     const scoreQuery = factsQuery(
@@ -386,9 +389,7 @@ function act(
   // Only people's closes start a quiet period, and the replay has none but losses, after which
   // nothing acts.
   const acting = account.departed ? [] : fired;
-  const actingKeys = new Set(acting.map(({ rule }) => rule.key));
-  for (const { rule } of fired)
-    result.firings.push({ accountId, rule: rule.key, day, acted: actingKeys.has(rule.key) });
+  for (const { rule } of fired) result.firings.push({ accountId, rule: rule.key, day });
   if (acting.length === 0) return;
   const reasons = [...new Set(acting.map(({ rule }) => rule.reason))];
   if (account.open) {
@@ -430,8 +431,6 @@ export interface AccountTruth {
 export interface RuleFigures {
   rule: string;
   firings: number;
-  /** Firings that opened or added to a case. */
-  acted: number;
   /** Accounts on which the rule, a weak sign, held alone at some point and waited for another. */
   waitedAlone: number;
   /** Firings on accounts that went on to churn, before they did. */
@@ -464,6 +463,14 @@ export interface BacktestFigures {
     missed: number[];
     wrongReason: number[];
   };
+}
+
+/** The middle of sorted values (the mean of the two middle ones for an even count). */
+function median(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? 0;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? 0) + upper) / 2;
 }
 
 const ratio = (part: number, whole: number) =>
@@ -538,7 +545,6 @@ export function backtestFigures(
       return {
         rule: rule.key,
         firings: firings.length,
-        acted: firings.filter((firing) => firing.acted).length,
         waitedAlone: result.waited.get(rule.key)?.size ?? 0,
         onChurners,
         precision: ratio(onChurners, firings.length),
@@ -547,13 +553,15 @@ export function backtestFigures(
     });
   return {
     accounts: truth.size,
-    churners: [...truth.values()].filter((t) => t.churnDay !== null).length,
+    churners: [...truth.values()].filter(
+      (t) => t.churnDay !== null && dayNumber(t.churnDay) >= from && dayNumber(t.churnDay) <= to,
+    ).length,
     recallBase: base.length,
     flagged: firstCase.size,
     flaggedChurners: truePositives.length,
     precision: ratio(truePositives.length, firstCase.size),
     recall: { 30: recallAt(30), 60: recallAt(60), 90: recallAt(90) },
-    medianLeadDays: leads.length === 0 ? null : (leads[Math.floor((leads.length - 1) / 2)] ?? null),
+    medianLeadDays: median(leads),
     rightReasonAtOpening: ratio(withReasons.length - wrongReason.length, withReasons.length),
     casesOpened: result.cases.length,
     openedAfterChurn: result.cases.filter((opened) => {

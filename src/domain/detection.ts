@@ -27,7 +27,11 @@ export const ruleConditionSchema = z.discriminatedUnion('kind', [
       max: z.number().nullable().default(null),
     })
     .strict()
-    .refine((c) => c.min !== null || c.max !== null, 'a measure rule needs a min or a max'),
+    .refine((c) => c.min !== null || c.max !== null, 'a measure rule needs a min or a max')
+    .refine(
+      (c) => c.min === null || c.max === null || c.min <= c.max,
+      'min is above max: the condition could never hold',
+    ),
 ]);
 export type RuleCondition = z.infer<typeof ruleConditionSchema>;
 
@@ -52,6 +56,15 @@ export const detectionRuleSchema = z
   })
   .strict();
 export type DetectionRule = z.infer<typeof detectionRuleSchema>;
+
+/** A whole rule set: at most 200 rules, each key once. */
+export const ruleSetSchema = z
+  .array(detectionRuleSchema)
+  .max(200)
+  .refine(
+    (rules) => new Set(rules.map((rule) => rule.key)).size === rules.length,
+    'rule keys must be unique',
+  );
 
 /** What a rule reads for one account at evaluation time. */
 export interface RuleFacts {

@@ -3,7 +3,7 @@
 // it would have opened is judged against what really happened: the cases that closed as lost, on
 // the day they closed, with the reasons they closed with.
 import { z } from 'zod';
-import { detectionRuleSchema, type DetectionRule } from '../domain/detection';
+import { ruleSetSchema, type DetectionRule } from '../domain/detection';
 import {
   backtestFigures,
   replayDetection,
@@ -14,7 +14,7 @@ import {
 } from '../domain/detection-replay';
 import { AppError } from '../domain/errors';
 import { daysBefore, dayNumber, lookbackDays, type MeasureInput } from '../domain/health';
-import { dueItemOf, metricFamily, parseSignal, type SignalKind } from '../domain/signals';
+import { dayOf, dueItemOf, metricFamily, parseSignal, type SignalKind } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { parseJsonObject } from '../store/json';
 import type { ServiceContext } from './context';
@@ -33,7 +33,7 @@ export const backtestRequestSchema = z
     from: calendarDay,
     to: calendarDay,
     /** A rule set to try instead of the live one; the live one is replayed beside it. */
-    rules: z.array(detectionRuleSchema).max(200).optional(),
+    rules: ruleSetSchema.optional(),
   })
   .strict();
 export type BacktestRequest = z.input<typeof backtestRequestSchema>;
@@ -111,12 +111,18 @@ export class DetectionBacktestService {
   /** Replays the live rules (and `rules`, when given) over `from`..`to` and judges them. */
   async run(input: unknown): Promise<DetectionBacktest> {
     const started = performance.now();
-    const request = parseRequest(input);
+    const request = parseRequest(input, dayOf(this.context.clock.now().toISOString()));
     const [live, scorecard, settings] = await Promise.all([
       this.detection.rules(),
       this.health.scorecard(),
       this.config.settings(),
     ]);
+    if (request.rules?.length === 0)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'rules: an empty rule set opens nothing; leave rules out to backtest the live rules.',
+        { field: 'rules' },
+      );
     if (request.rules) {
       const known = new Set((await this.config.listReasons()).map((reason) => reason.key));
       request.rules.forEach((rule, index) => {
@@ -146,8 +152,8 @@ export class DetectionBacktestService {
       request.to,
       scorecard.measures.some((m) => m.input.kind === 'attribute'),
     );
-    const replay = (rules: readonly DetectionRule[]) => {
-      const result = replayDetection(book.accounts, {
+    const replay = async (rules: readonly DetectionRule[]) => {
+      const result = await replayDetection(book.accounts, {
         rules,
         scorecard,
         from: request.from,
@@ -157,7 +163,7 @@ export class DetectionBacktestService {
       const figures = backtestFigures(result, book.truth, { from: request.from, to: request.to, rules });
       return { result, figures };
     };
-    const current = replay(live);
+    const current = await replay(live);
     const answer: DetectionBacktest = {
       from: request.from,
       to: request.to,
@@ -168,7 +174,7 @@ export class DetectionBacktestService {
       ms: 0,
     };
     if (request.rules) {
-      const candidate = replay(request.rules);
+      const candidate = await replay(request.rules);
       answer.candidate = runOf(candidate, book.external);
       const flagged = (cases: readonly ReplayCase[]) => new Set(cases.map((opened) => opened.accountId));
       const before = flagged(current.result.cases);
@@ -358,7 +364,7 @@ export class DetectionBacktestService {
   }
 }
 
-function parseRequest(input: unknown): z.output<typeof backtestRequestSchema> {
+function parseRequest(input: unknown, today: string): z.output<typeof backtestRequestSchema> {
   const parsed = backtestRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -369,6 +375,10 @@ function parseRequest(input: unknown): z.output<typeof backtestRequestSchema> {
   const days = dayNumber(to) - dayNumber(from) + 1;
   if (days < 1)
     throw new AppError('VALIDATION_FAILED', `to: ${to} is before from (${from}).`, { field: 'to' });
+  if (to > today)
+    throw new AppError('VALIDATION_FAILED', `to: ${to} is after today (${today}); history ends today.`, {
+      field: 'to',
+    });
   if (days > MAX_BACKTEST_DAYS)
     throw new AppError(
       'VALIDATION_FAILED',

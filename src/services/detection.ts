@@ -1,12 +1,11 @@
 // Automated risk detection: evaluates the rules (configuration) for accounts, and for each rule that
 // fires opens a risk case with the rule's reason and evidence, or adds both to the open case.
-import { z } from 'zod';
 import {
   corroborated,
   decide,
   hasRecovered,
   DEFAULT_RULES,
-  detectionRuleSchema,
+  ruleSetSchema,
   evaluateRule,
   signalKindOf,
   type DetectionRule,
@@ -33,14 +32,6 @@ import { openCaseIn } from './risk-cases';
 
 const ACCOUNT_CHUNK = 1000;
 const EVIDENCE_SIGNALS = 5;
-
-const rulesSchema = z
-  .array(detectionRuleSchema)
-  .max(200)
-  .refine(
-    (rules) => new Set(rules.map((rule) => rule.key)).size === rules.length,
-    'rule keys must be unique',
-  );
 
 export interface DetectionRun {
   evaluated: number;
@@ -81,7 +72,7 @@ export class DetectionService {
       move: { stage: string; note: string },
     ) => Promise<unknown>,
   ) {
-    this.stored = new JsonConfig(context, 'detectionRules', rulesSchema, DEFAULT_RULES, 'detection rules');
+    this.stored = new JsonConfig(context, 'detectionRules', ruleSetSchema, DEFAULT_RULES, 'detection rules');
   }
 
   rules(): Promise<DetectionRule[]> {

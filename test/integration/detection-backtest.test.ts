@@ -146,4 +146,35 @@ forEachStore('detection backtest', (current) => {
     // Nothing was written: the store holds the same cases and rule states as before the backtest.
     expect(await counts()).toEqual(before);
   });
+
+  it('refuses what it cannot judge: days after today, duplicate rule keys, an empty set, a rule that can never hold', async () => {
+    const t = current();
+    t.clock.set('2026-06-01T12:00:00Z');
+    const run = (body: unknown) => t.services.detectionBacktest.run(body);
+    await expect(run({ from: '2026-05-01', to: '2027-06-01' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'to: 2027-06-01 is after today (2026-06-01); history ends today.',
+    });
+    const [rule] = await t.services.detection.rules();
+    await expect(run({ from: '2026-05-01', to: '2026-06-01', rules: [rule, rule] })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'rules: rule keys must be unique',
+    });
+    await expect(run({ from: '2026-05-01', to: '2026-06-01', rules: [] })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'rules: an empty rule set opens nothing; leave rules out to backtest the live rules.',
+    });
+    const never = {
+      key: 'never',
+      name: 'Never',
+      reason: 'poor_engagement',
+      condition: { kind: 'measure', input: { kind: 'days_silent', metric: 'usage.events' }, min: 9, max: 2 },
+    };
+    await expect(run({ from: '2026-05-01', to: '2026-06-01', rules: [never] })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(t.services.detection.updateRules(SYSTEM_ACTOR, [never])).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
 });

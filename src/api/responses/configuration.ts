@@ -98,10 +98,9 @@ const backtestRunSchema = z.object({
       z.object({
         rule: z.string(),
         firings: z.number().int(),
-        acted: z.number().int(),
         waitedAlone: z.number().int(),
         onChurners: z.number().int(),
-        precision: share,
+        precision: share.describe('Per firing: the share of its firings on accounts that went on to leave'),
         casesOpened: z.number().int(),
       }),
     ),

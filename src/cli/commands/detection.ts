@@ -21,7 +21,8 @@ interface Flags {
 export function readRulesFile(path: string): unknown[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    // A byte-order mark (as some editors on Windows save files) is not part of the JSON.
+    parsed = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new AppError(
       'VALIDATION_FAILED',
@@ -66,11 +67,11 @@ function summaryRows(run: BacktestRun): [string, string][] {
 function ruleTable(title: string, run: BacktestRun): string[] {
   const lines = [
     title,
-    `  ${pad('rule', 22)}${num('firings', 9)}${num('acted', 7)}${num('on churners', 13)}${num('precision', 11)}${num('cases opened', 14)}${num('waited alone', 14)}`,
+    `  ${pad('rule', 22)}${num('firings', 9)}${num('on churners', 13)}${num('of firings', 12)}${num('cases opened', 14)}${num('waited alone', 14)}`,
   ];
   for (const rule of run.figures.rules) {
     lines.push(
-      `  ${pad(rule.rule, 22)}${num(rule.firings, 9)}${num(rule.acted, 7)}${num(rule.onChurners, 13)}${num(share(rule.precision), 11)}${num(rule.casesOpened, 14)}${num(rule.waitedAlone, 14)}`,
+      `  ${pad(rule.rule, 22)}${num(rule.firings, 9)}${num(rule.onChurners, 13)}${num(share(rule.precision), 12)}${num(rule.casesOpened, 14)}${num(rule.waitedAlone, 14)}`,
     );
   }
   return lines;
@@ -97,8 +98,9 @@ export function formatBacktest(report: DetectionBacktest): string {
   });
   lines.push(
     '',
-    'Firings count until the customer left; "on churners" fired before they left; "waited alone" counts',
-    'the accounts where a weak sign held with no other and opened nothing.',
+    'Firings count until the customer left; "on churners" fired before they left, "of firings" is their',
+    'share (precision per firing); "waited alone" counts the accounts where a weak sign held with no',
+    'other and opened nothing.',
     '',
     ...ruleTable('Per rule, live rules:', report.current),
   );

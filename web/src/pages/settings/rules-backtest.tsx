@@ -129,7 +129,7 @@ export function RulesBacktest({
                   On customers who left
                 </th>
                 <th scope="col" className="num">
-                  Precision
+                  Share of its firings on customers who left
                 </th>
                 <th scope="col" className="num">
                   Cases opened
