@@ -59,15 +59,41 @@ function dataSchemas(encoding: SignalEncoding, locale?: ValueLocale) {
         properties: z.record(z.string(), z.unknown()).optional(),
       })
       .strict(),
+    // Seats used of seats bought, or the share in use as a ratio from 0 to 1 (never a percent: 85
+    // could mean 85% or a misplaced 0.85, so a ratio above 1 is refused).
     licence: z
       .object({
-        seatsUsed: int.pipe(z.number().min(0)),
-        seatsPurchased: int.pipe(z.number().min(1)),
+        seatsUsed: int.pipe(z.number().min(0)).optional(),
+        seatsPurchased: int.pipe(z.number().min(1)).optional(),
+        utilisation: number
+          .pipe(z.number().min(0).max(1, 'a ratio from 0 to 1: 85% in use is 0.85'))
+          .optional(),
       })
-      .strict(),
+      .strict()
+      .superRefine((licence, context) => {
+        const seats = licence.seatsUsed !== undefined || licence.seatsPurchased !== undefined;
+        if (licence.utilisation !== undefined && seats)
+          context.addIssue({
+            code: 'custom',
+            path: ['utilisation'],
+            message: 'send either utilisation or seatsUsed and seatsPurchased, not both',
+          });
+        else if (
+          licence.utilisation === undefined &&
+          (licence.seatsUsed === undefined || licence.seatsPurchased === undefined)
+        )
+          context.addIssue({
+            code: 'custom',
+            path: [licence.seatsUsed === undefined ? 'seatsUsed' : 'seatsPurchased'],
+            message:
+              'a licence reading needs seatsUsed and seatsPurchased, or utilisation (a ratio from 0 to 1)',
+          });
+      }),
+    // A ticket without an id is a ticket of its own each time it is sent (its opening or closing is
+    // counted, not matched to another record); resending it is a duplicate only by idempotencyKey.
     ticket: z
       .object({
-        ticketId: text(),
+        ticketId: text().optional(),
         action: z.enum(['opened', 'closed', 'escalated']),
         priority: z.enum(['low', 'normal', 'high', 'urgent']),
         subject: text(LIMITS.subject).optional(),
@@ -350,13 +376,11 @@ export function rollupsOf(signal: Signal): RollupDelta[] {
         ...(errors ? [delta('usage.errors', errors)] : []),
       ];
     }
-    case 'licence':
-      return [
-        delta(
-          'licence.utilisation',
-          Math.round((signal.data.seatsUsed / signal.data.seatsPurchased) * 10_000) / 100,
-        ),
-      ];
+    case 'licence': {
+      const { seatsUsed, seatsPurchased, utilisation } = signal.data;
+      const share = utilisation ?? (seatsUsed ?? 0) / (seatsPurchased ?? 1);
+      return [delta('licence.utilisation', Math.round(share * 10_000) / 100)];
+    }
     case 'ticket': {
       const high = HIGH.has(signal.data.priority);
       switch (signal.data.action) {
@@ -426,7 +450,7 @@ export function headlineValue(signal: Signal): number | null {
     case 'usage':
       return signal.data.count;
     case 'licence':
-      return signal.data.seatsUsed;
+      return signal.data.seatsUsed ?? null;
     case 'nps':
     case 'csat':
       return signal.data.score;

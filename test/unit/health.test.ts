@@ -197,6 +197,44 @@ describe('signals', () => {
     expect(
       rollupsOf(signal({ ...base, kind: 'licence', data: { seatsUsed: 1, seatsPurchased: 3 } })),
     ).toEqual([{ metric: 'licence.utilisation', op: 'last', value: 33.33 }]);
+    // Licence use as a ratio; a percent (85) could be a misplaced ratio, so it is refused, not guessed.
+    expect(rollupsOf(signal({ ...base, kind: 'licence', data: { utilisation: 0.85 } }))).toEqual([
+      { metric: 'licence.utilisation', op: 'last', value: 85 },
+    ]);
+    expect(parseSignal({ ...base, kind: 'licence', data: { utilisation: 85 } })).toEqual({
+      ok: false,
+      issues: [{ field: 'data.utilisation', message: 'a ratio from 0 to 1: 85% in use is 0.85' }],
+    });
+    expect(parseSignal({ ...base, kind: 'licence', data: { utilisation: 0.5, seatsUsed: 3 } })).toMatchObject(
+      {
+        ok: false,
+        issues: [
+          {
+            field: 'data.utilisation',
+            message: 'send either utilisation or seatsUsed and seatsPurchased, not both',
+          },
+        ],
+      },
+    );
+    expect(parseSignal({ ...base, kind: 'licence', data: { seatsUsed: 3 } })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'data.seatsPurchased' }],
+    });
+    // A ticket without an id counts as a ticket of its own.
+    expect(
+      rollupsOf(signal({ ...base, kind: 'ticket', data: { action: 'opened', priority: 'high' } })),
+    ).toEqual([
+      { metric: 'tickets.opened', op: 'sum', value: 1 },
+      { metric: 'tickets.open_high_delta', op: 'sum', value: 1 },
+    ]);
+    // A day that reports nobody active is a zero, not a gap.
+    expect(
+      rollupsOf(signal({ ...base, kind: 'usage', data: { event: 'daily', count: 0, activeUsers: 0 } })),
+    ).toEqual([
+      { metric: 'usage.events', op: 'sum', value: 0 },
+      { metric: 'events.daily', op: 'sum', value: 0 },
+      { metric: 'usage.active_users', op: 'max', value: 0 },
+    ]);
     const csv = parseSignal(
       { ...base, kind: 'touchpoint', data: { channel: 'call', reason: 'QBR', risk: 'yes' } },
       'csv',
