@@ -102,11 +102,13 @@ function dataSchemas(encoding: SignalEncoding, locale?: ValueLocale) {
       .strict(),
     nps: z.object({ score: int.pipe(z.number().min(0).max(10)), comment: note }).strict(),
     csat: z.object({ score: number.pipe(z.number().min(1).max(5)), comment: note }).strict(),
+    // An invoice's first record gives its due date; a later one (the payment) may give only the
+    // invoice id and the paid date: the due date and amount are the invoice's as first sent.
     invoice: z
       .object({
         invoiceId: text(),
-        amount: number.pipe(z.number().min(0)),
-        dueDate: calendarDate,
+        amount: number.pipe(z.number().min(0)).optional(),
+        dueDate: calendarDate.optional(),
         paidDate: calendarDate.nullable().optional(),
       })
       .strict(),
@@ -424,12 +426,14 @@ export interface DueItem {
 
 export function dueItemOf(signal: Signal): DueItem | null {
   if (signal.kind === 'invoice') {
+    // Without a due date the record is a payment of an invoice sent before: see `knownInvoice`.
+    if (signal.data.dueDate === undefined) return null;
     return {
       kind: 'invoice',
       key: signal.data.invoiceId,
       dueDate: signal.data.dueDate,
       doneDate: signal.data.paidDate ?? null,
-      amount: signal.data.amount,
+      amount: signal.data.amount ?? null,
     };
   }
   if (signal.kind === 'onboarding') {
@@ -455,7 +459,7 @@ export function headlineValue(signal: Signal): number | null {
     case 'csat':
       return signal.data.score;
     case 'invoice':
-      return signal.data.amount;
+      return signal.data.amount ?? null;
     case 'ticket':
     case 'onboarding':
     case 'touchpoint':

@@ -107,21 +107,22 @@ export async function writeSignals<R>(
       });
     }
   }
+  const completed = await completePayments(db, known, result);
   if (options.dryRun) return result;
 
   // An idempotency key counts once: against the store, and within the batch itself.
   const repo = new SignalRepository(db);
-  const keys = known.flatMap((item) => (item.signal.idempotencyKey ? [item.signal.idempotencyKey] : []));
+  const keys = completed.flatMap((item) => (item.signal.idempotencyKey ? [item.signal.idempotencyKey] : []));
   const stored = await repo.existingKeys(keys);
   const seen = new Set<string>();
-  const fresh = known.filter(({ signal }) => {
+  const fresh = completed.filter(({ signal }) => {
     const key = signal.idempotencyKey;
     if (key === null) return true;
     if (stored.has(key) || seen.has(key)) return false;
     seen.add(key);
     return true;
   });
-  result.duplicates = known.length - fresh.length;
+  result.duplicates = completed.length - fresh.length;
   const insertedKeys = await repo.insertMany(
     fresh.map(({ signal, accountId }) => ({
       accountId,
@@ -162,6 +163,63 @@ export async function writeSignals<R>(
     now,
   );
   return result;
+}
+
+/**
+ * A payment may name its invoice by id alone: its due date and amount are the invoice's, from the
+ * store or from an earlier record of the batch. A payment of an invoice never sent is refused,
+ * naming the record, since its lateness could not be known.
+ */
+async function completePayments<R>(
+  db: Kysely<Database>,
+  known: readonly (PendingSignal<R> & { accountId: number })[],
+  result: SignalWriteResult<R>,
+): Promise<(PendingSignal<R> & { accountId: number })[]> {
+  const bare = known.filter(({ signal }) => signal.kind === 'invoice' && signal.data.dueDate === undefined);
+  if (bare.length === 0) return [...known];
+  const stored = await new SignalRepository(db).dueItems([...new Set(bare.map((item) => item.accountId))]);
+  const invoices = new Map<string, { dueDate: string; amount: number | null }>();
+  for (const item of stored)
+    if (item.kind === 'invoice')
+      invoices.set(`${item.accountId}|${item.key}`, { dueDate: item.dueDate, amount: item.amount });
+  const completed: (PendingSignal<R> & { accountId: number })[] = [];
+  for (const item of known) {
+    const { signal } = item;
+    if (signal.kind !== 'invoice') {
+      completed.push(item);
+      continue;
+    }
+    const key = `${item.accountId}|${signal.data.invoiceId}`;
+    if (signal.data.dueDate !== undefined) {
+      invoices.set(key, {
+        dueDate: signal.data.dueDate,
+        amount: signal.data.amount ?? invoices.get(key)?.amount ?? null,
+      });
+      completed.push(item);
+      continue;
+    }
+    const invoice = invoices.get(key);
+    if (!invoice) {
+      result.rejected.push({
+        ref: item.ref,
+        field: 'data.dueDate',
+        message: `invoice "${signal.data.invoiceId}" is not known yet: its first record needs a dueDate`,
+      });
+      continue;
+    }
+    completed.push({
+      ...item,
+      signal: {
+        ...signal,
+        data: {
+          ...signal.data,
+          dueDate: invoice.dueDate,
+          ...(invoice.amount !== null && signal.data.amount === undefined ? { amount: invoice.amount } : {}),
+        },
+      },
+    });
+  }
+  return completed;
 }
 
 export interface IngestReport {

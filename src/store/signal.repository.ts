@@ -152,7 +152,16 @@ export class SignalRepository {
 
   /** Records invoices and milestones; a later observation of the same item replaces an earlier one. */
   async upsertDueItems(items: readonly (DueItem & { accountId: number; at: string })[]): Promise<void> {
-    for (const chunk of chunks(items)) {
+    // One row per item: of several records of an invoice in one batch (the invoice and its payment),
+    // the latest is what the item is now, as across batches (and PostgreSQL updates a row once per
+    // statement).
+    const latest = new Map<string, DueItem & { accountId: number; at: string }>();
+    for (const item of items) {
+      const key = `${item.accountId}|${item.kind}|${item.key}`;
+      const seen = latest.get(key);
+      if (!seen || item.at >= seen.at) latest.set(key, item);
+    }
+    for (const chunk of chunks([...latest.values()])) {
       await this.db
         .insertInto('due_items')
         .values(

@@ -234,6 +234,43 @@ forEachStore('signal ingest', (current) => {
     expect(await counts(t)).toEqual({ signals: 0, rollups: 0, dueItems: 0 });
   });
 
+  it('matches a payment to its invoice by id alone, and refuses a payment of an invoice never sent', async () => {
+    const t = current();
+    await buildTinyBook(t, { cases: false });
+    t.clock.set(at('2026-03-20'));
+    const invoice = (data: Record<string, unknown>, day = '2026-03-01') => ({
+      kind: 'invoice',
+      account: 'A-1',
+      occurredAt: at(day),
+      data,
+    });
+    const unknown = await rejection(
+      t.services.signals.ingest(SYSTEM_ACTOR, [invoice({ invoiceId: 'INV-404', paidDate: '2026-03-02' })]),
+    );
+    expect(unknown.details?.errors).toEqual([
+      {
+        index: 0,
+        field: 'data.dueDate',
+        message: 'invoice "INV-404" is not known yet: its first record needs a dueDate',
+      },
+    ]);
+    expect(await counts(t)).toEqual({ signals: 0, rollups: 0, dueItems: 0 });
+    // The invoice, then its payment by id: in one batch, and across batches.
+    await t.services.signals.ingest(SYSTEM_ACTOR, [
+      invoice({ invoiceId: 'INV-7', amount: 900, dueDate: '2026-03-10' }),
+      invoice({ invoiceId: 'INV-8', amount: 400, dueDate: '2026-03-12' }),
+      invoice({ invoiceId: 'INV-7', paidDate: '2026-03-09' }, '2026-03-09'),
+    ]);
+    await t.services.signals.ingest(SYSTEM_ACTOR, [
+      invoice({ invoiceId: 'INV-8', paidDate: '2026-03-15' }, '2026-03-15'),
+    ]);
+    const items = await new SignalRepository(t.store.db).dueItems();
+    expect(items.map(({ key, dueDate, doneDate, amount }) => ({ key, dueDate, doneDate, amount }))).toEqual([
+      { key: 'INV-7', dueDate: '2026-03-10', doneDate: '2026-03-09', amount: 900 },
+      { key: 'INV-8', dueDate: '2026-03-12', doneDate: '2026-03-15', amount: 400 },
+    ]);
+  });
+
   it('parks signals for unknown accounts on placeholder accounts when asked', async () => {
     const t = current();
     await buildTinyBook(t, { cases: false });
