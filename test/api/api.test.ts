@@ -410,6 +410,12 @@ describe('HTTP API', () => {
       const exported = await w.as('viewer', { method: 'GET', url: `${V1}/exports/cases?format=csv` });
       expect(exported.headers['content-type']).toContain('text/csv');
       expect(exported.body.trim().split('\n')).toHaveLength(6);
+      // Reasons by key (for machines) and by name (for people).
+      expect(exported.body.split('\n')[0]).toContain(',stage,status,reasons,reason_names,quadrant,');
+      const reasons = await w.as('viewer', { method: 'GET', url: `${V1}/risk-reasons` });
+      const names = reasons.json<{ name: string }[] | { items: { name: string }[] }>();
+      const list = Array.isArray(names) ? names : names.items;
+      expect(list.some((reason) => exported.body.includes(reason.name))).toBe(true);
     });
   });
 
