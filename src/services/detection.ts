@@ -54,6 +54,14 @@ interface ActSetup {
   reasons: Map<string, RiskReason>;
 }
 
+interface RecoverySetup {
+  days: number;
+  closeTo: RiskStage;
+  firstStageId: number;
+  /** Every rule by key, to name the signs that cleared. */
+  rules: Map<string, DetectionRule>;
+}
+
 interface Firing {
   rule: DetectionRule;
   outcome: RuleOutcome;
@@ -105,7 +113,8 @@ export class DetectionService {
   async evaluate(accountIds?: readonly number[]): Promise<DetectionRun> {
     const now = this.context.clock.now();
     const today = dayOf(now.toISOString());
-    const rules = (await this.rules()).filter((rule) => rule.active);
+    const allRules = await this.rules();
+    const rules = allRules.filter((rule) => rule.active);
     const run: DetectionRun = {
       evaluated: 0,
       fired: 0,
@@ -134,6 +143,8 @@ export class DetectionService {
     const detection = new DetectionRepository(db);
     // The stages, settings and reason catalog firings act with, read once per run when needed.
     let setup: ActSetup | undefined;
+    // Whether and how recovered cases close, read once per run (false: recovery is off).
+    let recovery: RecoverySetup | false | undefined;
 
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
@@ -222,7 +233,8 @@ export class DetectionService {
         if (acting.length > 0) firings.set(accountId, acting);
       }
       if (deferred.length > 0) await detection.saveStates(deferred, now);
-      run.recovered += await this.closeRecovered(chunk, now);
+      recovery ??= await this.recoverySetup(allRules);
+      if (recovery) run.recovered += await this.closeRecovered(chunk, now, recovery);
       for (const [accountId, fired] of firings) {
         setup ??= await this.loadSetup();
         const current = setup;
@@ -246,17 +258,15 @@ export class DetectionService {
    * from their first stage or given another reason, once every rule behind them has been clear for
    * the recovery period; the stage history says which signs cleared, and when.
    */
-  private async closeRecovered(accountIds: readonly number[], now: Date): Promise<number> {
-    const [settings, stages] = await Promise.all([this.config.settings(), this.config.listStages()]);
-    const days = settings.detectionRecoveryDays;
-    const closeTo = stages.find((stage) => stage.isEnd && stage.outcome === 'recovered' && stage.active);
-    if (days <= 0 || !closeTo) return 0;
-    const first = initialStage(stages);
+  private async closeRecovered(
+    accountIds: readonly number[],
+    now: Date,
+    { days, closeTo, firstStageId, rules }: RecoverySetup,
+  ): Promise<number> {
     const db = this.context.store.db;
-    const candidates = await new RiskCaseRepository(db).openRuleCasesIn(accountIds, first.id);
+    const candidates = await new RiskCaseRepository(db).openRuleCasesIn(accountIds, firstStageId);
     if (candidates.length === 0) return 0;
     const states = await new DetectionRepository(db).states(candidates.map((found) => found.accountId));
-    const rules = new Map((await this.rules()).map((rule) => [rule.key, rule]));
     let closed = 0;
     for (const found of candidates) {
       const stateOf = (key: string) => states.get(`${found.accountId}|${key}`);
@@ -275,6 +285,19 @@ export class DetectionService {
       closed += 1;
     }
     return closed;
+  }
+
+  /** What closing recovered cases needs, read once per run; false when recovery is off. */
+  private async recoverySetup(rules: readonly DetectionRule[]): Promise<RecoverySetup | false> {
+    const [settings, stages] = await Promise.all([this.config.settings(), this.config.listStages()]);
+    const closeTo = stages.find((stage) => stage.isEnd && stage.outcome === 'recovered' && stage.active);
+    if (settings.detectionRecoveryDays <= 0 || !closeTo) return false;
+    return {
+      days: settings.detectionRecoveryDays,
+      closeTo,
+      firstStageId: initialStage(stages).id,
+      rules: new Map(rules.map((rule) => [rule.key, rule])),
+    };
   }
 
   private async loadSetup(): Promise<ActSetup> {
