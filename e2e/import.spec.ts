@@ -93,3 +93,30 @@ test('warns of a column that looks like an unmapped field, saves the mapping and
   const imported = await page.request.get('/api/v1/accounts/by-external-id/E2E-L1');
   expect(await imported.json()).toMatchObject({ arr: 2000, renewalDate: '2027-01-31' });
 });
+
+test('imports signals and names the risk cases detection opened, each a link to its account', async ({
+  page,
+}) => {
+  await openImportWizard(page);
+  const choose = async (name: string, text: string) => {
+    await page
+      .getByLabel('CSV file', { exact: true })
+      .setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.getByRole('button', { name: 'Check the file' }).click();
+    await expect(page.getByText('1 rows checked: 1 would be created')).toBeVisible();
+    await page.getByRole('button', { name: 'Import 1 rows' }).click();
+    await expect(page.getByText('Imported: 1 created')).toBeVisible();
+  };
+  await choose('accounts.csv', 'Account ID,Account Name\nE2E-SIG-1,Signal Sprockets\n');
+  await page.getByRole('button', { name: 'Import another file' }).click();
+
+  // A detractor's answer from yesterday: a very low NPS opens a case at once.
+  await page.getByLabel('What the file holds').selectOption('signals');
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+  await choose('nps.csv', `account,kind,occurred_at,score\nE2E-SIG-1,nps,${yesterday},1\n`);
+  const detection = page.getByRole('region', { name: 'What detection did' });
+  await expect(detection).toContainText('1 risk case opened');
+  await expect(detection).toContainText('Poor NPS or CSAT');
+  await detection.getByRole('link', { name: 'Signal Sprockets' }).click();
+  await expect(page.getByRole('heading', { name: 'Signal Sprockets' })).toBeVisible();
+});

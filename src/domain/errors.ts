@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   /** Another process holds the store's write lock (SQLite) for longer than a request waits. */
   STORE_BUSY: 503,
+  /** A command that reads a book was pointed at a SQLite file that does not exist. */
+  STORE_NOT_FOUND: 404,
   /** The client's upload ended (connection closed) before the whole body arrived. */
   UPLOAD_INCOMPLETE: 400,
   /** A multipart/form-data upload with no file part, or with more than one. */
@@ -26,6 +28,8 @@ export const ERROR_STATUS = {
   PASSWORD_LINK_INVALID: 400,
   /** Too many set-password attempts from one client. */
   PASSWORD_LINK_THROTTLED: 429,
+  /** A rules backtest asked for while another runs in the same process. */
+  BACKTEST_RUNNING: 429,
   NOT_FOUND: 404,
   ACCOUNT_NOT_FOUND: 404,
   CONTACT_NOT_FOUND: 404,
@@ -67,6 +71,8 @@ export const ERROR_STATUS = {
   USER_DEACTIVATED: 409,
   VERSION_CONFLICT: 409,
   IMPORT_INVALID: 422,
+  /** A replayed backfill for accounts that already hold signals from the file's first day on. */
+  REPLAY_HISTORY_EXISTS: 409,
   /** The file's bytes are not in the encoding the import was told (UTF-8 unless named). */
   IMPORT_ENCODING: 422,
   IMPORT_ENCODING_UNKNOWN: 400,

@@ -45,6 +45,8 @@ export interface DetectionRun {
   cleared: number;
   /** Cases detection opened that closed as recovered: their signs had been clear long enough. */
   recovered: number;
+  /** The cases this run opened, by id. */
+  openedCases: number[];
 }
 
 interface ActSetup {
@@ -124,6 +126,7 @@ export class DetectionService {
       deferred: 0,
       cleared: 0,
       recovered: 0,
+      openedCases: [],
     };
     if (rules.length === 0) return run;
     const db = this.context.store.db;
@@ -246,7 +249,10 @@ export class DetectionService {
         });
         run.fired += fired.length;
         run.suppressed += result.suppressed;
-        if (result.opened) run.casesOpened += 1;
+        if (result.opened && result.caseId !== null) {
+          run.casesOpened += 1;
+          run.openedCases.push(result.caseId);
+        }
         if (result.updated) run.casesUpdated += 1;
       }
     }
@@ -315,7 +321,7 @@ export class DetectionService {
     accountId: number,
     fired: readonly Firing[],
     now: Date,
-  ): Promise<{ opened: boolean; updated: boolean; suppressed: number }> {
+  ): Promise<{ opened: boolean; updated: boolean; suppressed: number; caseId: number | null }> {
     const { stages, settings, reasons } = setup;
     const reasonsFor = (keys: readonly string[]) =>
       keys.flatMap((key) => {
@@ -355,7 +361,7 @@ export class DetectionService {
       }));
       await detection.saveStates(states, now);
       const suppressed = fired.length - acting.length;
-      if (acting.length === 0) return { opened: false, updated: false, suppressed };
+      if (acting.length === 0) return { opened: false, updated: false, suppressed, caseId: null };
 
       const actor: Actor = {
         userId: null,
@@ -422,7 +428,7 @@ export class DetectionService {
         })),
         now,
       );
-      return { opened, updated: !opened, suppressed };
+      return { opened, updated: !opened, suppressed, caseId };
     });
   }
 

@@ -26,7 +26,14 @@ import { parseSignal, type Signal } from '../domain/signals';
 import { inBulkTransaction, type ServiceContext } from './context';
 import { decodeImport } from './import-encoding';
 import type { RiskConfigService } from './risk-config';
-import { futureError, writeSignals, type SignalService } from './signals';
+import {
+  futureError,
+  writeSignals,
+  type IngestEvaluation,
+  type PendingSignal,
+  type SignalService,
+} from './signals';
+import { RiskCaseRepository } from '../store/risk-case.repository';
 import { attributeIssues, INPUT_LIMITS, preview } from '../domain/input-limits';
 import {
   ACCOUNT_CELL_LIMITS,
@@ -93,6 +100,67 @@ export interface ImportReport {
   dryRun: boolean;
   /** Rows of a report's footer (Salesforce's Grand Totals, Confidential, Copyright), not imported. */
   footer: { line: number; text: string }[];
+}
+
+/** What detection did with the signals an import wrote. */
+export interface ImportDetection {
+  /** Accounts re-scored. */
+  scored: number;
+  casesOpened: number;
+  /** Open cases that gained evidence or a reason. */
+  casesUpdated: number;
+  /** Cases detection had opened that closed as recovered. */
+  recovered: number;
+  /** The cases opened, oldest first (at most MAX_LISTED_CASES of them). */
+  opened: {
+    caseId: number;
+    accountId: number;
+    account: string;
+    accountName: string;
+    openedAt: string;
+    reasons: string[];
+  }[];
+}
+
+export interface SignalImportReport extends ImportReport {
+  /** External ids of the placeholder accounts created. */
+  createdAccounts: string[];
+  /** What detection did after the import committed; null when nothing was written. */
+  detection: ImportDetection | null;
+}
+
+const MAX_LISTED_CASES = 100;
+
+/** Sums what several evaluations did and names the cases they opened. */
+export async function describeDetection(
+  db: Kysely<Database>,
+  evaluations: readonly (IngestEvaluation | null)[],
+): Promise<ImportDetection> {
+  const done = evaluations.filter((evaluation) => evaluation !== null);
+  const sum = (of: (evaluation: IngestEvaluation) => number) =>
+    done.reduce((total, evaluation) => total + of(evaluation), 0);
+  const ids = done.flatMap((evaluation) => evaluation.detection.openedCases).slice(0, MAX_LISTED_CASES);
+  const cases = new RiskCaseRepository(db);
+  const [found, reasons] = await Promise.all([
+    ids.length > 0 ? cases.findCases({ status: 'all', ids }) : [],
+    cases.reasonsOf(ids),
+  ]);
+  return {
+    scored: sum((evaluation) => evaluation.scored),
+    casesOpened: sum((evaluation) => evaluation.detection.casesOpened),
+    casesUpdated: sum((evaluation) => evaluation.detection.casesUpdated),
+    recovered: sum((evaluation) => evaluation.detection.recovered),
+    opened: found
+      .sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.id - b.id)
+      .map((found) => ({
+        caseId: found.id,
+        accountId: found.accountId,
+        account: found.account.externalId,
+        accountName: found.account.name,
+        openedAt: found.openedAt,
+        reasons: (reasons.get(found.id) ?? []).map((reason) => reason.name),
+      })),
+  };
 }
 
 /** The first cell of a report footer row, as CRM report exports write them. */
@@ -472,11 +540,73 @@ export class ImportService {
     actor: Actor,
     input: Readable,
     options: ImportOptions & { createAccounts?: boolean } = {},
-  ): Promise<ImportReport & { createdAccounts: string[] }> {
+  ): Promise<SignalImportReport> {
+    const { report, accountIds, createdAccounts } = await this.signalRun(actor, input, options);
+    const evaluation = report.dryRun ? null : await this.signals.notify(accountIds);
+    return {
+      ...report,
+      createdAccounts,
+      detection: report.dryRun ? null : await describeDetection(this.context.store.db, [evaluation]),
+    };
+  }
+
+  /**
+   * Reads and checks a signal file as a dry run does, writing nothing, and hands back its good
+   * signals with their lines: what a historical backfill writes day by day.
+   */
+  async readSignals(
+    actor: Actor,
+    input: Readable,
+    options: ImportOptions & { createAccounts?: boolean } = {},
+  ): Promise<{ report: ImportReport; signals: PendingSignal<number>[] }> {
+    const read: PendingSignal<number>[] = [];
+    const { report, headerOf } = await this.signalRun(actor, input, { ...options, dryRun: true }, (rows) =>
+      read.push(...rows),
+    );
+    // The store's checks run once over the whole file in time order, writing nothing: a payment
+    // naming its invoice by id alone finds the invoice wherever the file holds it.
+    read.sort((a, b) => a.signal.occurredAt.localeCompare(b.signal.occurredAt) || a.ref - b.ref);
+    const { rejected } = await writeSignals(this.context.store.db, actor, this.context.clock.now(), read, {
+      source: 'csv',
+      createAccounts: options.createAccounts ?? false,
+      dryRun: true,
+    });
+    const refused = new Set(rejected.map((entry) => entry.ref));
+    report.rejected += refused.size;
+    report.errorCount += rejected.length;
+    report.errors = [
+      ...report.errors,
+      ...rejected.map((entry) => ({
+        line: entry.ref,
+        column: headerOf(entry.field),
+        message: entry.message,
+      })),
+    ]
+      .sort((a, b) => a.line - b.line)
+      .slice(0, MAX_REPORTED_ERRORS);
+    const signals = read.filter((pending) => !refused.has(pending.ref));
+    report.created = signals.length;
+    return { report, signals };
+  }
+
+  private async signalRun(
+    actor: Actor,
+    input: Readable,
+    options: ImportOptions & { createAccounts?: boolean },
+    /** Receives each batch's valid signals instead of writing them (the store's checks are left to the caller). */
+    collect?: (rows: PendingSignal<number>[]) => void,
+  ): Promise<{
+    report: ImportReport;
+    accountIds: Set<number>;
+    createdAccounts: string[];
+    /** The file's header for a signal field. */
+    headerOf: (field: string) => string;
+  }> {
     assertCan(actor, 'data.import');
     const now = this.context.clock.now();
     const locale = importLocale(options.locale ?? (await this.config.settings()).importLocale ?? undefined);
     const accountIds = new Set<number>();
+    let headerOf: (field: string) => string = (field) => field;
     const createdAccounts: string[] = [];
     const report = await this.run(input, options, (_db, headers) => {
       const mapping = signalMapping(headers, mappingFor(headers, options));
@@ -494,7 +624,7 @@ export class ImportService {
           ? [{ index, field: camelCase(target.name), header: headers[index] ?? '' }]
           : [],
       );
-      const headerOf = (field: string) => {
+      headerOf = (field: string) => {
         if (Object.hasOwn(columns, field)) return headers[columns[field as keyof typeof columns]] ?? field;
         if (field === 'idempotencyKey') return headers[keyColumn] ?? field;
         const name = field.startsWith('data.') ? field.slice('data.'.length) : field;
@@ -534,6 +664,10 @@ export class ImportService {
       };
 
       const writeBatch: BatchWriter<Signal> = async (trx, batch, report, dryRun) => {
+        if (collect) {
+          collect(batch.map((row) => ({ ref: row.line, signal: row.value })));
+          return [];
+        }
         const result = await writeSignals(
           trx,
           actor,
@@ -543,6 +677,7 @@ export class ImportService {
         );
         report.created += result.inserted;
         report.unchanged += result.duplicates;
+
         createdAccounts.push(...result.createdAccounts);
         for (const id of result.accountIds) accountIds.add(id);
         return result.rejected.map((rejected) => ({
@@ -553,8 +688,7 @@ export class ImportService {
       };
       return Promise.resolve({ parseRow, writeBatch, mapping });
     });
-    if (!report.dryRun) await this.signals.notify(accountIds);
-    return { ...report, createdAccounts };
+    return { report, accountIds, createdAccounts, headerOf };
   }
 
   /** The shared pipeline: parse, validate, batch, write, and decide whether to commit. */
@@ -716,7 +850,7 @@ function mergedAttributesError(line: number, attributes: Attributes): RowError |
     : null;
 }
 
-function importInvalid(report: ImportReport): AppError {
+export function importInvalid(report: ImportReport): AppError {
   const first = report.errors[0];
   const where = first
     ? `line ${first.line}${first.column ? `, column "${first.column}"` : ''}: ${first.message}`

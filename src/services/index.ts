@@ -29,6 +29,7 @@ import { RiskTrendService } from './risk-trends';
 import { SavedSegmentService } from './saved-segments';
 import { SegmentService } from './segment';
 import { EmailPreferenceService } from './email-preferences';
+import { SignalBackfillService } from './signal-backfill';
 import { SignalService } from './signals';
 import { TaskService } from './tasks';
 import { UserService } from './users';
@@ -41,6 +42,20 @@ import { DETECTION_ACTOR } from '../domain/policy';
  */
 export type ServiceOptions = Partial<PasswordLinkDelivery>;
 
+/** Scoring and detection over one context: the services' own, or a backfill's with its clock. */
+function scoringAndDetection(
+  context: ServiceContext,
+  config = new RiskConfigService(context),
+  riskCases = new RiskCaseService(context, config),
+) {
+  return {
+    health: new HealthService(context),
+    detection: new DetectionService(context, config, (caseId, move) =>
+      riskCases.moveStage(DETECTION_ACTOR, caseId, move),
+    ),
+  };
+}
+
 export function createServices(store: Store, clock: Clock = systemClock, options: ServiceOptions = {}) {
   const context: ServiceContext = { store, clock };
   const passwordLinks = new PasswordLinkService(context, {
@@ -51,10 +66,7 @@ export function createServices(store: Store, clock: Clock = systemClock, options
   const config = new RiskConfigService(context);
   const riskCases = new RiskCaseService(context, config);
   const signals = new SignalService(context);
-  const health = new HealthService(context);
-  const detection = new DetectionService(context, config, (caseId, move) =>
-    riskCases.moveStage(DETECTION_ACTOR, caseId, move),
-  );
+  const { health, detection } = scoringAndDetection(context, config, riskCases);
   // Real time: the accounts a batch touched are re-scored, and their rules evaluated, before the
   // ingest call returns.
   const segments = new SavedSegmentService(context);
@@ -62,10 +74,12 @@ export function createServices(store: Store, clock: Clock = systemClock, options
   const kpis = new KpiService(context, config, users);
   const caseActions = new CaseActions(context, riskCases, config);
   const accounts = new AccountService(context);
-  signals.onIngested(async (accountIds) => {
-    await health.score([...accountIds]);
-    await detection.evaluate([...accountIds]);
+  const imports = new ImportService(context, signals, config);
+  signals.evaluateWith(async (accountIds) => {
+    const scoring = await health.score([...accountIds]);
+    const run = await detection.evaluate([...accountIds]);
     await segments.refresh({ accountIds: [...accountIds] });
+    return { scored: scoring.scored, detection: run };
   });
   return {
     context,
@@ -79,7 +93,13 @@ export function createServices(store: Store, clock: Clock = systemClock, options
     riskCases,
     bulkCases: new BulkCaseService(context, riskCases, accounts, config),
     worklistViews: new WorklistViewService(context),
-    imports: new ImportService(context, signals, config),
+    imports,
+    signalBackfill: new SignalBackfillService(
+      context,
+      imports,
+      (at) => scoringAndDetection({ store, clock: at }),
+      segments,
+    ),
     importMappings: new ImportMappingService(context),
     signals,
     segment: new SegmentService(context, signals),

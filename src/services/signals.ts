@@ -20,6 +20,7 @@ import {
 import { AccountRepository } from '../store/account.repository';
 import { AuditRepository } from '../store/audit.repository';
 import type { Database } from '../store/schema';
+import type { DetectionRun } from './detection';
 import { SignalRepository, type RollupWrite, type StoredSignal } from '../store/signal.repository';
 import { PlayRepository } from '../store/play.repository';
 import { inTransaction, type ServiceContext } from './context';
@@ -236,22 +237,32 @@ export interface RecordError {
   message: string;
 }
 
-/** Listeners run after a batch commits, with the accounts whose signals changed (detection). */
-export type IngestListener = (accountIds: ReadonlySet<number>) => Promise<void>;
+/** What evaluation did once written signals committed: accounts re-scored, and detection's run. */
+export interface IngestEvaluation {
+  scored: number;
+  detection: DetectionRun;
+}
+
+/** Runs after a batch commits, with the accounts whose signals changed: scores, rules, segments. */
+export type IngestEvaluator = (accountIds: ReadonlySet<number>) => Promise<IngestEvaluation>;
 
 export class SignalService {
-  private readonly listeners: IngestListener[] = [];
+  private evaluator: IngestEvaluator | null = null;
 
   constructor(private readonly context: ServiceContext) {}
 
-  onIngested(listener: IngestListener): void {
-    this.listeners.push(listener);
+  /** Sets what runs after each committed batch (one evaluator: the services wire it once). */
+  evaluateWith(evaluator: IngestEvaluator): void {
+    this.evaluator = evaluator;
   }
 
-  /** Runs the listeners for accounts whose signals were written outside `ingest` (CSV import). */
-  async notify(accountIds: ReadonlySet<number>): Promise<void> {
-    if (accountIds.size === 0) return;
-    for (const listener of this.listeners) await listener(accountIds);
+  /**
+   * Evaluates the accounts whose signals were written (also outside `ingest`: CSV import, Segment),
+   * and says what that did; null when there was nothing to evaluate.
+   */
+  async notify(accountIds: ReadonlySet<number>): Promise<IngestEvaluation | null> {
+    if (accountIds.size === 0 || !this.evaluator) return null;
+    return this.evaluator(accountIds);
   }
 
   /** Validates and writes a batch of raw records: all of it, or nothing with every error named. */

@@ -103,6 +103,24 @@ export class AccountRepository {
     return new Map(rows.map((row) => [row.external_id, toAccount(row)]));
   }
 
+  /** One signal of these accounts that occurred at or after `from`, with its account, if any. */
+  async firstSignalFrom(
+    accountIds: readonly number[],
+    from: string,
+  ): Promise<{ externalId: string; occurredAt: string } | undefined> {
+    if (accountIds.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('signals')
+      .innerJoin('accounts', 'accounts.id', 'signals.account_id')
+      .select(['accounts.external_id', 'signals.occurred_at'])
+      .where('signals.account_id', 'in', accountIds)
+      .where('signals.occurred_at', '>=', from)
+      .orderBy('signals.occurred_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row && { externalId: row.external_id, occurredAt: row.occurred_at };
+  }
+
   /** How many accounts match `filter`. */
   async count(filter: AccountFilter): Promise<number> {
     const total = await applyAccountFilter(this.db.selectFrom('accounts'), filter)

@@ -172,6 +172,22 @@ export class NotificationRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /** Marks read every notification about these cases created before `before` (history, not news). */
+  async markCasesReadBefore(caseIds: readonly number[], before: Date, now: Date): Promise<number> {
+    let marked = 0;
+    for (let start = 0; start < caseIds.length; start += 500) {
+      const result = await this.db
+        .updateTable('notifications')
+        .set({ read_at: now.toISOString() })
+        .where('case_id', 'in', caseIds.slice(start, start + 500))
+        .where('created_at', '<', before.toISOString())
+        .where('read_at', 'is', null)
+        .executeTakeFirst();
+      marked += Number(result.numUpdatedRows);
+    }
+    return marked;
+  }
+
   /** Deletes read notifications created before `before`; returns how many. */
   async deleteReadBefore(before: Date): Promise<number> {
     const result = await this.db

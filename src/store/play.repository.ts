@@ -462,6 +462,26 @@ export class PlayRepository {
     }
   }
 
+  /**
+   * Marks as handled, without starting anything, the events of these accounts recorded for moments
+   * in [from, to): history written after the fact, which plays do not act on.
+   */
+  async passOverEvents(accountIds: readonly number[], from: Date, to: Date, now: Date): Promise<number> {
+    let passed = 0;
+    for (let start = 0; start < accountIds.length; start += CHUNK) {
+      const result = await this.db
+        .updateTable('play_events')
+        .set({ processed_at: now.toISOString() })
+        .where('account_id', 'in', accountIds.slice(start, start + CHUNK))
+        .where('at', '>=', from.toISOString())
+        .where('at', '<', to.toISOString())
+        .where('processed_at', 'is', null)
+        .executeTakeFirst();
+      passed += Number(result.numUpdatedRows);
+    }
+    return passed;
+  }
+
   /** Forgets events handled before `before`; they served their purpose. */
   async pruneEvents(before: Date): Promise<number> {
     const result = await this.db

@@ -1,6 +1,6 @@
 // The `retain` command end to end, as a user runs it, against each store.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +160,40 @@ for (const kind of STORES) {
       expect(after).not.toContain('CLI-2');
     });
 
+    it('backfills signal history day by day: a case opens on the day its evidence arrived', async () => {
+      const accounts = file(
+        'backfill-accounts.csv',
+        `${HEADER}\nBF-1,Backfill One,,Growth,12000,2027-01-01,EMEA\nBF-2,Backfill Two,,Growth,12000,2027-01-01,EMEA\n`,
+      );
+      expect((await retain(['import', 'accounts', accounts, '--db', target])).code).toBe(0);
+      // Sixty days of use, oldest last in the file: BF-2 goes quiet after its first thirty.
+      const lines: string[] = [];
+      for (let n = 59; n >= 0; n -= 1) {
+        const day = new Date(Date.UTC(2026, 3, 2) + n * 86_400_000).toISOString().slice(0, 10);
+        lines.push(`BF-1,usage,${day}T18:00:00Z,daily_summary,60,6`);
+        if (n < 30) lines.push(`BF-2,usage,${day}T18:00:00Z,daily_summary,60,6`);
+      }
+      const history = file(
+        'backfill-signals.csv',
+        `account,kind,occurred_at,event,count,active_users\n${lines.join('\n')}\n`,
+      );
+      const run = await retain(['import', 'signals', history, '--replay', '--db', target]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Imported signals from');
+      expect(run.stdout).toContain('90 created');
+      expect(run.stdout).toContain('replayed 61 days, 2026-04-02 to 2026-06-01');
+      expect(run.stdout).toContain('detection: 2 accounts scored; cases opened 1,');
+      const opened = /case \d+ opened (\d{4}-\d\d-\d\d) for BF-2 \(Backfill Two\): (.+)/.exec(run.stdout);
+      expect(opened?.[1]).toMatch(/^2026-05-(0[8-9]|1\d)$/);
+      expect(opened?.[2]).toContain('engagement');
+
+      // Stored history after the file's first day: a second replay would misread it, and is refused.
+      const again = await retain(['import', 'signals', history, '--replay', '--db', target]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/^error REPLAY_HISTORY_EXISTS: Account "BF-\d" already has signals/);
+    });
+
     it('imports contacts with a column mapping and exports JSON', async () => {
       const csv = file(
         'contacts.csv',
@@ -288,6 +322,21 @@ for (const kind of STORES) {
 }
 
 describe('retain serve', () => {
+  it('refuses to read a book from a SQLite file that does not exist, and creates none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'retain-missing-'));
+    const missing = join(dir, 'typo.db');
+    try {
+      for (const args of [['detection', 'backtest'], ['export', 'cases'], ['score']]) {
+        const run = await retain([...args, '--db', missing]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(`error STORE_NOT_FOUND: No store at ${missing}.`);
+        expect(existsSync(missing)).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('seeds the demo book into an empty store, prints the login, and serves the API', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'retain-serve-'));
     const child = spawn(

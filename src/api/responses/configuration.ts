@@ -70,6 +70,7 @@ export const detectionRunSchema = exactly<DetectionRun>()(
           'Cases detection opened that closed as recovered: every sign behind them stayed clear long enough',
         ),
       cleared: z.number().int(),
+      openedCases: z.array(z.number().int()).describe('The ids of the cases this run opened'),
     })
     .meta({ id: 'DetectionRun' }),
 );

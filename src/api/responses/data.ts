@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Suppression } from '../../services/email-preferences';
 import { IMPORT_KINDS, type SavedMapping } from '../../services/import-mappings';
-import type { ImportReport } from '../../services/imports';
+import type { ImportDetection, ImportReport, SignalImportReport } from '../../services/imports';
 import type { SegmentRejection, SegmentReport } from '../../services/segment';
 import { exactly, id, listOf, timestamp } from './shared';
 
@@ -36,10 +36,36 @@ export const importReportSchema = exactly<ImportReport>()(
     .meta({ id: 'ImportReport' }),
 );
 
-export const signalImportReportSchema = exactly<ImportReport & { createdAccounts: string[] }>()(
+export const importDetectionSchema = exactly<ImportDetection>()(
+  z
+    .object({
+      scored: count.describe('Accounts re-scored'),
+      casesOpened: count,
+      casesUpdated: count.describe('Open cases that gained evidence or a reason'),
+      recovered: count.describe('Cases detection had opened that closed as recovered'),
+      opened: z
+        .array(
+          z.object({
+            caseId: id,
+            accountId: id,
+            account: z.string().describe("The account's external id"),
+            accountName: z.string(),
+            openedAt: timestamp,
+            reasons: z.array(z.string()).describe('Reason names'),
+          }),
+        )
+        .describe('The cases opened, oldest first (the first 100)'),
+    })
+    .meta({ id: 'ImportDetection' }),
+);
+
+export const signalImportReportSchema = exactly<SignalImportReport>()(
   importReportSchema
     .extend({
       createdAccounts: z.array(z.string()).describe('External ids of the placeholder accounts created'),
+      detection: importDetectionSchema
+        .nullable()
+        .describe('What detection did once the import committed; null for a dry run'),
     })
     .meta({ id: 'SignalImportReport' }),
 );

@@ -11,11 +11,13 @@ import { importRavenstack, ravenstackAsOf, type RavenstackReport } from '../../s
 import { generateDemoBook } from '../../services/demo';
 import { parseTimestamp } from '../../domain/signals';
 import type { ExportFormat } from '../../services/exports';
-import type { ImportReport } from '../../services/imports';
+import type { ImportDetection, ImportReport } from '../../services/imports';
+import type { BackfillReport } from '../../services/signal-backfill';
 import type { Services } from '../../services';
 import { migrateStore, openStore, resolveStoreTarget } from '../../store/db';
 import { UserRepository } from '../../store/user.repository';
 import { withServices } from '../run';
+import { printable } from '../terminal';
 
 const CLI_ACTOR: Actor = { ...SYSTEM_ACTOR, label: 'cli' };
 
@@ -48,7 +50,7 @@ export function dataCommands(program: Command): void {
       }) => {
         const dataset = options.ravenstack;
         await withServices(
-          options,
+          { ...options, createStore: true },
           async (services) => {
             const started = Date.now();
             const summary = await generateDemoBook(services, {
@@ -108,7 +110,12 @@ export function dataCommands(program: Command): void {
       )
       .option('--as <email>', 'attribute the changes to this user in the audit log');
     if (kind === 'signals')
-      command.option('--create-accounts', 'create placeholder accounts for unknown account ids');
+      command
+        .option('--create-accounts', 'create placeholder accounts for unknown account ids')
+        .option(
+          '--replay',
+          'backfill history: write the file day by day from its first day to today, scoring and detecting at each day, so cases open on the day their evidence arrived',
+        );
     command.action(
       async (
         file: string,
@@ -123,9 +130,10 @@ export function dataCommands(program: Command): void {
           createAccounts?: boolean;
           savedMapping?: string;
           saveMapping?: string;
+          replay?: boolean;
         },
       ) => {
-        await withServices(options, async (services) => {
+        await withServices({ ...options, createStore: true }, async (services) => {
           const actor = await actorFor(services, options.as);
           const size = readableFileSize(file);
           const input = createReadStream(file);
@@ -145,15 +153,22 @@ export function dataCommands(program: Command): void {
             onProgress: (rows: number) => bar?.update(input.bytesRead, { rows }),
           });
           try {
-            const report: ImportReport & { createdAccounts?: string[] } =
+            const signalOptions = { ...importOptions, createAccounts: options.createAccounts ?? false };
+            const report: ImportReport &
+              Partial<Pick<BackfillReport, 'createdAccounts' | 'detection' | 'replay'>> =
               kind === 'accounts'
                 ? await services.imports.importAccounts(actor, input, importOptions)
                 : kind === 'contacts'
                   ? await services.imports.importContacts(actor, input, importOptions)
-                  : await services.imports.importSignals(actor, input, {
-                      ...importOptions,
-                      createAccounts: options.createAccounts ?? false,
-                    });
+                  : options.replay
+                    ? await services.signalBackfill.replay(actor, input, {
+                        ...signalOptions,
+                        onDay: (day, done, days) => {
+                          bar?.setTotal(days);
+                          bar?.update(done, { rows: `day ${day}` });
+                        },
+                      })
+                    : await services.imports.importSignals(actor, input, signalOptions);
             bar?.update(size, { rows: report.rows });
             bar?.stop();
             process.stdout.write(
@@ -164,6 +179,11 @@ export function dataCommands(program: Command): void {
             if (report.createdAccounts?.length) {
               process.stdout.write(`  created ${report.createdAccounts.length} placeholder accounts\n`);
             }
+            if (report.replay)
+              process.stdout.write(
+                `  ${report.dryRun ? 'would replay' : 'replayed'} ${report.replay.days} days, ${report.replay.from} to ${report.replay.to}\n`,
+              );
+            if (report.detection) writeDetection(report.detection);
             if (report.dryRun) {
               process.stdout.write('  columns:\n');
               for (const column of report.columns)
@@ -210,7 +230,7 @@ export function dataCommands(program: Command): void {
     .action(async (dir: string, options: { db?: string; asOf?: string }) => {
       const asOf = datasetClock(dir, options.asOf);
       await withServices(
-        options,
+        { ...options, createStore: true },
         async (services) => {
           const report = await importRavenstack(services, CLI_ACTOR, dir);
           printRavenstack(report);
@@ -268,6 +288,19 @@ export function dataCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** What detection did with an import: counts, then the cases it opened. */
+function writeDetection(detection: ImportDetection): void {
+  process.stdout.write(
+    `  detection: ${detection.scored} accounts scored; cases opened ${detection.casesOpened}, ` +
+      `updated ${detection.casesUpdated}, closed as recovered ${detection.recovered}\n`,
+  );
+  for (const opened of detection.opened.slice(0, 20))
+    process.stdout.write(
+      `    case ${opened.caseId} opened ${opened.openedAt.slice(0, 10)} for ${printable(opened.account)} (${printable(opened.accountName)}): ${printable(opened.reasons.join(', '))}\n`,
+    );
+  if (detection.casesOpened > 20) process.stdout.write(`    … and ${detection.casesOpened - 20} more\n`);
 }
 
 function positiveInt(text: string, flag: string): number {

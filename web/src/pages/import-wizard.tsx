@@ -2,9 +2,10 @@
 // (a dry run that writes nothing), then import all or nothing, or only the good rows.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { ACCOUNT_TARGETS, CONTACT_TARGETS, SIGNAL_TARGETS } from '../../../src/services/csv-mapping';
 import type { SavedMapping } from '../../../src/services/import-mappings';
-import type { ImportReport } from '../../../src/services/imports';
+import type { ImportDetection, ImportReport, SignalImportReport } from '../../../src/services/imports';
 import { api, ApiError, query, upload } from '../api/client';
 import { useSettings } from '../api/hooks';
 import type { Items } from '../api/types';
@@ -30,7 +31,7 @@ const KIND_HELP: Record<Kind, string> = {
 type Step =
   | { kind: 'choose' }
   | { kind: 'checked'; report: ImportReport; unmapped?: boolean }
-  | { kind: 'done'; report: ImportReport };
+  | { kind: 'done'; report: ImportReport | SignalImportReport };
 
 /** The encodings a file may be in; a file in another than the one chosen is refused with the line. */
 const ENCODINGS: readonly (readonly [string, string])[] = [
@@ -74,7 +75,11 @@ export function ImportWizard() {
         locale: kind === 'accounts' && locale !== '' ? locale : undefined,
         savedMapping: savedMapping === '' ? undefined : savedMapping,
       };
-      const report = await upload<ImportReport>(`/imports/${kind}${query(params)}`, file, setProgress);
+      const report = await upload<ImportReport | SignalImportReport>(
+        `/imports/${kind}${query(params)}`,
+        file,
+        setProgress,
+      );
       setStep(dryRun ? { kind: 'checked', report } : { kind: 'done', report });
     } catch (caught) {
       setError(caught);
@@ -273,6 +278,9 @@ export function ImportWizard() {
             skipped.
           </p>
           <RowErrors errors={step.report.errors} total={step.report.errorCount} />
+          {'detection' in step.report && step.report.detection && (
+            <DetectionSummary detection={step.report.detection} />
+          )}
           <button type="button" onClick={reset}>
             Import another file
           </button>
@@ -465,5 +473,31 @@ function RowErrors({ errors, total }: { errors: ImportReport['errors']; total: n
         </table>
       </div>
     </>
+  );
+}
+
+/** What detection did with the signals just imported, and the cases it opened. */
+function DetectionSummary({ detection }: { detection: ImportDetection }) {
+  return (
+    <section aria-label="What detection did">
+      <p>
+        Detection scored {formatNumber(detection.scored)} accounts: {formatNumber(detection.casesOpened)} risk{' '}
+        {detection.casesOpened === 1 ? 'case' : 'cases'} opened, {formatNumber(detection.casesUpdated)}{' '}
+        updated, {formatNumber(detection.recovered)} closed as recovered.
+      </p>
+      {detection.opened.length > 0 && (
+        <ul>
+          {detection.opened.map((opened) => (
+            <li key={opened.caseId}>
+              <Link to={`/accounts/${opened.accountId}`}>{opened.accountName}</Link> ({opened.account}):{' '}
+              {opened.reasons.join(', ')}
+            </li>
+          ))}
+        </ul>
+      )}
+      {detection.casesOpened > detection.opened.length && (
+        <p>… and {formatNumber(detection.casesOpened - detection.opened.length)} more in the worklist.</p>
+      )}
+    </section>
   );
 }

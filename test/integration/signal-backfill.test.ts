@@ -1,0 +1,227 @@
+// A historical backfill (`retain import signals --replay`) against the live pipeline: one copy of a
+// generated book is fed day by day, its signals written and then scored and detected at each day's
+// end; a second copy, the same signals under other account ids, arrives as one CSV in shuffled order
+// and is replayed. The replay must open, update and close the same cases on the same days, and leave
+// the past as history: no play acts on it and its notices arrive read.
+import { Readable } from 'node:stream';
+import { expect, it } from 'vitest';
+import {
+  createScenarioAccounts,
+  generateScenario,
+  type Scenario,
+  type ScenarioAccount,
+} from '../../bench/lib/churn-scenarios';
+import { SYSTEM_ACTOR } from '../../src/domain/policy';
+import { inTransaction } from '../../src/services/context';
+import { writeSignals } from '../../src/services/signals';
+import { forEachStore } from '../helpers/stores';
+
+const DAY = 86_400_000;
+const dayText = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * DAY).toISOString().slice(0, 10);
+const endOf = (day: string) => `${day}T23:59:59.999Z`;
+
+/** The same accounts and signals under other external ids. */
+function copyOf(scenario: Scenario, prefix: string): Scenario {
+  const rename = (account: ScenarioAccount): ScenarioAccount => ({
+    ...account,
+    external: `${prefix}${account.external}`,
+    signals: account.signals.map((signal) => ({ ...signal, account: `${prefix}${account.external}` })),
+  });
+  return { ...scenario, accounts: scenario.accounts.map(rename) };
+}
+
+/** The scenario's signals as one CSV file, rows in a shuffled order (a file need not be sorted). */
+function csvOf(scenario: Scenario): string {
+  const rows = scenario.accounts.flatMap((account) => account.signals);
+  const fields = [...new Set(rows.flatMap((signal) => Object.keys(signal.data)))].sort();
+  const header = ['account', 'kind', 'occurred_at', ...fields].join(',');
+  let seed = 7;
+  const shuffled = rows
+    .map((signal) => ({ signal, order: (seed = (seed * 16_807) % 2_147_483_647) }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ signal }) => signal);
+  const lines = shuffled.map((signal) =>
+    [
+      signal.account,
+      signal.kind,
+      signal.occurredAt,
+      ...fields.map((field) => {
+        const value = (signal.data as Record<string, string | number | boolean | undefined>)[field];
+        return value === undefined ? '' : String(value);
+      }),
+    ].join(','),
+  );
+  return `${[header, ...lines].join('\n')}\n`;
+}
+
+forEachStore('signal backfill', (current) => {
+  it('opens, updates and closes the cases the live pipeline did, on the same days', async () => {
+    const t = current();
+    const days = 110;
+    const live = generateScenario({ seed: 5, accounts: 36, days, start: dayText(0), churnRate: 0.35 });
+    const replayed = copyOf(live, 'r-');
+    t.clock.set(`${dayText(0)}T00:00:00Z`);
+    await createScenarioAccounts(live, t.services, t.clock.now());
+    await createScenarioAccounts(replayed, t.services, t.clock.now());
+    const db = t.store.db;
+    const idOf = new Map(
+      (await db.selectFrom('accounts').select(['id', 'external_id']).execute()).map((row) => [
+        row.external_id,
+        row.id,
+      ]),
+    );
+    const liveIds = live.accounts.map((account) => idOf.get(account.external) ?? 0);
+
+    // The live pipeline: each day's signals written, then every account of the copy scored and
+    // detected at the end of the day.
+    const byDay = new Map<string, ScenarioAccount['signals']>();
+    for (const signal of live.accounts.flatMap((account) => account.signals))
+      byDay.set(signal.occurredAt.slice(0, 10), [
+        ...(byDay.get(signal.occurredAt.slice(0, 10)) ?? []),
+        signal,
+      ]);
+    const last = dayText(days - 1);
+    for (let n = 0; n < days; n += 1) {
+      const day = dayText(n);
+      t.clock.set(endOf(day));
+      const batch = (byDay.get(day) ?? []).map((signal, ref) => ({ ref, signal }));
+      if (batch.length > 0)
+        await inTransaction(t.services.context, (tx) =>
+          writeSignals(tx, SYSTEM_ACTOR, t.clock.now(), batch, { source: 'csv' }),
+        );
+      await t.services.health.score(liveIds);
+      await t.services.detection.evaluate(liveIds);
+    }
+
+    // The backfill, on the last day of the book.
+    t.clock.set(endOf(last));
+    const report = await t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(replayed)]));
+    expect(report.replay).toEqual({ from: dayText(0), to: last, days });
+    expect(report.created).toBe(replayed.accounts.reduce((sum, account) => sum + account.signals.length, 0));
+    expect(report.rejected).toBe(0);
+
+    const cases = await db
+      .selectFrom('risk_cases')
+      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+      .select([
+        'risk_cases.id',
+        'accounts.external_id',
+        'risk_cases.opened_at',
+        'risk_cases.closed_at',
+        'risk_cases.outcome',
+      ])
+      .orderBy('risk_cases.id')
+      .execute();
+    const evidence = await db
+      .selectFrom('risk_case_evidence')
+      .select(['case_id', 'rule_key', 'at'])
+      .execute();
+    const story = (prefix: string) =>
+      cases
+        .filter((row) => row.external_id.startsWith('r-') === (prefix === 'r-'))
+        .map((row) => ({
+          account: row.external_id.slice(prefix.length),
+          opened: row.opened_at.slice(0, 10),
+          closed: row.closed_at?.slice(0, 10) ?? null,
+          outcome: row.outcome,
+          evidence: evidence
+            .filter((entry) => entry.case_id === row.id)
+            .map((entry) => `${entry.at.slice(0, 10)} ${entry.rule_key}`)
+            .sort(),
+        }))
+        .sort((a, b) => a.account.localeCompare(b.account) || a.opened.localeCompare(b.opened));
+    const liveStory = story('');
+    expect(liveStory.length).toBeGreaterThan(5);
+    expect(liveStory.some((opened) => opened.outcome === 'recovered')).toBe(true);
+    expect(story('r-')).toEqual(liveStory);
+
+    // The report names what detection did.
+    expect(report.detection?.casesOpened).toBe(liveStory.length);
+    expect(report.detection?.recovered).toBe(
+      liveStory.filter((opened) => opened.outcome === 'recovered').length,
+    );
+    expect(report.detection?.scored).toBe(replayed.accounts.length);
+    expect(report.detection?.opened[0]?.account).toMatch(/^r-/);
+
+    // Health history for every day, as the live copy has.
+    const scoreDays = async (prefix: string) =>
+      Number(
+        (
+          await db
+            .selectFrom('health_scores')
+            .innerJoin('accounts', 'accounts.id', 'health_scores.account_id')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('accounts.external_id', prefix === '' ? 'not like' : 'like', 'r-%')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect(await scoreDays('r-')).toBe(await scoreDays(''));
+
+    // The past is history: its play events are handled without starting runs, its notices are read.
+    const replayedIds = replayed.accounts.map((account) => idOf.get(account.external) ?? 0);
+    const pending = await db
+      .selectFrom('play_events')
+      .select(['at'])
+      .where('account_id', 'in', replayedIds)
+      .where('processed_at', 'is', null)
+      .execute();
+    expect(pending.every((event) => event.at >= `${last}T00:00:00.000Z`)).toBe(true);
+    const unread = await db
+      .selectFrom('notifications')
+      .innerJoin('risk_cases', 'risk_cases.id', 'notifications.case_id')
+      .select(['risk_cases.opened_at'])
+      .where('risk_cases.account_id', 'in', replayedIds)
+      .where('notifications.read_at', 'is', null)
+      .execute();
+    expect(unread.every((row) => row.opened_at >= `${last}T00:00:00.000Z`)).toBe(true);
+
+    // The same file again would read the stored days as known too early: refused, nothing written.
+    const before = await db
+      .selectFrom('signals')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    await expect(
+      t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(replayed)])),
+    ).rejects.toMatchObject({ code: 'REPLAY_HISTORY_EXISTS' });
+    const after = await db
+      .selectFrom('signals')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
+  it('writes nothing when a row is wrong, and says which', async () => {
+    const t = current();
+    t.clock.set('2026-04-10T12:00:00Z');
+    await t.services.accounts.create(SYSTEM_ACTOR, { externalId: 'acme', name: 'Acme' });
+    const file = [
+      'account,kind,occurred_at,event,count,active_users',
+      'acme,usage,2026-04-01T10:00:00Z,daily_summary,40,4',
+      'acme,usage,2026-04-02T10:00:00Z,daily_summary,forty,4',
+      'nobody,usage,2026-04-02T10:00:00Z,daily_summary,10,1',
+    ].join('\n');
+    const refused = await t.services.signalBackfill
+      .replay(SYSTEM_ACTOR, Readable.from([file]))
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'IMPORT_INVALID' });
+    const lines = (refused as { details: { errors: { line: number }[] } }).details.errors.map(
+      (error) => error.line,
+    );
+    expect(lines).toEqual([3, 4]);
+    const stored = await t.store.db.selectFrom('signals').select('id').execute();
+    expect(stored).toEqual([]);
+
+    // A dry run says what the replay would cover, and writes nothing.
+    const dry = await t.services.signalBackfill.replay(
+      SYSTEM_ACTOR,
+      Readable.from([file.split('\n').slice(0, 2).join('\n')]),
+      { dryRun: true },
+    );
+    expect(dry).toMatchObject({
+      dryRun: true,
+      created: 1,
+      replay: { from: '2026-04-01', to: '2026-04-10', days: 10 },
+    });
+    expect(await t.store.db.selectFrom('signals').select('id').execute()).toEqual([]);
+  });
+});
