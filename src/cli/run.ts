@@ -2,7 +2,8 @@
 import { AppError, storeBusy } from '../domain/errors';
 import { processClock, type Clock } from '../services/clock';
 import { createServices, type Services } from '../services';
-import { openStore, resolveStoreTarget } from '../store/db';
+import { existsSync } from 'node:fs';
+import { isPostgresTarget, openStore, resolveStoreTarget } from '../store/db';
 import { isStoreBusy } from '../store/errors';
 
 export interface DbOption {
@@ -11,11 +12,21 @@ export interface DbOption {
 
 /** Opens the store named by --db (or DATABASE_URL, or the default file), runs `work`, closes it. */
 export async function withServices<T>(
-  options: DbOption,
+  options: DbOption & {
+    /** A command that writes a book may start a new SQLite file; every other refuses a missing one. */
+    createStore?: boolean;
+  },
   work: (services: Services) => Promise<T>,
   clock: Clock = processClock(),
 ): Promise<T> {
-  const store = await openStore(resolveStoreTarget(options.db));
+  const target = resolveStoreTarget(options.db);
+  if (!options.createStore && !isPostgresTarget(target) && target !== ':memory:' && !existsSync(target))
+    throw new AppError(
+      'STORE_NOT_FOUND',
+      `No store at ${target}. Check the path, or create one with retain migrate --db ${target} (or retain demo).`,
+      { target },
+    );
+  const store = await openStore(target);
   try {
     return await work(createServices(store, clock));
   } finally {

@@ -30,7 +30,7 @@ export function configCommands(program: Command): void {
           file,
         });
       }
-      await withServices(options, async (services) => {
+      await withServices({ ...options, createStore: true }, async (services) => {
         const applied = await services.configTransfer.import({ ...SYSTEM_ACTOR, label: 'cli' }, document);
         process.stdout.write(
           `Imported ${applied.stages} stages, ${applied.reasons} reasons and ${applied.rules} detection rules.\n`,

@@ -209,7 +209,8 @@ export function modelCommands(program: Command): void {
           }
           if (flags.json) writeFileSync(flags.json, `${JSON.stringify(result, null, 2)}\n`);
         };
-        await withServices(flags, async (services) => {
+        // From a file, the store only lends its live scorecard (or takes the fitted one with --apply).
+        await withServices({ ...flags, createStore: fromFile !== null }, async (services) => {
           const fromStore = fromFile ? null : await services.churnModel.storeTable(historyOptions(flags));
           const table = fromFile ?? fromStore?.table;
           if (!table) return;
@@ -273,7 +274,7 @@ export function modelCommands(program: Command): void {
           );
         }
       }
-      await withServices(flags, async (services) => {
+      await withServices({ ...flags, createStore: true }, async (services) => {
         const result = await services.churnModel.backtest(table, {
           ...splitOptions(flags),
           ...(scorecard === undefined ? {} : { scorecard }),

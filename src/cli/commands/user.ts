@@ -43,7 +43,7 @@ export function userCommands(program: Command): void {
             field: 'role',
           });
         }
-        await withServices(options, async (services) => {
+        await withServices({ ...options, createStore: true }, async (services) => {
           let teamId: number | null = null;
           if (options.team) {
             const teams = await services.users.listTeams();
