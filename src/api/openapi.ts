@@ -84,7 +84,7 @@ const REASONS: Readonly<Record<number, string>> = {
   413: 'The body is too large',
   415: 'The content type or encoding is not accepted',
   422: 'Well-formed but refused: the errors name each record and field',
-  429: 'Too many attempts; Retry-After says when to try again',
+  429: 'Too many attempts, or one still under way; Retry-After says when to try again',
   500: 'Something went wrong on the server',
   503: 'The store is busy; Retry-After says when to try again',
 };
@@ -111,6 +111,9 @@ const errorResponse = (status: number) => ({
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const WRITES = new Set(['put', 'post', 'delete', 'patch']);
 
+/** Operations that refuse a caller for a while: too many attempts, or one already under way. */
+const THROTTLED = new Set(['/api/v1/auth/login', '/api/v1/detection/backtest']);
+
 /** The error statuses an operation can answer with, beside its own. */
 function errorStatuses(method: string, path: string, route: DeclaredRoute | undefined): number[] {
   const open = route?.access === 'public';
@@ -119,7 +122,7 @@ function errorStatuses(method: string, path: string, route: DeclaredRoute | unde
     ...(open ? [] : [401, 403]),
     ...(path.includes('{') ? [404] : []),
     ...(WRITES.has(method) ? [409, 413, 415, 422] : []),
-    ...(path === '/api/v1/auth/login' ? [429] : []),
+    ...(THROTTLED.has(path) ? [429] : []),
     500,
     503,
   ];

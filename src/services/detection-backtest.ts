@@ -108,8 +108,29 @@ export class DetectionBacktestService {
     private readonly config: RiskConfigService,
   ) {}
 
-  /** Replays the live rules (and `rules`, when given) over `from`..`to` and judges them. */
+  /** Whether a backtest is under way in this process: one at a time, so the server keeps answering. */
+  private running = false;
+
+  /**
+   * Replays the live rules (and `rules`, when given) over `from`..`to` and judges them. One runs at
+   * a time in a process; another asked meanwhile is refused with when to try again.
+   */
   async run(input: unknown): Promise<DetectionBacktest> {
+    if (this.running)
+      throw new AppError(
+        'BACKTEST_RUNNING',
+        'Another backtest is running on this server; try again when it has finished.',
+        { retryAfterSeconds: 15 },
+      );
+    this.running = true;
+    try {
+      return await this.replayAndJudge(input);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async replayAndJudge(input: unknown): Promise<DetectionBacktest> {
     const started = performance.now();
     const request = parseRequest(input, dayOf(this.context.clock.now().toISOString()));
     const [live, scorecard, settings] = await Promise.all([

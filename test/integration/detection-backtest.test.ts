@@ -177,4 +177,17 @@ forEachStore('detection backtest', (current) => {
       code: 'VALIDATION_FAILED',
     });
   });
+
+  it('runs one backtest at a time: another asked meanwhile is told when to try again', async () => {
+    const t = current();
+    t.clock.set('2026-06-01T12:00:00Z');
+    const body = { from: '2026-05-01', to: '2026-06-01' };
+    const first = t.services.detectionBacktest.run(body);
+    await expect(t.services.detectionBacktest.run(body)).rejects.toMatchObject({
+      code: 'BACKTEST_RUNNING',
+      details: { retryAfterSeconds: 15 },
+    });
+    expect((await first).days).toBe(32);
+    expect((await t.services.detectionBacktest.run(body)).days).toBe(32);
+  });
 });
