@@ -38,6 +38,7 @@ import * as notifications from './migrations/019-notifications';
 import * as kpiBackfill from './migrations/021-kpi-backfill';
 import * as passwordReset from './migrations/022-password-reset';
 import * as ruleHolding from './migrations/023-rule-holding';
+import * as pastDuePlayName from './migrations/024-past-due-play-name';
 import type { Database } from './schema';
 import { Checkpointer, JOURNAL_SIZE_LIMIT } from './sqlite-checkpointer';
 import { sqliteBulkWriterDialect } from './sqlite-bulk-writer';
@@ -98,6 +99,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '021-kpi-backfill': kpiBackfill,
   '022-password-reset': passwordReset,
   '023-rule-holding': ruleHolding,
+  '024-past-due-play-name': pastDuePlayName,
 };
 
 /** The migrations this version of Retain knows, by name. */

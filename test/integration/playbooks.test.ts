@@ -216,7 +216,7 @@ forEachStore('playbooks', (current) => {
     ]);
   });
 
-  it('Past-due payments 45-90 days: an invoice 60 days late starts the play', async () => {
+  it('Past-due payments 30-90 days: an invoice 60 days late starts the play', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });
     await activate(t, 'past_due_45_90');
