@@ -236,8 +236,6 @@ export class DetectionService {
         if (acting.length > 0) firings.set(accountId, acting);
       }
       if (deferred.length > 0) await detection.saveStates(deferred, now);
-      recovery ??= await this.recoverySetup(allRules);
-      if (recovery) run.recovered += await this.closeRecovered(chunk, now, recovery);
       for (const [accountId, fired] of firings) {
         setup ??= await this.loadSetup();
         const current = setup;
@@ -255,6 +253,9 @@ export class DetectionService {
         }
         if (result.updated) run.casesUpdated += 1;
       }
+      // After the firings: a case that gained a sign today is not recovered today.
+      recovery ??= await this.recoverySetup(allRules);
+      if (recovery) run.recovered += await this.closeRecovered(chunk, now, recovery);
     }
     return run;
   }

@@ -8,9 +8,14 @@ import { expect, it } from 'vitest';
 import {
   createScenarioAccounts,
   generateScenario,
+  replayAccountsOf,
   type Scenario,
   type ScenarioAccount,
 } from '../../bench/lib/churn-scenarios';
+import { DEFAULT_RULES } from '../../src/domain/detection';
+import { replayDetection } from '../../src/domain/detection-replay';
+import { DEFAULT_SCORECARD } from '../../src/domain/health';
+import { DEFAULT_SETTINGS } from '../../src/domain/settings';
 import { SYSTEM_ACTOR } from '../../src/domain/policy';
 import { inTransaction } from '../../src/services/context';
 import { writeSignals } from '../../src/services/signals';
@@ -223,5 +228,63 @@ forEachStore('signal backfill', (current) => {
       replay: { from: '2026-04-01', to: '2026-04-10', days: 10 },
     });
     expect(await t.store.db.selectFrom('signals').select('id').execute()).toEqual([]);
+  });
+});
+
+forEachStore('signal backfill and the in-memory replay', (current) => {
+  it('agree when a new sign fires on the day the old ones have been clear long enough', async () => {
+    const t = current();
+    // Three accounts of a large generated book whose case, on one day, saw its signs clear for the
+    // recovery period while another rule fired: the case stays open and takes the new sign.
+    const book = generateScenario({ seed: 1, accounts: 3000, days: 180, start: '2026-01-01' });
+    const picked = new Set(['SCN-02259', 'SCN-02795', 'SCN-01899']);
+    const scenario = { ...book, accounts: book.accounts.filter((account) => picked.has(account.external)) };
+    expect(scenario.accounts).toHaveLength(3);
+    t.clock.set('2026-01-01T00:00:00Z');
+    await createScenarioAccounts(scenario, t.services, t.clock.now());
+    t.clock.set(endOf(scenario.end));
+    await t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(scenario)]));
+
+    const stored = await t.store.db
+      .selectFrom('risk_cases')
+      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+      .select(['accounts.external_id', 'risk_cases.opened_at', 'risk_cases.closed_at', 'risk_cases.outcome'])
+      .execute();
+    const history = replayAccountsOf(scenario).map((account) => ({ ...account, churnDay: null }));
+    const memory = await replayDetection(history, {
+      rules: DEFAULT_RULES,
+      scorecard: DEFAULT_SCORECARD,
+      from: '2026-01-01',
+      to: scenario.end,
+      recoveryDays: DEFAULT_SETTINGS.detectionRecoveryDays,
+    });
+    const lines = (rows: { account: string; opened: string; closed: string | null }[]) =>
+      rows.map((row) => `${row.account} ${row.opened} ${row.closed ?? '-'}`).sort();
+    expect(
+      lines(
+        stored.map((row) => ({
+          account: row.external_id,
+          opened: row.opened_at.slice(0, 10),
+          closed: row.closed_at?.slice(0, 10) ?? null,
+        })),
+      ),
+    ).toEqual(
+      lines(
+        memory.cases.map((opened) => ({
+          account: scenario.accounts[opened.accountId - 1]?.external ?? '',
+          opened: opened.openedDay,
+          closed: opened.closedDay,
+        })),
+      ),
+    );
+    // No case closed as recovered on a day a case opened for the same account.
+    for (const row of stored.filter((found) => found.outcome === 'recovered'))
+      expect(
+        stored.some(
+          (other) =>
+            other.external_id === row.external_id &&
+            other.opened_at.slice(0, 10) === row.closed_at?.slice(0, 10),
+        ),
+      ).toBe(false);
   });
 });
