@@ -13,7 +13,7 @@ export interface ActionResult {
   action: PlayAction;
   description: string;
   /** `applied`, or why nothing changed. */
-  result: 'applied' | 'already_done' | 'no_open_case' | 'last_reason_kept';
+  result: 'applied' | 'already_done' | 'no_open_case' | 'last_reason_kept' | 'stage_retired';
   caseId: number | null;
 }
 
@@ -52,7 +52,14 @@ export class CaseActions {
     switch (action.kind) {
       case 'set_stage':
         if (target.stage.key === action.stage) return outcome('already_done', target.id);
-        await this.riskCases.moveStage(actor, target.id, { stage: action.stage });
+        try {
+          await this.riskCases.moveStage(actor, target.id, { stage: action.stage });
+        } catch (error) {
+          // A play written before its stage was retired: the task still completes, saying so.
+          if (error instanceof AppError && error.code === 'RISK_STAGE_RETIRED')
+            return outcome('stage_retired', target.id);
+          throw error;
+        }
         return outcome('applied', target.id);
       case 'add_reason':
         if (keys.includes(action.reason)) return outcome('already_done', target.id);

@@ -385,6 +385,38 @@ forEachStore('playbooks', (current) => {
     expect(overdue.items.map((x) => [x.title, x.overdue])).toEqual([['Check in a week later', true]]);
   });
 
+  it('completes a task whose offered stage was retired since, saying so, and leaves the case where it is', async () => {
+    const t = current();
+    const book = await buildTinyBook(t);
+    const play = await t.services.playbooks.create(SYSTEM_ACTOR, {
+      name: 'Plan then save',
+      definition: {
+        trigger: { kind: 'stage_changed', to: 'plan_in_place' },
+        steps: [
+          {
+            kind: 'task',
+            title: 'Agree the save plan with {{account.name}}',
+            dueInDays: 3,
+            assignee: { kind: 'account_owner' },
+            onComplete: { mode: 'offered', actions: [{ kind: 'set_stage', stage: 'saving' }] },
+          },
+        ],
+      },
+    });
+    await t.services.playbooks.update(SYSTEM_ACTOR, play.id, { active: true, version: play.version });
+    const caseId = book.cases.at_risk ?? 0;
+    await t.services.riskCases.moveStage(book.actors.csmA, caseId, { stage: 'plan_in_place' });
+    await runnerFor(t).drain();
+    const [task] = await tasksOf(t, book.accounts[0]?.id ?? 0);
+    if (!task) throw new Error('no task');
+    // Saving is retired after the play was written: no more cases go into it.
+    await t.services.config.updateStage(SYSTEM_ACTOR, 'saving', { active: false });
+    const done = await t.services.tasks.complete(book.actors.csmA, task.id, { accept: [0] });
+    expect(done.results.map((result) => result.result)).toEqual(['stage_retired']);
+    expect(done.status).toBe('done');
+    expect((await t.services.riskCases.get(caseId)).stage.key).toBe('plan_in_place');
+  });
+
   it('starts on a segment entry; wait_until holds a run until the account matches, or until it times out', async () => {
     const t = current();
     const book = await buildTinyBook(t, { cases: false });

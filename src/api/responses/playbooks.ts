@@ -216,7 +216,7 @@ const actionResultSchema = exactly<ActionResult>()(
     action: playActionSchema,
     description: z.string(),
     result: z
-      .enum(['applied', 'already_done', 'no_open_case', 'last_reason_kept'])
+      .enum(['applied', 'already_done', 'no_open_case', 'last_reason_kept', 'stage_retired'])
       .describe('applied, or why nothing changed'),
     caseId: id.nullable(),
   }),
