@@ -29,7 +29,7 @@ import {
   createScenarioAccounts,
   generateScenario,
   replayAccountsOf,
-  type Scenario,
+  scenarioCsv,
 } from './lib/churn-scenarios';
 
 const { values } = parseArgs({
@@ -44,29 +44,11 @@ const accounts = Number(values.accounts);
 const days = Number(values.days);
 const START = '2026-01-01';
 
-function csvOf(scenario: Scenario): string {
-  const signals = scenario.accounts.flatMap((account) => account.signals);
-  const fields = [...new Set(signals.flatMap((signal) => Object.keys(signal.data)))].sort();
-  const lines = [['account', 'kind', 'occurred_at', ...fields].join(',')];
-  for (const signal of signals) {
-    const data = signal.data as Record<string, string | number | boolean | undefined>;
-    lines.push(
-      [
-        signal.account,
-        signal.kind,
-        signal.occurredAt,
-        ...fields.map((field) => String(data[field] ?? '')),
-      ].join(','),
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 const scenario = generateScenario({ seed: Number(values.seed), accounts, days, start: START });
 const signals = scenario.accounts.reduce((sum, account) => sum + account.signals.length, 0);
 const dir = mkdtempSync(join(tmpdir(), 'retain-backfill-'));
 const file = join(dir, 'signals.csv');
-writeFileSync(file, csvOf(scenario));
+writeFileSync(file, scenarioCsv(scenario));
 const end = new Date(`${scenario.end}T23:59:59.999Z`);
 
 async function timed(

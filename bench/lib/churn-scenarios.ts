@@ -300,6 +300,33 @@ export function replayAccountsOf(scenario: Scenario): ReplayAccount[] {
   });
 }
 
+/**
+ * The scenario's signals as one CSV file for `retain import signals`: account, kind, occurred_at and
+ * a column per data field; rows in time order, or shuffled with `shuffle` (a file need not be sorted).
+ */
+export function scenarioCsv(scenario: Scenario, options: { shuffle?: boolean } = {}): string {
+  const signals = scenario.accounts.flatMap((account) => account.signals);
+  if (options.shuffle) {
+    let seed = 7;
+    const order = new Map(signals.map((signal) => [signal, (seed = (seed * 16_807) % 2_147_483_647)]));
+    signals.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  } else signals.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+  const fields = [...new Set(signals.flatMap((signal) => Object.keys(signal.data)))].sort();
+  const lines = [['account', 'kind', 'occurred_at', ...fields].join(',')];
+  for (const signal of signals) {
+    const data = signal.data as Record<string, string | number | boolean | undefined>;
+    lines.push(
+      [
+        signal.account,
+        signal.kind,
+        signal.occurredAt,
+        ...fields.map((field) => String(data[field] ?? '')),
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** What a store needs to hold a scenario as a real book would: accounts, every signal, and churn. */
 export interface ScenarioServices {
   services: Services;

@@ -9,6 +9,7 @@ import {
   createScenarioAccounts,
   generateScenario,
   replayAccountsOf,
+  scenarioCsv,
   type Scenario,
   type ScenarioAccount,
 } from '../../bench/lib/churn-scenarios';
@@ -33,30 +34,6 @@ function copyOf(scenario: Scenario, prefix: string): Scenario {
     signals: account.signals.map((signal) => ({ ...signal, account: `${prefix}${account.external}` })),
   });
   return { ...scenario, accounts: scenario.accounts.map(rename) };
-}
-
-/** The scenario's signals as one CSV file, rows in a shuffled order (a file need not be sorted). */
-function csvOf(scenario: Scenario): string {
-  const rows = scenario.accounts.flatMap((account) => account.signals);
-  const fields = [...new Set(rows.flatMap((signal) => Object.keys(signal.data)))].sort();
-  const header = ['account', 'kind', 'occurred_at', ...fields].join(',');
-  let seed = 7;
-  const shuffled = rows
-    .map((signal) => ({ signal, order: (seed = (seed * 16_807) % 2_147_483_647) }))
-    .sort((a, b) => a.order - b.order)
-    .map(({ signal }) => signal);
-  const lines = shuffled.map((signal) =>
-    [
-      signal.account,
-      signal.kind,
-      signal.occurredAt,
-      ...fields.map((field) => {
-        const value = (signal.data as Record<string, string | number | boolean | undefined>)[field];
-        return value === undefined ? '' : String(value);
-      }),
-    ].join(','),
-  );
-  return `${[header, ...lines].join('\n')}\n`;
 }
 
 forEachStore('signal backfill', (current) => {
@@ -100,7 +77,10 @@ forEachStore('signal backfill', (current) => {
 
     // The backfill, on the last day of the book.
     t.clock.set(endOf(last));
-    const report = await t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(replayed)]));
+    const report = await t.services.signalBackfill.replay(
+      SYSTEM_ACTOR,
+      Readable.from([scenarioCsv(replayed, { shuffle: true })]),
+    );
     expect(report.replay).toEqual({ from: dayText(0), to: last, days });
     expect(report.created).toBe(replayed.accounts.reduce((sum, account) => sum + account.signals.length, 0));
     expect(report.rejected).toBe(0);
@@ -186,7 +166,10 @@ forEachStore('signal backfill', (current) => {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     await expect(
-      t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(replayed)])),
+      t.services.signalBackfill.replay(
+        SYSTEM_ACTOR,
+        Readable.from([scenarioCsv(replayed, { shuffle: true })]),
+      ),
     ).rejects.toMatchObject({ code: 'REPLAY_HISTORY_EXISTS' });
     const after = await db
       .selectFrom('signals')
@@ -243,7 +226,7 @@ forEachStore('signal backfill and the in-memory replay', (current) => {
     t.clock.set('2026-01-01T00:00:00Z');
     await createScenarioAccounts(scenario, t.services, t.clock.now());
     t.clock.set(endOf(scenario.end));
-    await t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([csvOf(scenario)]));
+    await t.services.signalBackfill.replay(SYSTEM_ACTOR, Readable.from([scenarioCsv(scenario)]));
 
     const stored = await t.store.db
       .selectFrom('risk_cases')
