@@ -8,6 +8,7 @@ import { AppError } from '../domain/errors';
 import { can, type Actor, type Permission } from '../domain/policy';
 import type { User } from '../domain/user';
 import type { Services } from '../services';
+import type { TokenScope } from '../services/auth';
 
 export const SESSION_COOKIE = 'retain_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -28,7 +29,14 @@ declare module 'fastify' {
     csvBody?: boolean;
   }
   interface FastifyRequest {
-    auth: { actor: Actor; user: User; via: 'session' | 'token'; csrfToken: string | null } | null;
+    auth: {
+      actor: Actor;
+      user: User;
+      via: 'session' | 'token';
+      csrfToken: string | null;
+      /** What the credential may do: a session or a full token, or an ingest token (data in only). */
+      scope: TokenScope;
+    } | null;
   }
 }
 
@@ -39,6 +47,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SCOPED: ReadonlySet<Permission> = new Set(['account.write', 'contact.write', 'case.write']);
 
 /** The signed-in caller of a route that is not public. */
+/** Whether the caller may read the book: not an ingest token, which only pushes data in. */
+export function mayRead(request: FastifyRequest): boolean {
+  return request.auth !== null && request.auth.scope !== 'ingest';
+}
+
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.auth) throw new AppError('UNAUTHENTICATED', 'Log in or send an API token.');
   return request.auth.actor;
@@ -109,7 +122,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
           scope,
         },
       );
-    request.auth = { actor, user, via: 'token', csrfToken: null };
+    request.auth = { actor, user, via: 'token', csrfToken: null, scope };
     // Ingest tokens push data in and nothing else: they cannot read the book or change cases.
     if (scope === 'ingest' && !INGEST_ACCESS.has(access))
       throw new AppError('FORBIDDEN', 'This API token may only import data.', { scope });
@@ -132,6 +145,7 @@ export function registerAuth(app: FastifyInstance, services: Services): void {
         user: session.user,
         via: 'session',
         csrfToken: session.csrfToken,
+        scope: 'full',
       };
       if (!SAFE_METHODS.has(request.method) && request.headers[CSRF_HEADER] !== session.csrfToken) {
         throw new AppError(

@@ -234,6 +234,35 @@ describe('HTTP API', () => {
       expect(imported.json()).toMatchObject({ created: 1 });
       const read = await w.as('ingest', { method: 'GET', url: `${V1}/accounts` });
       expect(read.statusCode).toBe(403);
+
+      // A signal import says what detection did; an ingest token hears how many cases opened, not
+      // which accounts they are on (it may not read the book), where an admin hears both.
+      const day = current().clock.now().toISOString().slice(0, 10);
+      const detractor = (account: string) =>
+        `account,kind,occurred_at,score\n${account},nps,${day}T00:00:00Z,1\n`;
+      const ingested = await w.as('ingest', {
+        method: 'POST',
+        url: `${V1}/imports/signals`,
+        headers: { 'content-type': 'text/csv' },
+        payload: detractor('W-1'),
+      });
+      expect(ingested.statusCode).toBe(200);
+      expect(ingested.json()).toMatchObject({ created: 1, detection: { casesOpened: 1, opened: [] } });
+      await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/imports/accounts`,
+        headers: { 'content-type': 'text/csv' },
+        payload: 'Account ID,Account Name\nW-2,Warehouse Two\n',
+      });
+      const byAdmin = await w.as('admin', {
+        method: 'POST',
+        url: `${V1}/imports/signals`,
+        headers: { 'content-type': 'text/csv' },
+        payload: detractor('W-2'),
+      });
+      expect(byAdmin.json()).toMatchObject({
+        detection: { casesOpened: 1, opened: [{ account: 'W-2', accountName: 'Warehouse Two' }] },
+      });
     });
   });
 

@@ -101,7 +101,7 @@ export const logoutResponse = z.object({ ok: z.literal(true) });
 
 type Credential = NonNullable<FastifyRequest['auth']>;
 
-export const sessionResponse = exactly<Omit<Credential, 'actor'>>()(
+export const sessionResponse = exactly<Omit<Credential, 'actor' | 'scope'>>()(
   z
     .object({
       user: userSchema,
