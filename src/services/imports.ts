@@ -34,6 +34,7 @@ import {
   type SignalService,
 } from './signals';
 import { RiskCaseRepository } from '../store/risk-case.repository';
+import { SignalRepository } from '../store/signal.repository';
 import { attributeIssues, INPUT_LIMITS, preview } from '../domain/input-limits';
 import {
   ACCOUNT_CELL_LIMITS,
@@ -585,7 +586,18 @@ export class ImportService {
       .sort((a, b) => a.line - b.line)
       .slice(0, MAX_REPORTED_ERRORS);
     const signals = read.filter((pending) => !refused.has(pending.ref));
-    report.created = signals.length;
+    // What the writes will count: a key stored already, or met before in the file, is a duplicate.
+    const keys = signals.flatMap(({ signal }) => (signal.idempotencyKey ? [signal.idempotencyKey] : []));
+    const stored = await new SignalRepository(this.context.store.db).existingKeys(keys);
+    const met = new Set<string>();
+    report.created = signals.filter(({ signal }) => {
+      const key = signal.idempotencyKey;
+      if (!key) return true;
+      if (stored.has(key) || met.has(key)) return false;
+      met.add(key);
+      return true;
+    }).length;
+    report.unchanged = signals.length - report.created;
     return { report, signals };
   }
 

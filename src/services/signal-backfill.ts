@@ -10,6 +10,7 @@ import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { NotificationRepository } from '../store/notification.repository';
 import { PlayRepository } from '../store/play.repository';
+import { RiskCaseRepository } from '../store/risk-case.repository';
 import { ManualClock, type Clock } from './clock';
 import { inTransaction, type ServiceContext } from './context';
 import type { DetectionService } from './detection';
@@ -25,6 +26,8 @@ import type { SavedSegmentService } from './saved-segments';
 import { writeSignals, type IngestEvaluation, type PendingSignal } from './signals';
 
 const DAY_MS = 86_400_000;
+/** The longest history one replay writes day by day (as the rules backtest replays at most). */
+export const MAX_REPLAY_DAYS = 731;
 
 export interface BackfillReport extends SignalImportReport {
   replay: {
@@ -87,7 +90,21 @@ export class SignalBackfillService {
           detection: null,
           replay: { from: today, to: today, days: 0 },
         };
+      if (report.errorCount > 0) throw importInvalid(report);
       throw new AppError('IMPORT_INVALID', 'The file holds no signal to replay.', { errors: [] });
+    }
+    const span =
+      Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
+    if (span > MAX_REPLAY_DAYS) {
+      const from = new Date(Date.parse(`${today}T00:00:00Z`) - (MAX_REPLAY_DAYS - 1) * DAY_MS)
+        .toISOString()
+        .slice(0, 10);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `A replay covers at most ${MAX_REPLAY_DAYS} days up to today; this file starts on ${first}, ${span} days ago. ` +
+          `Import its rows from before ${from} without --replay first, then replay the rest.`,
+        { field: 'occurred_at', first, limit: MAX_REPLAY_DAYS },
+      );
     }
     await this.refuseLaterHistory(signals, first);
     const days = daysBetween(first, today);
@@ -136,21 +153,17 @@ export class SignalBackfillService {
       if (seen.size > 0) {
         const ids = [...seen];
         const scoring = await at.health.score(ids);
-        evaluations.push({ scored: scoring.scored, detection: await at.detection.evaluate(ids) });
+        const detection = await at.detection.evaluate(ids);
+        evaluations.push({ scored: scoring.scored, detection });
+        // A day before today is history as soon as it is done (so too when the replay stops later):
+        // no play starts on it, and its notices arrive read.
+        if (day !== today) await this.intoHistory(ids, day, detection.openedCases, now);
       }
       options.onDay?.(day, index + 1, days.length);
     }
 
-    // What happened before today is history: no play starts on it, and its notices arrive read.
     const ids = [...seen];
-    const startOfToday = new Date(`${today}T00:00:00Z`);
     const db = this.context.store.db;
-    await new PlayRepository(db).passOverEvents(ids, new Date(`${first}T00:00:00Z`), startOfToday, now);
-    await new NotificationRepository(db).markCasesReadBefore(
-      evaluations.flatMap((evaluation) => evaluation.detection.openedCases),
-      startOfToday,
-      now,
-    );
     if (ids.length > 0) await this.segments.refresh({ accountIds: ids });
     const detection = await describeDetection(db, evaluations);
     // Accounts are scored again every day: the count is of accounts, not of account-days.
@@ -164,6 +177,20 @@ export class SignalBackfillService {
       detection,
       replay: { from: first, to: today, days: days.length },
     };
+  }
+
+  /** Marks a replayed day as history: its play events handled without a run, its case notices read. */
+  private async intoHistory(
+    accountIds: readonly number[],
+    day: string,
+    openedCases: readonly number[],
+    now: Date,
+  ): Promise<void> {
+    const end = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS);
+    await inTransaction(this.context, async (db) => {
+      await new PlayRepository(db).passOverEvents(accountIds, new Date(`${day}T00:00:00Z`), end, now);
+      await new NotificationRepository(db).markCasesReadBefore(openedCases, end, now);
+    });
   }
 
   /**
@@ -182,9 +209,21 @@ export class SignalBackfillService {
       if (later)
         throw new AppError(
           'REPLAY_HISTORY_EXISTS',
-          `Account "${later.externalId}" already has signals from ${later.occurredAt.slice(0, 10)}, after the file's first day ${first}: ` +
+          `Account "${later.externalId}" already has signals from ${later.occurredAt.slice(0, 10)}, on or after the file's first day ${first}: ` +
             'a replay would read them as known before they were. Import the file without --replay, or replay only accounts whose stored history ends before it.',
           { account: later.externalId, from: first },
+        );
+      // A case opened or closed since would have the replay's evidence dated before it opened.
+      const touched = await new RiskCaseRepository(this.context.store.db).firstCaseFrom(
+        [...found.values()].map((account) => account.id),
+        `${first}T00:00:00.000Z`,
+      );
+      if (touched)
+        throw new AppError(
+          'REPLAY_HISTORY_EXISTS',
+          `Account "${touched.externalId}" has risk case ${touched.caseId}, opened or closed on ${touched.at.slice(0, 10)}, on or after the file's first day ${first}: ` +
+            'a replay would add evidence dated before it. Import the file without --replay, or replay only accounts whose cases are older than it.',
+          { account: touched.externalId, caseId: touched.caseId, from: first },
         );
     }
   }

@@ -94,6 +94,30 @@ export class RiskCaseRepository {
     return closings;
   }
 
+  /** A case of these accounts opened or closed at or after `from`, with its account, if any. */
+  async firstCaseFrom(
+    accountIds: readonly number[],
+    from: string,
+  ): Promise<{ externalId: string; caseId: number; at: string } | undefined> {
+    if (accountIds.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('risk_cases')
+      .innerJoin('accounts', 'accounts.id', 'risk_cases.account_id')
+      .select(['accounts.external_id', 'risk_cases.id', 'risk_cases.opened_at', 'risk_cases.closed_at'])
+      .where('risk_cases.account_id', 'in', accountIds)
+      .where((eb) => eb.or([eb('risk_cases.opened_at', '>=', from), eb('risk_cases.closed_at', '>=', from)]))
+      .orderBy('risk_cases.id')
+      .limit(1)
+      .executeTakeFirst();
+    return (
+      row && {
+        externalId: row.external_id,
+        caseId: row.id,
+        at: row.opened_at >= from ? row.opened_at : (row.closed_at ?? row.opened_at),
+      }
+    );
+  }
+
   async findOpenByAccount(accountId: number): Promise<RiskCaseRecord | undefined> {
     const row = await this.db
       .selectFrom('risk_cases')

@@ -181,7 +181,7 @@ forEachStore('signal backfill', (current) => {
   it('writes nothing when a row is wrong, and says which', async () => {
     const t = current();
     t.clock.set('2026-04-10T12:00:00Z');
-    await t.services.accounts.create(SYSTEM_ACTOR, { externalId: 'acme', name: 'Acme' });
+    const acme = await t.services.accounts.create(SYSTEM_ACTOR, { externalId: 'acme', name: 'Acme' });
     const file = [
       'account,kind,occurred_at,event,count,active_users',
       'acme,usage,2026-04-01T10:00:00Z,daily_summary,40,4',
@@ -210,6 +210,65 @@ forEachStore('signal backfill', (current) => {
       created: 1,
       replay: { from: '2026-04-01', to: '2026-04-10', days: 10 },
     });
+    expect(await t.store.db.selectFrom('signals').select('id').execute()).toEqual([]);
+
+    // A dry run counts a repeated idempotency key as the writes will: once.
+    const keyed = await t.services.signalBackfill.replay(
+      SYSTEM_ACTOR,
+      Readable.from([
+        [
+          'account,kind,occurred_at,idempotency_key,event,count,active_users',
+          'acme,usage,2026-04-01T10:00:00Z,k1,daily_summary,40,4',
+          'acme,usage,2026-04-02T10:00:00Z,k1,daily_summary,41,4',
+        ].join('\n'),
+      ]),
+      { dryRun: true },
+    );
+    expect(keyed).toMatchObject({ created: 1, unchanged: 1 });
+
+    // Partial mode with no good row still lists the bad ones.
+    const none = await t.services.signalBackfill
+      .replay(
+        SYSTEM_ACTOR,
+        Readable.from([
+          file
+            .split('\n')
+            .filter((_, i) => i === 0 || i > 1)
+            .join('\n'),
+        ]),
+        {
+          partial: true,
+        },
+      )
+      .catch((error: unknown) => error);
+    expect(none).toMatchObject({ code: 'IMPORT_INVALID', details: { errors: [{ line: 2 }, { line: 3 }] } });
+
+    // A typo'd year would replay centuries: more than 731 days is refused, naming the way out.
+    await expect(
+      t.services.signalBackfill.replay(
+        SYSTEM_ACTOR,
+        Readable.from([
+          'account,kind,occurred_at,event,count\nacme,usage,2016-04-01T10:00:00Z,daily_summary,3\n',
+        ]),
+      ),
+    ).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining(
+        'Import its rows from before 2024-04-10 without --replay first',
+      ) as unknown,
+    });
+
+    // An account with a case opened since the file's first day: the replay would date evidence before it.
+    const opened = await t.services.riskCases.open(SYSTEM_ACTOR, {
+      accountId: acme.id,
+      reasons: ['support_issues'],
+    });
+    await expect(
+      t.services.signalBackfill.replay(
+        SYSTEM_ACTOR,
+        Readable.from([file.split('\n').slice(0, 2).join('\n')]),
+      ),
+    ).rejects.toMatchObject({ code: 'REPLAY_HISTORY_EXISTS', details: { caseId: opened.id } });
     expect(await t.store.db.selectFrom('signals').select('id').execute()).toEqual([]);
   });
 });
