@@ -72,6 +72,25 @@ await addOpenCases(book);
 await sql`insert into risk_stage_history (case_id, from_stage_id, to_stage_id, at, by_user_id, note)
   select id, null, stage_id, stage_entered_at, null, null from risk_cases`.execute(db);
 const scored = await book.services.health.score();
+// History for the health backtest: the scores as they stood 60 days ago (the day the screen opens
+// on), and customers lost since, more often among those scored poorly then (one in three) than
+// among the rest (one in a hundred), none of them with an open case.
+const ASOF = new Date(Date.parse(BENCH_NOW) - 60 * 86_400_000).toISOString().slice(0, 10);
+await sql`insert into health_scores (account_id, day, score, band, components, missing, computed_at)
+  select account_id, ${ASOF}, score, band, components, missing, computed_at from health_scores
+  where day = ${BENCH_NOW.slice(0, 10)}`.execute(db);
+const closedAt =
+  book.store.kind === 'postgres'
+    ? sql`to_char((${BENCH_NOW}::timestamptz - (a.id % 55) * interval '1 day') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+    : sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${BENCH_NOW}, '-' || (a.id % 55) || ' days')`;
+await sql`insert into risk_cases (account_id, stage_id, stage_entered_at, opened_at, closed_at, outcome, source,
+    arr_at_risk, ltv, ltv_given, track, created_at, updated_at)
+  select a.id, s.id, ${closedAt}, ${ASOF}, ${closedAt}, 'lost', 'rule', a.arr, a.arr * 3, 0,
+    case when a.arr < 20000 then 'digital' else 'human' end, ${BENCH_NOW}, ${BENCH_NOW}
+  from accounts a
+  join health_scores h on h.account_id = a.id and h.day = ${ASOF}
+  join risk_stages s on s.is_end = 1 and s.outcome = 'lost'
+  where a.id % 12 <> 0 and ((h.band = 'Poor' and a.id % 3 = 0) or a.id % 100 = 1)`.execute(db);
 // The nightly run is not daytime load: its scoring and segment refresh done, and the day marked
 // done, as they would be by the time users arrive.
 const refreshedSegments = await book.services.segments.refresh();
@@ -147,7 +166,13 @@ const SCREENS: Screen[] = [
     ready: ['.report-section table'],
   },
   { name: 'Churn analysis', path: '/reports/churn', ready: ['.report-section'] },
-  { name: 'Health backtest', path: '/reports/health-backtest', ready: ['.figure-value'] },
+  // The scores of 60 days before the book's day against the losses since (the browser's today is
+  // the real date).
+  {
+    name: 'Health backtest',
+    path: `/reports/health-backtest?asOf=${ASOF}&horizonDays=60`,
+    ready: ['.figure-value'],
+  },
   { name: 'Settings', path: '/settings', ready: ['[role=tabpanel] form'] },
   { name: 'Notifications', path: '/notifications', ready: ['ul.notifications li'] },
 ];

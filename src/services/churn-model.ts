@@ -170,10 +170,10 @@ export class ChurnModelService {
   ) {}
 
   /**
-   * The accounts still customers on `asOf`, each labelled churned when a case of theirs closed as lost
-   * in the following `horizonDays`, with their stored score on `asOf`.
+   * Who was lost after `asOf`: every account id, with the label of each still a customer on `asOf`
+   * (1 when a case of theirs closed as lost in the following `horizonDays`), null for those gone by then.
    */
-  private async history(options: StoreHistoryOptions) {
+  private async outcomes(options: StoreHistoryOptions) {
     const asOf = checkHistoryOptions(options);
     const db = this.context.store.db;
     const end = daysBefore(asOf, -options.horizonDays);
@@ -187,7 +187,21 @@ export class ChurnModelService {
         'MODEL_LABEL_CONSTANT',
         `Between ${asOf} and ${options.horizonDays} days later no account was lost: there is nothing to test against.`,
       );
-    const ids = await new AccountRepository(db).allIds();
+    const labelOf = (id: number): 0 | 1 | null => {
+      const lost = (closings.get(id) ?? []).map((at) => at.slice(0, 10));
+      if (lost.some((day) => day <= asOf)) return null; // already gone on the as-of day
+      return lost.some((day) => day <= end) ? 1 : 0;
+    };
+    return { asOf, ids: await new AccountRepository(db).allIds(), labelOf };
+  }
+
+  /**
+   * The accounts still customers on `asOf`, each labelled churned when a case of theirs closed as lost
+   * in the following `horizonDays`, with their stored score on `asOf`.
+   */
+  private async history(options: StoreHistoryOptions) {
+    const { asOf, ids, labelOf } = await this.outcomes(options);
+    const db = this.context.store.db;
     const accounts = [];
     for (let i = 0; i < ids.length; i += ACCOUNT_CHUNK) {
       const chunk = ids.slice(i, i + ACCOUNT_CHUNK);
@@ -195,15 +209,9 @@ export class ChurnModelService {
       const scores = await new HealthRepository(db).scoresAsOf(chunk, asOf);
       for (const id of chunk) {
         const account = found.get(id);
-        if (!account) continue;
-        const lost = (closings.get(id) ?? []).map((at) => at.slice(0, 10));
-        if (lost.some((day) => day <= asOf)) continue; // already gone on the as-of day
-        const label: 0 | 1 = lost.some((day) => day <= end) ? 1 : 0;
-        accounts.push({
-          account,
-          label,
-          health: scores.get(id) ?? null,
-        });
+        const label = labelOf(id);
+        if (!account || label === null) continue;
+        accounts.push({ account, label, health: scores.get(id) ?? null });
       }
     }
     return accounts;
@@ -216,7 +224,13 @@ export class ChurnModelService {
   async backtestStore(
     options: StoreHistoryOptions,
   ): Promise<BacktestResult & { asOf: string; horizonDays: number }> {
-    const accounts = await this.history(options);
+    // Only each account's label and its score and band that day: no account or score details read.
+    const { asOf, ids, labelOf } = await this.outcomes(options);
+    const bands = await new HealthRepository(this.context.store.db).scoreBandsAsOf(ids, asOf);
+    const accounts = ids.flatMap((id) => {
+      const label = labelOf(id);
+      return label === null ? [] : [{ label, health: bands.get(id) ?? null }];
+    });
     const scored = accounts.flatMap(({ label, health }) =>
       health ? [{ label, score: health.score, band: health.band }] : [],
     );

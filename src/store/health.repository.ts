@@ -188,6 +188,21 @@ export class HealthRepository {
     return found;
   }
 
+  /** Each account's latest score and band on or before `day`, without the parts behind it. */
+  async scoreBandsAsOf(
+    accountIds: readonly number[],
+    day: string,
+  ): Promise<Map<number, { score: number; band: string }>> {
+    const found = new Map<number, { score: number; band: string }>();
+    for (let i = 0; i < accountIds.length; i += CHUNK) {
+      const rows = await this.latestOf(accountIds.slice(i, i + CHUNK), day, true)
+        .select(['h.account_id', 'h.score', 'h.band'])
+        .execute();
+      for (const row of rows) found.set(row.account_id, { score: Number(row.score), band: row.band });
+    }
+    return found;
+  }
+
   /** Score rows of the given accounts on their latest scored day before (or on) `day`. */
   private latestOf(accountIds: readonly number[], day: string, inclusive: boolean) {
     return this.db

@@ -4,6 +4,7 @@
 // would change band, and apply it.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
 import { api, apiRevised } from '../../api/client';
 import type {
   BacktestReport,
@@ -42,9 +43,18 @@ const HINT =
 
 export default function BacktestPage() {
   const can = useCan();
-  const [asOf, setAsOf] = useState(daysAgo(DEFAULT_DAYS_BACK));
-  const [horizon, setHorizon] = useState(String(DEFAULT_DAYS_BACK));
-  const [run, setRun] = useState({ asOf, horizonDays: DEFAULT_DAYS_BACK });
+  // The day and horizon are in the address, so a backtest can be linked to and opened again.
+  const [params, setParams] = useSearchParams();
+  const fromAddress = {
+    asOf: /^\d{4}-\d{2}-\d{2}$/.test(params.get('asOf') ?? '')
+      ? (params.get('asOf') ?? '')
+      : daysAgo(DEFAULT_DAYS_BACK),
+    horizonDays:
+      Number(params.get('horizonDays')) > 0 ? Number(params.get('horizonDays')) : DEFAULT_DAYS_BACK,
+  };
+  const [asOf, setAsOf] = useState(fromAddress.asOf);
+  const [horizon, setHorizon] = useState(String(fromAddress.horizonDays));
+  const [run, setRun] = useState(fromAddress);
   const backtest = useQuery({
     queryKey: ['health-backtest', run],
     queryFn: () => api<HistoryBacktest>('/health/history/backtest', { method: 'POST', body: run }),
@@ -53,6 +63,7 @@ export default function BacktestPage() {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setRun({ asOf, horizonDays: Number(horizon) });
+    setParams({ asOf, horizonDays: horizon }, { replace: true });
   };
   return (
     <section className="page">
