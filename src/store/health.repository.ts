@@ -1,5 +1,5 @@
 // Health scores per account per day, the signal facts scoring reads, and CSM sentiment.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AccountSignalFacts, HealthScore, ScoreComponent, Sentiment } from '../domain/health';
 import type { Database, HealthScoreTable } from './schema';
 
@@ -194,20 +194,20 @@ export class HealthRepository {
     day: string,
   ): Promise<Map<number, { score: number; band: string }>> {
     const found = new Map<number, { score: number; band: string }>();
-    // Each account's newest row on or before the day, by a window over its rows (the primary key's
-    // order): one pass, where a correlated max() per account is slow on PostgreSQL.
-    for (let i = 0; i < accountIds.length; i += CHUNK) {
-      const latest = this.db
-        .selectFrom('health_scores')
-        .select(['account_id', 'score', 'band'])
-        .select(sql<number>`row_number() over (partition by account_id order by day desc)`.as('newest'))
-        .where('account_id', 'in', accountIds.slice(i, i + CHUNK))
-        .where('day', '<=', day)
-        .as('latest');
-      const rows = await this.db
-        .selectFrom(latest)
-        .select(['latest.account_id', 'latest.score', 'latest.band'])
-        .where('latest.newest', '=', 1)
+    // A store scored daily holds that very day for nearly every account: read by the day's index in
+    // one pass; only the accounts without a row that day look further back, chunk by chunk.
+    const wanted = new Set(accountIds);
+    const exact = await this.db
+      .selectFrom('health_scores')
+      .select(['account_id', 'score', 'band'])
+      .where('day', '=', day)
+      .execute();
+    for (const row of exact)
+      if (wanted.has(row.account_id)) found.set(row.account_id, { score: Number(row.score), band: row.band });
+    const rest = accountIds.filter((id) => !found.has(id));
+    for (let i = 0; i < rest.length; i += CHUNK) {
+      const rows = await this.latestOf(rest.slice(i, i + CHUNK), day, true)
+        .select(['h.account_id', 'h.score', 'h.band'])
         .execute();
       for (const row of rows) found.set(row.account_id, { score: Number(row.score), band: row.band });
     }
