@@ -689,7 +689,6 @@ export class ImportService {
         );
         report.created += result.inserted;
         report.unchanged += result.duplicates;
-
         createdAccounts.push(...result.createdAccounts);
         for (const id of result.accountIds) accountIds.add(id);
         return result.rejected.map((rejected) => ({

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../domain/errors';
 import { assertCan, type Actor } from '../domain/policy';
+import { dayNumber, daysBefore } from '../domain/health';
 import { dayOf } from '../domain/signals';
 import { AccountRepository } from '../store/account.repository';
 import { NotificationRepository } from '../store/notification.repository';
@@ -25,7 +26,6 @@ import {
 import type { SavedSegmentService } from './saved-segments';
 import { writeSignals, type IngestEvaluation, type PendingSignal } from './signals';
 
-const DAY_MS = 86_400_000;
 /** The longest history one replay writes day by day (as the rules backtest replays at most). */
 export const MAX_REPLAY_DAYS = 731;
 
@@ -49,10 +49,8 @@ export type ServicesAt = (clock: Clock) => { health: HealthService; detection: D
 
 /** Days from `from` to `to`, both included, as YYYY-MM-DD. */
 function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`); at += DAY_MS)
-    days.push(new Date(at).toISOString().slice(0, 10));
-  return days;
+  const count = dayNumber(to) - dayNumber(from) + 1;
+  return Array.from({ length: Math.max(0, count) }, (_, n) => daysBefore(from, -n));
 }
 
 export class SignalBackfillService {
@@ -93,12 +91,9 @@ export class SignalBackfillService {
       if (report.errorCount > 0) throw importInvalid(report);
       throw new AppError('IMPORT_INVALID', 'The file holds no signal to replay.', { errors: [] });
     }
-    const span =
-      Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
+    const span = dayNumber(today) - dayNumber(first) + 1;
     if (span > MAX_REPLAY_DAYS) {
-      const from = new Date(Date.parse(`${today}T00:00:00Z`) - (MAX_REPLAY_DAYS - 1) * DAY_MS)
-        .toISOString()
-        .slice(0, 10);
+      const from = daysBefore(today, MAX_REPLAY_DAYS - 1);
       throw new AppError(
         'VALIDATION_FAILED',
         `A replay covers at most ${MAX_REPLAY_DAYS} days up to today; this file starts on ${first}, ${span} days ago. ` +
@@ -186,7 +181,7 @@ export class SignalBackfillService {
     openedCases: readonly number[],
     now: Date,
   ): Promise<void> {
-    const end = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS);
+    const end = new Date(`${daysBefore(day, -1)}T00:00:00Z`);
     await inTransaction(this.context, async (db) => {
       await new PlayRepository(db).passOverEvents(accountIds, new Date(`${day}T00:00:00Z`), end, now);
       await new NotificationRepository(db).markCasesReadBefore(openedCases, end, now);
